@@ -1,0 +1,65 @@
+#!/bin/sh
+# run.sh — `make run`: a local freight cluster in ./.freight with demo data, then what to try.
+#
+# Idempotent: an existing cluster is started (not re-created), demo data is loaded once.
+set -e
+. "$(dirname "$0")/env.sh"
+
+mkdir -p "$FREIGHT_HOME/run"
+[ -n "$AS" ] && chown freight "$FREIGHT_HOME" "$FREIGHT_HOME/run"
+
+# The key-encryption key lives outside the data directory and never enters the database.
+if [ ! -f "$KEYFILE" ]; then
+	$AS sh -c "umask 077; openssl rand -hex 32 > '$KEYFILE'"
+	echo "run: generated key-encryption key $KEYFILE (back it up: without it nothing decrypts)"
+fi
+
+if [ ! -f "$PGDATA/PG_VERSION" ]; then
+	echo "run: initdb $PGDATA"
+	$AS "$PGBIN/initdb" -D "$PGDATA" -U postgres -A trust -E UTF8 --locale=C.UTF-8 > "$FREIGHT_HOME/initdb.log"
+	cat >> "$PGDATA/postgresql.conf" <<CONF
+
+# --- freight (written by make run) ---
+listen_addresses = '127.0.0.1'
+port = $FREIGHT_PGPORT
+unix_socket_directories = '$FREIGHT_HOME/run'
+shared_preload_libraries = 'freight'
+freight.key_file = '$KEYFILE'
+freight.database = 'freight'
+wal_level = logical
+max_wal_senders = 10
+max_replication_slots = 10
+output_plugin_libraries = 'pgoutput, test_decoding, freight, wal2json'
+log_line_prefix = '%m [%p] %q%u@%d '
+CONF
+fi
+
+if ! $AS "$PGBIN/pg_ctl" -D "$PGDATA" status > /dev/null 2>&1; then
+	$AS "$PGBIN/pg_ctl" -D "$PGDATA" -l "$FREIGHT_HOME/postgres.log" -w start > /dev/null
+	echo "run: PostgreSQL started on 127.0.0.1:$FREIGHT_PGPORT (log: $FREIGHT_HOME/postgres.log)"
+fi
+
+if [ "$($PSQL -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'freight'")" != 1 ]; then
+	$PSQL -d postgres -c "CREATE DATABASE freight"
+fi
+$PSQL -d freight -c "CREATE EXTENSION IF NOT EXISTS freight CASCADE"
+if [ "$($PSQL -d freight -tAc "SELECT count(*) > 0 FROM freight.customers")" != t ]; then
+	echo "run: loading demo data (customers, 50 drivers, 10,000 shipments, invoices)"
+	$PSQL -d freight -v ON_ERROR_STOP=1 -f "$FREIGHT_SRC/contrib/local/demo.sql" > /dev/null
+fi
+
+for hook in "$FREIGHT_SRC"/contrib/local/run.d/*.sh; do
+	[ -f "$hook" ] && . "$hook"
+done
+
+$PSQL -d freight -f "$FREIGHT_SRC/contrib/local/showcase.sql"
+
+cat <<TXT
+
+freight is running.
+  SQL:   psql -h 127.0.0.1 -p $FREIGHT_PGPORT -U postgres freight
+  data:  $FREIGHT_HOME   (key-encryption key: $KEYFILE)
+  stop:  make stop        wipe: make clean-run
+TXT
+[ -f "$FREIGHT_HOME/demo.env" ] && { echo "  demo credentials: $FREIGHT_HOME/demo.env"; }
+exit 0

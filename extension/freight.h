@@ -1,0 +1,15 @@
+/*
+ * freight.h — what the pieces of freight.so share: the per-module start-up hooks that
+ * _PG_init() calls, and small helpers used across modules.
+ *
+ * Each feature keeps its own header for its SQL-facing and internal API; this file only lists
+ * the entry points the library's loader needs, so adding a module is one line here and one line
+ * in freight.c.
+ */
+#ifndef FREIGHT_H
+#define FREIGHT_H
+
+/* Defines freight.key_file / freight.key_command (crypto_keys.c). */
+extern void crypto_keys_init(void);
+
+#endif							/* FREIGHT_H */
