@@ -94,6 +94,7 @@ run_regress() {
 	echo "-- regress:$tests"
 	"$PGXS_DIR/test/regress/pg_regress" --bindir="$PGBIN" --inputdir="$SRC" --outputdir="$out" \
 		--temp-instance="$out/tmp_check" --temp-config="$conf" --dbname=contrib_regression \
+		--load-extension=pgcrypto --load-extension=freight \
 		$tests > "$out/run.log" 2>&1
 	cat "$out/run.log"
 	p=$(grep -cE '\.\.\. +ok' "$out/run.log")
