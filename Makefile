@@ -1,7 +1,7 @@
 # freight — top-level build.
 #
 # One shared library, freight.so, holds the extension (extension/*.c) and its background workers
-# (workers/*.c); it is built with PGXS.  The install script extension/freight--$(VERSION).sql is
+# (workers/*.c); it is built with PGXS.  The install script extension/freight--$(EXTVERSION).sql is
 # assembled from extension/sql/*.sql in name order, so each feature keeps its SQL in its own file.
 # The HTTP daemon lives in contrib/api and has its own Makefile.
 #
@@ -9,14 +9,14 @@
 # `make deps`, which installs what a fresh Debian 12 machine lacks.
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
-VERSION    = 0.1
+EXTVERSION = 0.1
 
 MODULE_big = freight
 OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard extension/*.c workers/*.c)))
 PGFILEDESC = "freight - freight logistics inside PostgreSQL"
 MODULEDIR  = extension
 DATA       = extension/freight.control
-DATA_built = extension/freight--$(VERSION).sql
+DATA_built = extension/freight--$(EXTVERSION).sql
 PG_CPPFLAGS = -I$(srcdir)/extension -I$(srcdir)/workers
 SHLIB_LINK = -lssl -lcrypto -lcurl -lm
 EXTRA_CLEAN = test/unit/*.bin
@@ -30,7 +30,7 @@ all:
 	@echo "PostgreSQL 15 development files are missing: run 'make deps' first" >&2; exit 1
 endif
 
-extension/freight--$(VERSION).sql: $(sort $(wildcard extension/sql/*.sql))
+extension/freight--$(EXTVERSION).sql: $(sort $(wildcard extension/sql/*.sql))
 	cat $^ > $@
 
 .PHONY: deps api run stop clean-run check bench
