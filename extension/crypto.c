@@ -85,6 +85,33 @@ CheckCiphertext(bytea *ciphertext)
 				 errhint("The value was not produced by freight.encrypt, or by a newer version.")));
 }
 
+/*
+ * Random nonces come from a per-backend buffer refilled from pg_strong_random() (OpenSSL's
+ * DRBG): one call per few hundred values instead of one per value, which otherwise costs as
+ * much as the encryption itself.  Bytes are handed out once and wiped as they are consumed.
+ */
+static uint8_t nonce_pool[AEAD_NONCE_LEN * 340];
+static int	nonce_pool_left = 0;
+
+static void
+next_nonce(uint8_t *nonce)
+{
+	uint8_t    *p;
+
+	if (nonce_pool_left < AEAD_NONCE_LEN)
+	{
+		if (!pg_strong_random(nonce_pool, sizeof(nonce_pool)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not generate a random nonce")));
+		nonce_pool_left = sizeof(nonce_pool);
+	}
+	p = nonce_pool + sizeof(nonce_pool) - nonce_pool_left;
+	memcpy(nonce, p, AEAD_NONCE_LEN);
+	memset(p, 0, AEAD_NONCE_LEN);
+	nonce_pool_left -= AEAD_NONCE_LEN;
+}
+
 static inline uint32_t
 header_key_id(const uint8_t *header)
 {
@@ -128,10 +155,7 @@ encrypt_bytes(const uint8_t *plaintext, int len, text *context)
 	c[1] = (key_id >> 16) & 0xFF;
 	c[2] = (key_id >> 8) & 0xFF;
 	c[3] = key_id & 0xFF;
-	if (!pg_strong_random(c + HEADER_LEN, AEAD_NONCE_LEN))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not generate a random nonce")));
+	next_nonce(c + HEADER_LEN);
 	aad = build_aad(c, context, &aad_len);
 	if (aead_seal(crypto_cipher(), key, c + HEADER_LEN, aad, aad_len, plaintext, len,
 				  c + HEADER_LEN + AEAD_NONCE_LEN, c + HEADER_LEN + AEAD_NONCE_LEN + len) != 0)
