@@ -31,6 +31,8 @@ _PG_init(void)
 				 errhint("Add freight to shared_preload_libraries in postgresql.conf and restart the server.")));
 
 	crypto_keys_init();
+	ratelimit_init();
+	security_init();
 
 	MarkGUCPrefixReserved("freight");
 }

@@ -12,4 +12,10 @@
 /* Defines freight.key_file / freight.key_command (crypto_keys.c). */
 extern void crypto_keys_init(void);
 
+/* Rate-limit GUCs, shared memory and the janitor worker (ratelimit.c). */
+extern void ratelimit_init(void);
+
+/* Security-event hooks and their shared-memory queue (security_hook.c). */
+extern void security_init(void);
+
 #endif							/* FREIGHT_H */

@@ -1,0 +1,349 @@
+/*
+ * ratelimit_janitor.c — background worker "freight janitor": keeps the rate limiter's shared
+ * memory and the security-event feed in step with the database.
+ *
+ * In the database named by freight.database (default "freight") it
+ *  - restores the saved rate-limit state once per server start (freight.rate_limit_saved), so a
+ *    restart does not hand every key a fresh budget;
+ *  - every freight.rate_limit_persist_interval seconds, and once more at shutdown, saves the keys
+ *    whose budget is not full, turns each key's denials into one rate_limit_violation security
+ *    event, and forgets keys idle for freight.rate_limit_idle_timeout;
+ *  - drains the shared-memory security queue (security_queue.c) into freight.security_events as
+ *    soon as something is pushed (the pusher sets our latch).
+ * Until CREATE EXTENSION freight has run there it just waits.  A failing unit of work is logged
+ * and rolled back; the loop goes on.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "ratelimit.h"
+#include "security_queue.h"
+
+#define JANITOR_QUEUE_BATCH		64
+#define JANITOR_NOT_INSTALLED_WAIT_MS	2000
+
+PGDLLEXPORT void rate_limit_janitor_main(Datum arg);
+
+static volatile sig_atomic_t shutdown_requested = false;
+
+void
+rate_limit_janitor_register(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 5;
+	strlcpy(worker.bgw_library_name, "freight", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "rate_limit_janitor_main", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, "freight janitor", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, "freight janitor", BGW_MAXLEN);
+	RegisterBackgroundWorker(&worker);
+}
+
+static void
+janitor_sigterm(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	shutdown_requested = true;
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
+static void
+unit_begin(const char *activity)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, activity);
+}
+
+static void
+unit_end(void)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(true);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/* Is the extension installed in this database (with the objects this worker writes)? */
+static bool
+extension_installed(void)
+{
+	bool		installed;
+
+	unit_begin("freight janitor: checking for the extension");
+	SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'freight'", true, 1);
+	installed = SPI_processed == 1;
+	unit_end();
+	return installed;
+}
+
+/* Put back the TATs saved before the restart. */
+static void
+restore_state(void)
+{
+	int			failed = 0;
+
+	unit_begin("freight janitor: restoring rate-limit state");
+	SPI_execute("SELECT key, tat FROM freight.rate_limit_saved WHERE tat > pg_catalog.now()",
+				true, 0);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		char	   *key = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		TimestampTz tat = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i],
+															SPI_tuptable->tupdesc, 2, &isnull));
+
+		if (strlen(key) > RATE_LIMIT_KEY_MAX || !rate_limit_store_restore(key, tat))
+			failed++;
+	}
+	if (failed > 0)
+		ereport(WARNING,
+				(errmsg("freight janitor could not restore %d of %llu rate-limit keys", failed,
+						(unsigned long long) SPI_processed),
+				 errhint("Raise freight.rate_limit_capacity.")));
+	unit_end();
+	rate_limit_store_set_restored();
+}
+
+static Datum
+text_array(char **items, int n)
+{
+	Datum	   *datums = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		datums[i] = CStringGetTextDatum(items[i]);
+	return PointerGetDatum(construct_array(datums, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * Save the keys whose budget is not full, report denials, forget idle keys.  One transaction: the
+ * saved table is replaced as a whole.
+ */
+static void
+sweep(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	RateLimitKeyState *states;
+	int			nexpired;
+	int			n;
+	char	  **keys;
+	Datum	   *tats;
+	int			nsaved = 0;
+	Oid			save_types[2] = {TEXTARRAYOID, TIMESTAMPTZARRAYOID};
+	Oid			violation_types[4] = {TEXTOID, INT4OID, TIMESTAMPTZOID, INT4OID};
+	Datum		args[4];
+
+	unit_begin("freight janitor: saving rate-limit state");
+	n = rate_limit_store_sweep(now, (int64) rate_limit_idle_timeout * USECS_PER_SEC, &states,
+							   &nexpired);
+	keys = palloc(sizeof(char *) * Max(n, 1));
+	tats = palloc(sizeof(Datum) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		if (states[i].tat > now)
+		{
+			keys[nsaved] = states[i].key;
+			tats[nsaved++] = TimestampTzGetDatum(states[i].tat);
+		}
+		if (states[i].denied > 0)
+		{
+			args[0] = CStringGetTextDatum(states[i].key);
+			args[1] = Int32GetDatum(states[i].denied);
+			args[2] = TimestampTzGetDatum(states[i].last_denied);
+			args[3] = Int32GetDatum(rate_limit_persist_interval);
+			SPI_execute_with_args("SELECT freight.log_security_event('rate_limit_violation', "
+								  "'medium', $1, NULL, pg_catalog.jsonb_build_object("
+								  "'denied', $2, 'last_denied', $3, 'period_seconds', $4))",
+								  4, violation_types, args, NULL, false, 0);
+		}
+	}
+	SPI_execute("DELETE FROM freight.rate_limit_saved", false, 0);
+	args[0] = text_array(keys, nsaved);
+	args[1] = PointerGetDatum(construct_array(tats, nsaved, TIMESTAMPTZOID, sizeof(int64),
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	SPI_execute_with_args("INSERT INTO freight.rate_limit_saved (key, tat) "
+						  "SELECT * FROM unnest($1::text[], $2::timestamptz[])",
+						  2, save_types, args, NULL, false, 0);
+	unit_end();
+	elog(DEBUG1, "freight janitor: saved %d keys, expired %d", nsaved, nexpired);
+}
+
+/* Move queued security events into freight.security_events, a batch per transaction. */
+static void
+drain_queue(void)
+{
+	static SecurityQueuedEvent events[JANITOR_QUEUE_BATCH];
+	Oid			types[12] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, OIDOID, OIDOID, OIDOID,
+		TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID};
+	uint64		dropped;
+	int			n;
+
+	while ((n = security_queue_peek(events, JANITOR_QUEUE_BATCH)) > 0)
+	{
+		unit_begin("freight janitor: recording security events");
+		for (int i = 0; i < n; i++)
+		{
+			SecurityQueuedEvent *ev = &events[i];
+			Datum		args[12];
+			char		nulls[12];
+
+			memset(nulls, ' ', sizeof(nulls));
+			args[0] = CStringGetTextDatum(ev->kind);
+			args[1] = CStringGetTextDatum(ev->severity);
+			args[2] = TimestampTzGetDatum(ev->time);
+			args[3] = CStringGetTextDatum(ev->actor);
+			args[4] = ObjectIdGetDatum(ev->userid);
+			args[5] = ObjectIdGetDatum(ev->session_userid);
+			args[6] = ObjectIdGetDatum(ev->dbid);
+			args[7] = CStringGetTextDatum(ev->client_addr);
+			args[8] = CStringGetTextDatum(ev->sqlerrcode ? unpack_sql_state(ev->sqlerrcode) : "");
+			args[9] = CStringGetTextDatum(ev->message);
+			args[10] = CStringGetTextDatum(ev->statement);
+			args[11] = Int32GetDatum(ev->pid);
+			SPI_execute_with_args("SELECT freight.record_queued_security_event("
+								  "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+								  12, types, args, nulls, false, 0);
+		}
+		unit_end();
+		security_queue_consume(n);
+	}
+
+	dropped = security_queue_take_dropped();
+	if (dropped > 0)
+	{
+		Oid			types1[1] = {INT8OID};
+		Datum		args1[1] = {Int64GetDatum((int64) dropped)};
+
+		unit_begin("freight janitor: recording security events");
+		SPI_execute_with_args("SELECT freight.log_security_event('security_queue_overflow', "
+							  "'high', NULL, NULL, pg_catalog.jsonb_build_object('dropped', $1))",
+							  1, types1, args1, NULL, false, 0);
+		unit_end();
+	}
+}
+
+/*
+ * Run one unit of work; on error log it, roll back and go on.  An event batch that fails is
+ * dropped rather than retried forever.
+ */
+static bool
+run_unit(void (*unit) (void))
+{
+	MemoryContext loop_context = CurrentMemoryContext;
+	bool		ok = true;
+
+	PG_TRY();
+	{
+		unit();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(loop_context);
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		pgstat_report_activity(STATE_IDLE, NULL);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+static void
+drain_queue_or_drop(void)
+{
+	if (!run_unit(drain_queue))
+	{
+		static SecurityQueuedEvent batch[JANITOR_QUEUE_BATCH];
+		int			n = security_queue_peek(batch, JANITOR_QUEUE_BATCH);
+
+		security_queue_consume(n);
+		ereport(WARNING, (errmsg("freight janitor dropped %d security events it could not record", n)));
+	}
+}
+
+void
+rate_limit_janitor_main(Datum arg)
+{
+	const char *dbname;
+	MemoryContext loop_context;
+	TimestampTz next_sweep = 0;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, janitor_sigterm);
+	BackgroundWorkerUnblockSignals();
+
+	dbname = GetConfigOption("freight.database", true, false);
+	BackgroundWorkerInitializeConnection(dbname && dbname[0] ? dbname : "freight", NULL, 0);
+
+	loop_context = AllocSetContextCreate(TopMemoryContext, "freight janitor loop",
+										 ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(loop_context);
+
+	while (!shutdown_requested)
+	{
+		long		wait_ms;
+
+		MemoryContextReset(loop_context);
+		MemoryContextSwitchTo(loop_context);
+		if (!extension_installed())
+			wait_ms = JANITOR_NOT_INSTALLED_WAIT_MS;
+		else
+		{
+			TimestampTz now = GetCurrentTimestamp();
+
+			if (!rate_limit_store_is_restored())
+				run_unit(restore_state);
+			drain_queue_or_drop();
+			if (now >= next_sweep && rate_limit_store_is_restored())
+			{
+				run_unit(sweep);
+				next_sweep = now + (int64) rate_limit_persist_interval * USECS_PER_SEC;
+			}
+			wait_ms = Max(1, (next_sweep - GetCurrentTimestamp()) / 1000);
+		}
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, wait_ms,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+	}
+
+	/* Shutdown: record what is queued and save the state one last time. */
+	MemoryContextReset(loop_context);
+	if (extension_installed() && rate_limit_store_is_restored())
+	{
+		drain_queue_or_drop();
+		run_unit(sweep);
+	}
+	proc_exit(0);
+}
