@@ -5,15 +5,6 @@
 set -e
 . "$(dirname "$0")/env.sh"
 
-# PostgreSQL runs as the OS user freight; a checkout under a private directory (such as /root)
-# is out of its reach, so the state then lives under /var/lib/freight with ./.freight a link.
-if [ -n "$AS" ] && [ ! -e "$FREIGHT_HOME" ] && ! runuser -u freight -- test -x "$FREIGHT_SRC"; then
-	state="/var/lib/freight/$(echo "$FREIGHT_SRC" | md5sum | cut -c1-12)"
-	mkdir -p "$state"
-	chown freight "$state"
-	ln -s "$state" "$FREIGHT_HOME"
-	echo "run: $FREIGHT_SRC is not readable by the OS user freight; state in $state (linked as .freight)"
-fi
 mkdir -p "$FREIGHT_HOME/run"
 [ -n "$AS" ] && chown freight "$FREIGHT_HOME" "$FREIGHT_HOME/run"
 
