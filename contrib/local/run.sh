@@ -45,14 +45,14 @@ fi
 $PSQL -d freight -c "CREATE EXTENSION IF NOT EXISTS freight CASCADE"
 if [ "$($PSQL -d freight -tAc "SELECT count(*) > 0 FROM freight.customers")" != t ]; then
 	echo "run: loading demo data (customers, 50 drivers, 10,000 shipments, invoices)"
-	$PSQL -d freight -v ON_ERROR_STOP=1 -f "$FREIGHT_SRC/contrib/local/demo.sql" > /dev/null
+	$PSQL -d freight -v ON_ERROR_STOP=1 < "$FREIGHT_SRC/contrib/local/demo.sql" > /dev/null
 fi
 
 for hook in "$FREIGHT_SRC"/contrib/local/run.d/*.sh; do
 	[ -f "$hook" ] && . "$hook"
 done
 
-$PSQL -d freight -f "$FREIGHT_SRC/contrib/local/showcase.sql"
+$PSQL -d freight < "$FREIGHT_SRC/contrib/local/showcase.sql"
 
 cat <<TXT
 
