@@ -432,7 +432,8 @@ BEGIN
 		WHERE s.tracking_number = shipment_by_tracking_number.tracking_number;
 	END IF;
 	IF result.id IS NULL THEN
-		RAISE EXCEPTION 'shipment % not found', tracking_number USING ERRCODE = 'PT404';
+		RAISE EXCEPTION 'shipment not found' USING ERRCODE = 'PT404',
+			DETAIL = pg_catalog.format('No shipment with tracking number %s is visible to you.', tracking_number);
 	END IF;
 	RETURN result;
 END
@@ -503,19 +504,22 @@ DECLARE
 BEGIN
 	SELECT * INTO drv FROM freight.drivers d WHERE d.id = assign_driver.driver_id;
 	IF drv.id IS NULL THEN
-		RAISE EXCEPTION 'driver % not found', driver_id USING ERRCODE = 'PT404';
+		RAISE EXCEPTION 'driver not found' USING ERRCODE = 'PT404',
+			DETAIL = pg_catalog.format('No driver with id %s.', driver_id);
 	END IF;
 	IF NOT drv.active THEN
-		RAISE EXCEPTION 'driver % is not active', driver_id USING ERRCODE = 'PT409';
+		RAISE EXCEPTION 'driver is not active'
+			USING ERRCODE = 'PT409', DETAIL = 'Only active drivers can be assigned to shipments.';
 	END IF;
 	IF (SELECT s.terminal FROM freight.shipment_statuses s WHERE s.status = ship.status) THEN
-		RAISE EXCEPTION 'shipment % is already %', tracking_number, ship.status
+		RAISE EXCEPTION 'shipment is already %', ship.status
 			USING ERRCODE = 'PT409', DETAIL = 'Drivers can only be assigned to shipments that are still moving.';
 	END IF;
 	SELECT * INTO veh FROM freight.vehicles v
 	WHERE v.id = coalesce(assign_driver.vehicle_id, drv.vehicle_id);
 	IF coalesce(assign_driver.vehicle_id, drv.vehicle_id) IS NOT NULL AND veh.id IS NULL THEN
-		RAISE EXCEPTION 'vehicle % not found', vehicle_id USING ERRCODE = 'PT404';
+		RAISE EXCEPTION 'vehicle not found' USING ERRCODE = 'PT404',
+			DETAIL = pg_catalog.format('No vehicle with id %s.', vehicle_id);
 	END IF;
 	IF veh.id IS NOT NULL AND veh.capacity_kg < ship.weight_kg THEN
 		RAISE EXCEPTION 'shipment too heavy for vehicle %', veh.plate
@@ -574,7 +578,7 @@ BEGIN
 	PERFORM freight.require(description IS NULL OR pg_catalog.length(description) <= 500,
 							'description is longer than 500 characters');
 	IF ship.status <> 'created' THEN
-		RAISE EXCEPTION 'shipment % is already %', tracking_number, ship.status
+		RAISE EXCEPTION 'shipment is already %', ship.status
 			USING ERRCODE = 'PT409', DETAIL = 'Packages can only be added before pickup (status created).';
 	END IF;
 	INSERT INTO freight.packages (customer_id, shipment_id, weight_kg, length_cm, width_cm, height_cm, description)
@@ -600,7 +604,8 @@ BEGIN
 	SELECT s.id, s.status, s.created_at, s.updated_at INTO ship
 	FROM freight.shipments s WHERE s.tracking_number = track_public.tracking_number;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'shipment % not found', tracking_number USING ERRCODE = 'PT404';
+		RAISE EXCEPTION 'shipment not found' USING ERRCODE = 'PT404',
+			DETAIL = format('No shipment has tracking number %s.', tracking_number);
 	END IF;
 	RETURN jsonb_build_object(
 		'tracking_number', tracking_number, 'status', ship.status,
@@ -677,7 +682,8 @@ DECLARE
 BEGIN
 	SELECT * INTO result FROM freight.invoices i WHERE i.id = invoice_id FOR UPDATE;
 	IF result.id IS NULL THEN
-		RAISE EXCEPTION 'invoice % not found', invoice_id USING ERRCODE = 'PT404';
+		RAISE EXCEPTION 'invoice not found' USING ERRCODE = 'PT404',
+			DETAIL = pg_catalog.format('No invoice with id %s is visible to you.', invoice_id);
 	END IF;
 	RETURN result;
 END
@@ -695,7 +701,7 @@ BEGIN
 	PERFORM freight.require(pg_catalog.length(pg_catalog.btrim(reason)) BETWEEN 3 AND 1000,
 							'a dispute needs a reason of 3 to 1000 characters');
 	IF inv.status <> 'open' THEN
-		RAISE EXCEPTION 'invoice % is %', invoice_id, inv.status
+		RAISE EXCEPTION 'invoice is %', inv.status
 			USING ERRCODE = 'PT409', DETAIL = 'Only open invoices can be disputed.';
 	END IF;
 	UPDATE freight.invoices i SET status = 'disputed', dispute_reason = pg_catalog.btrim(reason)
@@ -714,7 +720,7 @@ DECLARE
 	result freight.invoices;
 BEGIN
 	IF inv.status = 'paid' THEN
-		RAISE EXCEPTION 'invoice % is already paid', invoice_id USING ERRCODE = 'PT409';
+		RAISE EXCEPTION 'invoice is already paid' USING ERRCODE = 'PT409';
 	END IF;
 	UPDATE freight.invoices i SET status = 'paid', paid_at = pg_catalog.now(), dispute_reason = NULL
 	WHERE i.id = inv.id
@@ -750,19 +756,19 @@ $$;
 COMMENT ON FUNCTION freight.create_api_key(bigint, text) IS
 	'Creates an API key for a customer and returns the clear key; it is shown this once and stored only as a bcrypt hash';
 
-CREATE FUNCTION freight.revoke_api_key(id bigint) RETURNS freight.api_keys
+CREATE FUNCTION freight.revoke_api_key(key_id bigint)
+RETURNS TABLE (id bigint, customer_id bigint, prefix text, label text, created_at timestamptz, revoked_at timestamptz)
 LANGUAGE plpgsql
 AS $$
-DECLARE
-	result freight.api_keys;
 BEGIN
-	UPDATE freight.api_keys k SET revoked_at = pg_catalog.now()
-	WHERE k.id = revoke_api_key.id AND k.revoked_at IS NULL
-	RETURNING * INTO result;
-	IF result.id IS NULL THEN
-		RAISE EXCEPTION 'api key % not found or already revoked', id USING ERRCODE = 'PT404';
+	RETURN QUERY
+		UPDATE freight.api_keys k SET revoked_at = pg_catalog.now()
+		WHERE k.id = key_id AND k.revoked_at IS NULL
+		RETURNING k.id, k.customer_id, k.prefix, k.label, k.created_at, k.revoked_at;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'api key not found or already revoked' USING ERRCODE = 'PT404',
+			DETAIL = pg_catalog.format('No active API key with id %s is visible to you.', key_id);
 	END IF;
-	RETURN result;
 END
 $$;
 COMMENT ON FUNCTION freight.revoke_api_key(bigint) IS 'Revokes an API key (it stops authenticating at once)';
