@@ -38,6 +38,8 @@ int			rate_limit_persist_interval = 10;
 char	   *rate_limit_default_tier = NULL;
 
 static SPIPlanPtr resolve_plan;
+
+static void rate_limit_default_tier_assign(const char *newval, void *extra);
 static bool generation_bump_pending;
 static bool xact_callback_registered;
 
@@ -60,8 +62,9 @@ ratelimit_init(void)
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomStringVariable("freight.rate_limit_default_tier",
 							   "Tier of rate-limit keys that belong to no API key and have no override.",
-							   NULL, &rate_limit_default_tier, "free",
-							   PGC_SUSET, 0, NULL, NULL, NULL);
+							   "Changing it (and reloading) applies to every such key at once.",
+							   &rate_limit_default_tier, "free",
+							   PGC_SIGHUP, 0, NULL, rate_limit_default_tier_assign, NULL);
 	rate_limit_store_init();
 	rate_limit_janitor_register();
 }
@@ -264,11 +267,22 @@ rate_limit_xact_callback(XactEvent event, void *arg)
 {
 	if (!generation_bump_pending)
 		return;
-	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
-		rate_limit_bump_generation();
+	/* On abort too: the transaction may have cached limits it saw in its own uncommitted rows. */
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
 		event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+	{
+		rate_limit_bump_generation();
 		generation_bump_pending = false;
+	}
+}
+
+/* A new default tier (reload) applies to every key: each process that sees it bumps once. */
+static void
+rate_limit_default_tier_assign(const char *newval, void *extra)
+{
+	if (IsUnderPostmaster && rate_limit_store_ready() && rate_limit_default_tier != NULL &&
+		strcmp(newval, rate_limit_default_tier) != 0)
+		rate_limit_bump_generation();
 }
 
 /*

@@ -196,6 +196,11 @@ rate_limit_store_decide(const char *key, int32 cost, TimestampTz now, const Gcra
 	{
 		if (fresh == NULL)
 			outcome = RATE_LIMIT_NEED_PARAMS;
+		else if (cost > fresh->burst)
+		{
+			*params = *fresh;
+			outcome = RATE_LIMIT_COST_TOO_HIGH;
+		}
 		else if (entry == NULL && (entry = rate_limit_entry_create(key, hash)) == NULL)
 			outcome = RATE_LIMIT_FULL;
 		else
