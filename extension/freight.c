@@ -33,6 +33,7 @@ _PG_init(void)
 	crypto_keys_init();
 	ratelimit_init();
 	security_init();
+	cdc_worker_init();
 
 	MarkGUCPrefixReserved("freight");
 }

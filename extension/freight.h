@@ -18,4 +18,7 @@ extern void ratelimit_init(void);
 /* Security-event hooks and their shared-memory queue (security_hook.c). */
 extern void security_init(void);
 
+/* Change-data capture GUCs and worker, freight.database (workers/cdc_worker.c). */
+extern void cdc_worker_init(void);
+
 #endif							/* FREIGHT_H */
