@@ -826,3 +826,19 @@ INSERT INTO freight.encrypted_columns (table_name, column_name, key_column) VALU
 	('freight.customers', 'email', 'id'), ('freight.customers', 'phone', 'id'),
 	('freight.drivers', 'phone', 'id'), ('freight.drivers', 'email', 'id'),
 	('freight.shipments', 'origin', 'id'), ('freight.shipments', 'destination', 'id');
+
+-- The domain tables belong to the extension, so pg_dump would skip their rows unless they are
+-- marked as configuration tables; with their sequences, a dump restores the data and id counters.
+-- (The reference tables shipment_statuses and status_transitions are created by this script.)
+DO $dump$
+DECLARE
+	t text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['customers', 'api_keys', 'vehicles', 'drivers', 'shipments', 'packages',
+							 'shipment_events', 'invoices']
+	LOOP
+		PERFORM pg_catalog.pg_extension_config_dump(('freight.' || t)::regclass, '');
+		PERFORM pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('freight.' || t, 'id')::regclass, '');
+	END LOOP;
+END
+$dump$;
