@@ -107,8 +107,10 @@ cmd_restore() {
 	t0=$(now_ms)
 	mkdir -p "$into"
 	chmod 700 "$into"
-	pgbr restore --pg1-path="$into" --set="$set" "${target_args[@]}" --target-action=promote \
-		--archive-mode=off --log-level-console=warn
+	# Type "default" replays to the end of the archive and always promotes.
+	[ $type = latest ] || target_args+=(--target-action=promote)
+	pgbr restore --pg1-path="$into" --set="$set" "${target_args[@]}" --archive-mode=off \
+		--log-level-console=warn
 	[ -n "$port" ] || port=$(free_port)
 	configure_scratch_cluster "$into" "$port"
 	local restore_s
