@@ -1,0 +1,201 @@
+/*
+ * config.c — defaults, config file and FREIGHT_* environment variables (see config.h).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+typedef enum
+{
+	OPT_STR, OPT_INT, OPT_LONG, OPT_BOOL
+} OptType;
+
+typedef struct Option
+{
+	const char *file_key;
+	const char *env;
+	OptType		type;
+	size_t		offset;
+} Option;
+
+#define OPT(k, e, t, f) {k, e, t, offsetof(ApiConfig, f)}
+static const Option options[] = {
+	OPT("db-uri", "FREIGHT_DB_URI", OPT_STR, db_uri),
+	OPT("db-replica-uri", "FREIGHT_DB_REPLICA_URI", OPT_STR, db_replica_uri),
+	OPT("db-schemas", "FREIGHT_DB_SCHEMAS", OPT_STR, db_schemas),
+	OPT("db-anon-role", "FREIGHT_DB_ANON_ROLE", OPT_STR, db_anon_role),
+	OPT("jwt-secret", "FREIGHT_JWT_SECRET", OPT_STR, jwt_secret),
+	OPT("jwt-aud", "FREIGHT_JWT_AUD", OPT_STR, jwt_aud),
+	OPT("jwt-role-claim-key", "FREIGHT_JWT_ROLE_CLAIM", OPT_STR, jwt_role_claim),
+	OPT("db-pool", "FREIGHT_DB_POOL", OPT_INT, db_pool),
+	OPT("db-pool-timeout-ms", "FREIGHT_DB_POOL_TIMEOUT_MS", OPT_INT, db_pool_timeout_ms),
+	OPT("db-max-rows", "FREIGHT_DB_MAX_ROWS", OPT_LONG, db_max_rows),
+	OPT("server-host", "FREIGHT_API_HOST", OPT_STR, host),
+	OPT("server-port", "FREIGHT_API_PORT", OPT_INT, port),
+	OPT("server-threads", "FREIGHT_API_THREADS", OPT_INT, threads),
+	OPT("server-max-body", "FREIGHT_MAX_BODY", OPT_LONG, max_body),
+	OPT("log-slow-ms", "FREIGHT_SLOW_MS", OPT_INT, slow_ms),
+	OPT("log-access", "FREIGHT_ACCESS_LOG", OPT_BOOL, access_log),
+	OPT("server-tls-cert", "FREIGHT_TLS_CERT", OPT_STR, tls_cert),
+	OPT("server-tls-key", "FREIGHT_TLS_KEY", OPT_STR, tls_key),
+	OPT("server-tls-client-ca", "FREIGHT_TLS_CLIENT_CA", OPT_STR, tls_client_ca),
+	OPT("server-static-dir", "FREIGHT_STATIC_DIR", OPT_STR, static_dir),
+	OPT("server-compress-min", "FREIGHT_COMPRESS_MIN", OPT_LONG, compress_min),
+};
+
+static bool
+set_option(ApiConfig *cfg, const Option *o, const char *value, char *err, size_t errlen)
+{
+	void	   *field = (char *) cfg + o->offset;
+	char	   *end;
+	long long	n;
+
+	if (o->type == OPT_STR)
+	{
+		free(*(char **) field);
+		*(char **) field = value[0] ? xstrdup(value) : NULL;
+		return true;
+	}
+	if (o->type == OPT_BOOL)
+	{
+		bool		on = strcmp(value, "1") == 0 || strcasecmp(value, "true") == 0 ||
+			strcasecmp(value, "on") == 0 || strcasecmp(value, "yes") == 0;
+
+		if (!on && !(strcmp(value, "0") == 0 || strcasecmp(value, "false") == 0 ||
+					 strcasecmp(value, "off") == 0 || strcasecmp(value, "no") == 0))
+		{
+			snprintf(err, errlen, "%s: expected a boolean, got \"%s\"", o->file_key, value);
+			return false;
+		}
+		*(bool *) field = on;
+		return true;
+	}
+	errno = 0;
+	n = strtoll(value, &end, 10);
+	if (errno != 0 || *end != '\0' || end == value || n < 0 || (o->type == OPT_INT && n > 1000000))
+	{
+		snprintf(err, errlen, "%s: expected a non-negative integer, got \"%s\"", o->file_key, value);
+		return false;
+	}
+	if (o->type == OPT_INT)
+		*(int *) field = (int) n;
+	else if (strcmp(o->file_key, "db-max-rows") == 0)
+		*(long long *) field = n;
+	else
+		*(long *) field = (long) n;
+	return true;
+}
+
+static char *
+trim(char *s)
+{
+	char	   *e;
+
+	while (isspace((unsigned char) *s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char) e[-1]))
+		*--e = '\0';
+	if (e - s >= 2 && ((s[0] == '"' && e[-1] == '"') || (s[0] == '\'' && e[-1] == '\'')))
+	{
+		e[-1] = '\0';
+		s++;
+	}
+	return s;
+}
+
+static bool
+load_file(ApiConfig *cfg, const char *path, char *err, size_t errlen)
+{
+	FILE	   *f = fopen(path, "r");
+	char		line[4096];
+	int			lineno = 0;
+
+	if (f == NULL)
+	{
+		snprintf(err, errlen, "cannot open config file %s: %s", path, strerror(errno));
+		return false;
+	}
+	while (fgets(line, sizeof(line), f))
+	{
+		char	   *eq, *key, *value;
+		bool		known = false;
+
+		lineno++;
+		key = trim(line);
+		if (key[0] == '\0' || key[0] == '#')
+			continue;
+		eq = strchr(key, '=');
+		if (eq == NULL)
+		{
+			snprintf(err, errlen, "%s:%d: expected key = value", path, lineno);
+			fclose(f);
+			return false;
+		}
+		*eq = '\0';
+		key = trim(key);
+		value = trim(eq + 1);
+		for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+			if (strcmp(options[i].file_key, key) == 0)
+			{
+				known = true;
+				if (!set_option(cfg, &options[i], value, err, errlen))
+				{
+					fclose(f);
+					return false;
+				}
+			}
+		if (!known)
+		{
+			snprintf(err, errlen, "%s:%d: unknown setting \"%s\"", path, lineno, key);
+			fclose(f);
+			return false;
+		}
+	}
+	fclose(f);
+	return true;
+}
+
+bool
+config_load(ApiConfig *cfg, const char *path, char *err, size_t errlen)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->db_schemas = xstrdup("api");
+	cfg->jwt_role_claim = xstrdup("role");
+	cfg->host = xstrdup("127.0.0.1");
+	cfg->db_pool = 10;
+	cfg->db_pool_timeout_ms = 10000;
+	cfg->port = 3000;
+	cfg->max_body = 1024 * 1024;
+	cfg->slow_ms = 500;
+	cfg->access_log = true;
+	cfg->compress_min = 1024;
+	if (path && !load_file(cfg, path, err, errlen))
+		return false;
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+	{
+		const char *v = getenv(options[i].env);
+
+		if (v && !set_option(cfg, &options[i], v, err, errlen))
+			return false;
+	}
+	if (cfg->db_uri == NULL)
+	{
+		snprintf(err, errlen, "no database: set FREIGHT_DB_URI or db-uri");
+		return false;
+	}
+	if (cfg->db_pool < 1 || cfg->port < 1 || cfg->port > 65535)
+	{
+		snprintf(err, errlen, "db-pool must be >= 1 and server-port in 1..65535");
+		return false;
+	}
+	if (cfg->threads <= 0)
+		cfg->threads = cfg->db_pool;
+	return true;
+}

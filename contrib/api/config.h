@@ -1,0 +1,39 @@
+/*
+ * config.h — freight-api configuration: a config file (key = value, PostgREST's key names)
+ * overridden by FREIGHT_* environment variables.
+ */
+#ifndef API_CONFIG_H
+#define API_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct ApiConfig
+{
+	char	   *db_uri;			/* FREIGHT_DB_URI / db-uri: libpq URI of the primary */
+	char	   *db_replica_uri;	/* FREIGHT_DB_REPLICA_URI / db-replica-uri: reads, optional */
+	char	   *db_schemas;		/* FREIGHT_DB_SCHEMAS / db-schemas: comma list, default "api" */
+	char	   *db_anon_role;	/* FREIGHT_DB_ANON_ROLE / db-anon-role: NULL = no anonymous */
+	char	   *jwt_secret;		/* FREIGHT_JWT_SECRET / jwt-secret: HMAC secret or PEM key */
+	char	   *jwt_aud;		/* FREIGHT_JWT_AUD / jwt-aud */
+	char	   *jwt_role_claim; /* FREIGHT_JWT_ROLE_CLAIM / jwt-role-claim-key: default "role" */
+	int			db_pool;		/* FREIGHT_DB_POOL / db-pool: connections, default 10 */
+	int			db_pool_timeout_ms; /* FREIGHT_DB_POOL_TIMEOUT_MS: wait for a connection */
+	long long	db_max_rows;	/* FREIGHT_DB_MAX_ROWS / db-max-rows: 0 = unlimited */
+	char	   *host;			/* FREIGHT_API_HOST / server-host: default 127.0.0.1 */
+	int			port;			/* FREIGHT_API_PORT / server-port: default 3000 */
+	int			threads;		/* FREIGHT_API_THREADS / server-threads: default = db_pool */
+	long		max_body;		/* FREIGHT_MAX_BODY / server-max-body: bytes, default 1 MiB */
+	int			slow_ms;		/* FREIGHT_SLOW_MS / log-slow-ms: default 500 */
+	bool		access_log;		/* FREIGHT_ACCESS_LOG / log-access: default on */
+	char	   *tls_cert;		/* FREIGHT_TLS_CERT / server-tls-cert: PEM file, enables TLS */
+	char	   *tls_key;		/* FREIGHT_TLS_KEY / server-tls-key */
+	char	   *tls_client_ca;	/* FREIGHT_TLS_CLIENT_CA / server-tls-client-ca: enables mTLS */
+	char	   *static_dir;		/* FREIGHT_STATIC_DIR: tracking page, default next to binary */
+	long		compress_min;	/* FREIGHT_COMPRESS_MIN: bytes, default 1024 */
+} ApiConfig;
+
+/* Loads defaults, then path (may be NULL), then the environment.  false + err on bad values. */
+bool		config_load(ApiConfig *cfg, const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,486 @@
+/*
+ * http.c — libmicrohttpd glue (see http.h).
+ *
+ * MHD runs an internal thread pool over epoll; a request's handler runs on one of those
+ * threads and borrows a pooled database connection for the duration of its pipeline.
+ * Per-request state lives in con_cls from the URI-log callback to NOTIFY_COMPLETED.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <brotli/encode.h>
+#include <netinet/in.h>
+#include <microhttpd.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "metrics.h"
+#include "query_parse.h"
+#include "server.h"
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+const char *
+request_header(Request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void
+response_init(Response *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->status = 200;
+	buf_init(&r->body);
+}
+
+void
+response_header(Request *req, Response *r, const char *name, const char *value)
+{
+	Header	   *h = arena_push(&req->arena, (void **) &r->headers, &r->nheaders, &r->cheaders,
+							   sizeof(Header));
+
+	h->name = name;
+	h->value = value;
+}
+
+void
+response_error(Request *req, Response *r, const ApiError *err)
+{
+	(void) req;
+	r->status = err->status;
+	buf_reset(&r->body);
+	api_error_json(err, &r->body);
+	r->content_type = "application/json; charset=utf-8";
+	if (err->status == 401)
+	{
+		Buf			h;
+
+		buf_init(&h);
+		buf_puts(&h, "Bearer error=\"invalid_token\", error_description=\"");
+		for (const char *p = err->message; *p; p++)
+			if (*p != '"' && *p != '\\')
+				buf_putc(&h, *p);
+		buf_putc(&h, '"');
+		response_header(req, r, "WWW-Authenticate", arena_strdup(&req->arena, h.data));
+		buf_free(&h);
+	}
+}
+
+/* ---- compression and caching ---- */
+
+static bool
+compressible(const char *ctype)
+{
+	return ctype && (strncmp(ctype, "application/", 12) == 0 || strncmp(ctype, "text/", 5) == 0);
+}
+
+static bool
+accepts_encoding(Request *req, const char *enc)
+{
+	const char *h = request_header(req, "Accept-Encoding");
+	const char *p;
+
+	if (h == NULL || (p = strstr(h, enc)) == NULL)
+		return false;
+	p += strlen(enc);
+	while (*p == ' ')
+		p++;
+	return !(strncmp(p, ";q=0", 4) == 0 && strncmp(p, ";q=0.", 5) != 0);
+}
+
+static bool
+compress_gzip(const Buf *in, Buf *out)
+{
+	z_stream	zs;
+	int			rc;
+
+	memset(&zs, 0, sizeof(zs));
+	if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return false;
+	out->len = 0;
+	if (out->cap < deflateBound(&zs, in->len) + 1)
+	{
+		out->cap = deflateBound(&zs, in->len) + 1;
+		out->data = xrealloc(out->data, out->cap);
+	}
+	zs.next_in = (Bytef *) in->data;
+	zs.avail_in = (uInt) in->len;
+	zs.next_out = (Bytef *) out->data;
+	zs.avail_out = (uInt) (out->cap - 1);
+	rc = deflate(&zs, Z_FINISH);
+	out->len = zs.total_out;
+	deflateEnd(&zs);
+	return rc == Z_STREAM_END;
+}
+
+static bool
+compress_brotli(const Buf *in, Buf *out)
+{
+	size_t		n = BrotliEncoderMaxCompressedSize(in->len);
+
+	if (n == 0)
+		return false;
+	if (out->cap < n + 1)
+	{
+		out->cap = n + 1;
+		out->data = xrealloc(out->data, out->cap);
+	}
+	if (!BrotliEncoderCompress(5, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_TEXT, in->len,
+							   (const uint8_t *) in->data, &n, (uint8_t *) out->data))
+		return false;
+	out->len = n;
+	return true;
+}
+
+/* Replaces the body by its gzip/brotli encoding when the client accepts one and it pays. */
+static const char *
+maybe_compress(Request *req, Response *r)
+{
+	const char *enc = NULL;
+	Buf			out;
+	bool		ok = false;
+
+	if (r->body.len < (size_t) server.cfg.compress_min || !compressible(r->content_type))
+		return NULL;
+	buf_init(&out);
+	if (accepts_encoding(req, "br"))
+	{
+		enc = "br";
+		ok = compress_brotli(&r->body, &out);
+	}
+	else if (accepts_encoding(req, "gzip"))
+	{
+		enc = "gzip";
+		ok = compress_gzip(&r->body, &out);
+	}
+	if (!ok || out.len >= r->body.len)
+	{
+		buf_free(&out);
+		return NULL;
+	}
+	buf_free(&r->body);
+	r->body = out;
+	return enc;
+}
+
+/* A weak validator from the body bytes (FNV-1a 64). */
+static void
+etag_of(const Buf *body, char *out, size_t n)
+{
+	unsigned long long h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < body->len; i++)
+		h = (h ^ (unsigned char) body->data[i]) * 1099511628211ULL;
+	snprintf(out, n, "W/\"%016llx\"", h);
+}
+
+static bool
+etag_matches(const char *inm, const char *etag)
+{
+	return inm && (strcmp(inm, "*") == 0 || strstr(inm, etag + 2) != NULL);
+}
+
+static void
+add_cors(Request *req, struct MHD_Response *mr)
+{
+	const char *origin = request_header(req, "Origin");
+
+	if (origin == NULL)
+		return;
+	MHD_add_response_header(mr, "Access-Control-Allow-Origin", origin);
+	MHD_add_response_header(mr, "Access-Control-Allow-Credentials", "true");
+	MHD_add_response_header(mr, "Access-Control-Expose-Headers",
+							"Content-Encoding, Content-Location, Content-Range, Content-Type, Date, "
+							"Location, Server, Transfer-Encoding, Range-Unit, ETag, X-Request-Id");
+	if (strcmp(req->method, "OPTIONS") == 0)
+	{
+		const char *h = request_header(req, "Access-Control-Request-Headers");
+
+		MHD_add_response_header(mr, "Access-Control-Allow-Methods",
+								"GET, HEAD, POST, PATCH, PUT, DELETE, OPTIONS");
+		MHD_add_response_header(mr, "Access-Control-Allow-Headers", h ? h : "Authorization");
+		MHD_add_response_header(mr, "Access-Control-Max-Age", "86400");
+	}
+}
+
+static enum MHD_Result
+send_response(Request *req, Response *r)
+{
+	struct MHD_Response *mr;
+	const char *enc = NULL;
+	char		etag[40] = "";
+	enum MHD_Result ret;
+	bool		cacheable = (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) &&
+		r->status == 200 && r->stream == NULL;
+
+	if (cacheable)
+	{
+		etag_of(&r->body, etag, sizeof(etag));
+		if (etag_matches(request_header(req, "If-None-Match"), etag))
+		{
+			r->status = 304;
+			buf_reset(&r->body);
+		}
+	}
+	if (r->stream)
+		mr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, r->stream, r->stream_cls,
+											   r->stream_free);
+	else
+	{
+		size_t		len;
+
+		if (r->status != 304)
+			enc = maybe_compress(req, r);
+		len = r->body.len;
+		req->bytes = len;
+		if (strcmp(req->method, "HEAD") == 0)
+			len = 0;
+		mr = MHD_create_response_from_buffer(len, buf_steal(&r->body), MHD_RESPMEM_MUST_FREE);
+	}
+	if (mr == NULL)
+		return MHD_NO;
+	if (r->content_type && r->status != 304)
+		MHD_add_response_header(mr, "Content-Type", r->content_type);
+	if (enc)
+		MHD_add_response_header(mr, "Content-Encoding", enc);
+	if (etag[0])
+		MHD_add_response_header(mr, "ETag", etag);
+	MHD_add_response_header(mr, "Vary", "Accept, Accept-Encoding, Accept-Profile, Authorization, apikey, Prefer, Range");
+	MHD_add_response_header(mr, "Cache-Control", r->cache_control ? r->cache_control :
+							(req->role && strcmp(req->role, server.cfg.db_anon_role ? server.cfg.db_anon_role : "") == 0 && cacheable
+							 ? "public, max-age=60" : "private, no-cache"));
+	MHD_add_response_header(mr, "X-Request-Id", req->request_id);
+	for (int i = 0; i < r->nheaders; i++)
+		MHD_add_response_header(mr, r->headers[i].name, r->headers[i].value);
+	add_cors(req, mr);
+	req->status = r->status;
+	req->responded = true;
+	ret = MHD_queue_response(req->conn, (unsigned int) r->status, mr);
+	MHD_destroy_response(mr);
+	return ret;
+}
+
+static enum MHD_Result
+send_error(Request *req, int status, const char *code, const char *message, const char *details)
+{
+	Response	r;
+	ApiError	err;
+	enum MHD_Result ret;
+
+	response_init(&r);
+	api_error(&err, status, code, message, details, NULL);
+	response_error(req, &r, &err);
+	ret = send_response(req, &r);
+	buf_free(&r.body);
+	return ret;
+}
+
+/* ---- MHD callbacks ---- */
+
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	Request    *req = xmalloc(sizeof(Request));
+	unsigned char rnd[16];
+	const char *q;
+
+	(void) cls;
+	memset(req, 0, sizeof(*req));
+	arena_init(&req->arena);
+	buf_init(&req->body);
+	req->conn = conn;
+	req->start = now_seconds();
+	req->raw_uri = arena_strdup(&req->arena, uri);
+	q = strchr(req->raw_uri, '?');
+	req->query = q ? q + 1 : "";
+	req->path = qp_percent_decode(&req->arena, req->raw_uri,
+								  q ? (size_t) (q - req->raw_uri) : strlen(req->raw_uri), false);
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		memset(rnd, 0, sizeof(rnd));
+	for (int i = 0; i < 16; i++)
+		snprintf(req->request_id + 2 * i, 3, "%02x", rnd[i]);
+	req->route = "other";
+	return req;
+}
+
+static void
+log_access(Request *req, double seconds)
+{
+	Buf			line;
+	bool		slow = seconds * 1000.0 >= server.cfg.slow_ms;
+
+	if (!server.cfg.access_log && !slow)
+		return;
+	buf_init(&line);
+	buf_printf(&line, "{\"time\":%.3f,\"request_id\":\"%s\",\"method\":\"", (double) time(NULL),
+			   req->request_id);
+	buf_json_escape(&line, req->method ? req->method : "");
+	buf_puts(&line, "\",\"path\":\"");
+	buf_json_escape(&line, req->path ? req->path : "");
+	buf_printf(&line, "\",\"route\":\"%s\",\"status\":%d,\"duration_ms\":%.3f,\"bytes\":%zu,\"role\":\"",
+			   req->route, req->status, seconds * 1000.0, req->bytes);
+	buf_json_escape(&line, req->role ? req->role : "");
+	buf_printf(&line, "\"%s}\n", slow ? ",\"slow\":true" : "");
+	fwrite(line.data, 1, line.len, slow ? stderr : stdout);
+	if (!slow)
+		fflush(stdout);
+	buf_free(&line);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	Request    *req = *con_cls;
+	double		seconds;
+
+	(void) cls;
+	(void) conn;
+	(void) toe;
+	if (req == NULL)
+		return;
+	seconds = now_seconds() - req->start;
+	if (req->responded)
+	{
+		metrics_observe(req->route, req->status, seconds);
+		log_access(req, seconds);
+	}
+	buf_free(&req->body);
+	arena_free(&req->arena);
+	free(req);
+	*con_cls = NULL;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+		   const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	Request    *req = *con_cls;
+	Response	resp;
+	enum MHD_Result ret;
+
+	(void) cls;
+	(void) url;
+	(void) version;
+	if (req == NULL)
+		return MHD_NO;
+	if (req->method == NULL)
+	{
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+
+		req->method = arena_strdup(&req->arena, method);
+		if (cl && strtoll(cl, NULL, 10) > server.cfg.max_body)
+			return send_error(req, 413, "PGRST413", "Payload Too Large",
+							  "The request body exceeds the configured server-max-body.");
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0)
+	{
+		if (!req->body_too_large && req->body.len + *upload_data_size <= (size_t) server.cfg.max_body)
+			buf_add(&req->body, upload_data, *upload_data_size);
+		else if (!req->body_too_large)
+		{
+			req->body_too_large = true;
+			*upload_data_size = 0;
+			return send_error(req, 413, "PGRST413", "Payload Too Large",
+							  "The request body exceeds the configured server-max-body.");
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (req->responded)
+		return MHD_YES;
+	if (server.stopping)
+		return send_error(req, 503, "PGRST000", "Server is shutting down", NULL);
+	response_init(&resp);
+	router_dispatch(req, &resp);
+	ret = send_response(req, &resp);
+	buf_free(&resp.body);
+	return ret;
+}
+
+static char *
+read_file(const char *path, char *err, size_t errlen)
+{
+	FILE	   *f = fopen(path, "rb");
+	Buf			b;
+	char		chunk[4096];
+	size_t		n;
+
+	if (f == NULL)
+	{
+		snprintf(err, errlen, "cannot read %s", path);
+		return NULL;
+	}
+	buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(&b, chunk, n);
+	fclose(f);
+	return buf_steal(&b);
+}
+
+struct MHD_Daemon *
+http_start(char *err, size_t errlen)
+{
+	struct sockaddr_in addr;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
+	struct MHD_OptionItem opts[16];
+	int			n = 0;
+	char	   *cert = NULL, *key = NULL, *ca = NULL;
+	struct MHD_Daemon *d;
+
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t) server.cfg.port);
+	if (inet_pton(AF_INET, server.cfg.host, &addr.sin_addr) != 1)
+	{
+		snprintf(err, errlen, "server-host must be an IPv4 address, got %s", server.cfg.host);
+		return NULL;
+	}
+	opts[n++] = (struct MHD_OptionItem) {.option = MHD_OPTION_SOCK_ADDR, .value = 0, .ptr_value = &addr};
+	opts[n++] = (struct MHD_OptionItem) {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t) server.cfg.threads, NULL};
+	opts[n++] = (struct MHD_OptionItem) {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t) on_uri, NULL};
+	opts[n++] = (struct MHD_OptionItem) {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t) on_completed, NULL};
+	opts[n++] = (struct MHD_OptionItem) {MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL};
+	opts[n++] = (struct MHD_OptionItem) {MHD_OPTION_CONNECTION_LIMIT, 4096, NULL};
+	opts[n++] = (struct MHD_OptionItem) {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
+	if (server.cfg.tls_cert)
+	{
+		if ((cert = read_file(server.cfg.tls_cert, err, errlen)) == NULL ||
+			(key = read_file(server.cfg.tls_key ? server.cfg.tls_key : "", err, errlen)) == NULL)
+			return NULL;
+		flags |= MHD_USE_TLS;
+		opts[n++] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_CERT, 0, cert};
+		opts[n++] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_KEY, 0, key};
+		if (server.cfg.tls_client_ca)
+		{
+			if ((ca = read_file(server.cfg.tls_client_ca, err, errlen)) == NULL)
+				return NULL;
+			opts[n++] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_TRUST, 0, ca};
+		}
+	}
+	opts[n++] = (struct MHD_OptionItem) {MHD_OPTION_END, 0, NULL};
+	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_ARRAY, opts,
+						 MHD_OPTION_END);
+	if (d == NULL)
+		snprintf(err, errlen, "cannot listen on %s:%d", server.cfg.host, server.cfg.port);
+	/* MHD copies the PEM strings it needs */
+	free(cert);
+	free(key);
+	free(ca);
+	return d;
+}

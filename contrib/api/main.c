@@ -1,0 +1,287 @@
+/*
+ * main.c — freight-api: configuration, pools, schema cache, the LISTEN connection (schema
+ * reloads on NOTIFY pgrst, server-sent events on NOTIFY freight_events), the HTTP daemon and
+ * graceful shutdown on SIGTERM/SIGINT (SIGUSR1 reloads the schema cache).
+ *
+ *   freight-api [config-file]        (or FREIGHT_CONFIG=path; FREIGHT_* variables override)
+ */
+#include <errno.h>
+#include <microhttpd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "sse.h"
+
+Server		server;
+
+SchemaCache *
+server_cache_acquire(void)
+{
+	SchemaCache *sc;
+
+	pthread_mutex_lock(&server.cache_lock);
+	sc = server.cache;
+	if (sc)
+		sc->refcount++;
+	pthread_mutex_unlock(&server.cache_lock);
+	return sc;
+}
+
+void
+server_cache_release(SchemaCache *sc)
+{
+	bool		last;
+
+	if (sc == NULL)
+		return;
+	pthread_mutex_lock(&server.cache_lock);
+	last = --sc->refcount == 0;
+	pthread_mutex_unlock(&server.cache_lock);
+	if (last)
+		sc_free(sc);
+}
+
+static char *
+schemas_array_literal(void)
+{
+	Buf			b;
+
+	buf_init(&b);
+	buf_putc(&b, '{');
+	for (int i = 0; i < server.nschemas; i++)
+	{
+		buf_printf(&b, "%s\"", i ? "," : "");
+		for (const char *p = server.schemas[i]; *p; p++)
+		{
+			if (*p == '"' || *p == '\\')
+				buf_putc(&b, '\\');
+			buf_putc(&b, *p);
+		}
+		buf_putc(&b, '"');
+	}
+	buf_putc(&b, '}');
+	return buf_steal(&b);
+}
+
+bool
+server_cache_reload(char *err, size_t errlen)
+{
+	PgConn	   *c = pool_acquire(server.pool, server.cfg.db_pool_timeout_ms);
+	char	   *schemas = schemas_array_literal();
+	const char *params[1] = {schemas};
+	PipeStmt	st = {sc_catalog_query, params, 1, NULL};
+	SchemaCache *sc = NULL;
+	SchemaCache *old;
+
+	if (c == NULL)
+	{
+		snprintf(err, errlen, "schema cache: no free database connection");
+		free(schemas);
+		return false;
+	}
+	if (pg_pipeline(c, &st, 1, false, err, errlen))
+	{
+		if (PQresultStatus(st.result) == PGRES_TUPLES_OK && PQntuples(st.result) == 1)
+			sc = sc_from_json(PQgetvalue(st.result, 0, 0), err, errlen);
+		else
+			snprintf(err, errlen, "schema cache query failed: %s", PQresultErrorMessage(st.result));
+		PQclear(st.result);
+	}
+	pool_release(server.pool, c);
+	free(schemas);
+	if (sc == NULL)
+		return false;
+	sc->refcount = 1;
+	pthread_mutex_lock(&server.cache_lock);
+	old = server.cache;
+	server.cache = sc;
+	pthread_mutex_unlock(&server.cache_lock);
+	server_cache_release(old);
+	fprintf(stderr, "{\"level\":\"info\",\"event\":\"schema_cache_loaded\",\"relations\":%d,\"functions\":%d,\"relationships\":%d}\n",
+			sc->nrels, sc->nfuncs, sc->nfks);
+	return true;
+}
+
+static void
+reload_or_warn(void)
+{
+	char		err[512];
+
+	if (!server_cache_reload(err, sizeof(err)))
+		fprintf(stderr, "{\"level\":\"error\",\"event\":\"schema_cache_failed\",\"message\":\"%s\"}\n", err);
+}
+
+/* The LISTEN connection: reconnects with backoff (max 32 s) and reloads after reconnecting. */
+static void *
+listener_main(void *arg)
+{
+	int			backoff = 1;
+
+	(void) arg;
+	while (!server.stopping)
+	{
+		PGconn	   *conn = PQconnectdb(server.cfg.db_uri);
+		PGresult   *r;
+
+		if (PQstatus(conn) != CONNECTION_OK)
+		{
+			PQfinish(conn);
+			for (int i = 0; i < backoff * 10 && !server.stopping; i++)
+				usleep(100000);
+			backoff = backoff < 32 ? backoff * 2 : 32;
+			continue;
+		}
+		r = PQexec(conn, "LISTEN pgrst; LISTEN freight_events");
+		PQclear(r);
+		if (backoff > 1)
+			reload_or_warn();
+		backoff = 1;
+		while (!server.stopping && PQstatus(conn) == CONNECTION_OK)
+		{
+			struct pollfd pfd = {PQsocket(conn), POLLIN, 0};
+			PGnotify   *n;
+
+			if (poll(&pfd, 1, 200) < 0 && errno != EINTR)
+				break;
+			if (!PQconsumeInput(conn))
+				break;
+			while ((n = PQnotifies(conn)) != NULL)
+			{
+				if (strcmp(n->relname, "pgrst") == 0)
+					reload_or_warn();
+				else
+					sse_wake_all();
+				PQfreemem(n);
+			}
+		}
+		PQfinish(conn);
+	}
+	return NULL;
+}
+
+static void
+split_schemas(void)
+{
+	char	   *copy = xstrdup(server.cfg.db_schemas);
+	char	   *save = NULL;
+
+	for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
+	{
+		server.schemas = xrealloc(server.schemas, sizeof(char *) * (size_t) (server.nschemas + 1));
+		server.schemas[server.nschemas++] = xstrdup(tok);
+	}
+	free(copy);
+}
+
+static char *
+default_static_dir(const char *argv0)
+{
+	char		exe[4096];
+	ssize_t		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char	   *slash;
+	Buf			b;
+
+	(void) argv0;
+	if (n <= 0)
+		return xstrdup("static");
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	buf_init(&b);
+	buf_printf(&b, "%s/static", exe);
+	return buf_steal(&b);
+}
+
+int
+main(int argc, char **argv)
+{
+	char		err[1024];
+	const char *config_path = argc > 1 ? argv[1] : getenv("FREIGHT_CONFIG");
+	sigset_t	sigs;
+	pthread_t	listener;
+	struct MHD_Daemon *daemon;
+	int			sig;
+
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+	{
+		puts("usage: freight-api [config-file]\n"
+			 "settings: FREIGHT_DB_URI, FREIGHT_DB_SCHEMAS, FREIGHT_DB_ANON_ROLE, FREIGHT_JWT_SECRET,\n"
+			 "FREIGHT_DB_POOL, FREIGHT_API_PORT and more (see README.md, section Configuration)");
+		return 0;
+	}
+	if (!config_load(&server.cfg, config_path, err, sizeof(err)))
+	{
+		fprintf(stderr, "freight-api: %s\n", err);
+		return 2;
+	}
+	if (server.cfg.static_dir == NULL)
+		server.cfg.static_dir = default_static_dir(argv[0]);
+	split_schemas();
+	if (server.cfg.jwt_secret && (server.jwt = jwt_key_load(server.cfg.jwt_secret, err, sizeof(err))) == NULL)
+	{
+		fprintf(stderr, "freight-api: %s\n", err);
+		return 2;
+	}
+	pthread_mutex_init(&server.cache_lock, NULL);
+
+	/* Signals are handled by sigwait in this thread only. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	server.pool = pool_create(server.cfg.db_uri, server.cfg.db_pool, err, sizeof(err));
+	if (server.pool == NULL)
+	{
+		fprintf(stderr, "freight-api: cannot connect to the database: %s\n", err);
+		return 1;
+	}
+	if (!server_cache_reload(err, sizeof(err)))
+	{
+		fprintf(stderr, "freight-api: %s\n", err);
+		return 1;
+	}
+	pthread_create(&listener, NULL, listener_main, NULL);
+	sse_start();
+	daemon = http_start(err, sizeof(err));
+	if (daemon == NULL)
+	{
+		fprintf(stderr, "freight-api: %s\n", err);
+		return 1;
+	}
+	fprintf(stderr, "{\"level\":\"info\",\"event\":\"listening\",\"url\":\"http%s://%s:%d/api/\",\"threads\":%d,\"db_pool\":%d}\n",
+			server.cfg.tls_cert ? "s" : "", server.cfg.host, server.cfg.port, server.cfg.threads,
+			server.cfg.db_pool);
+	for (;;)
+	{
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGUSR1)
+			reload_or_warn();
+		else if (sig == SIGTERM || sig == SIGINT)
+			break;
+	}
+	fprintf(stderr, "{\"level\":\"info\",\"event\":\"shutting_down\"}\n");
+	/* Stop accepting, close event streams, let in-flight requests finish, then close the pool. */
+	MHD_quiesce_daemon(daemon);
+	server.stopping = true;
+	sse_stop();
+	MHD_stop_daemon(daemon);
+	pthread_join(listener, NULL);
+	pool_destroy(server.pool);
+	server_cache_release(server.cache);
+	jwt_key_free(server.jwt);
+	fflush(stdout);
+	fprintf(stderr, "{\"level\":\"info\",\"event\":\"stopped\"}\n");
+	return 0;
+}

@@ -1,0 +1,202 @@
+/*
+ * openapi.c — GET /api/: an OpenAPI 3.0 document with a path per relation (GET with the
+ * PostgREST parameters and one filter parameter per column; POST/PATCH/DELETE when the relation
+ * allows them) and per function (/rpc/name), and a schema per relation.  Built with jansson:
+ * this is the one response the database does not build.
+ */
+#include "openapi.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *
+type_schema(const char *pgtype)
+{
+	if (strcmp(pgtype, "integer") == 0 || strcmp(pgtype, "smallint") == 0)
+		return json_pack("{s:s, s:s}", "type", "integer", "format", "int32");
+	if (strcmp(pgtype, "bigint") == 0)
+		return json_pack("{s:s, s:s}", "type", "integer", "format", "int64");
+	if (strncmp(pgtype, "numeric", 7) == 0 || strcmp(pgtype, "real") == 0 ||
+		strcmp(pgtype, "double precision") == 0)
+		return json_pack("{s:s, s:s}", "type", "number", "format", pgtype);
+	if (strcmp(pgtype, "boolean") == 0)
+		return json_pack("{s:s}", "type", "boolean");
+	if (strcmp(pgtype, "json") == 0 || strcmp(pgtype, "jsonb") == 0)
+		return json_pack("{s:s}", "description", pgtype);
+	if (strlen(pgtype) > 2 && strcmp(pgtype + strlen(pgtype) - 2, "[]") == 0)
+		return json_pack("{s:s, s:{s:s}}", "type", "array", "items", "type", "string");
+	if (strncmp(pgtype, "timestamp", 9) == 0)
+		return json_pack("{s:s, s:s}", "type", "string", "format", "date-time");
+	if (strcmp(pgtype, "date") == 0)
+		return json_pack("{s:s, s:s}", "type", "string", "format", "date");
+	if (strcmp(pgtype, "uuid") == 0)
+		return json_pack("{s:s, s:s}", "type", "string", "format", "uuid");
+	return json_pack("{s:s, s:s}", "type", "string", "format", pgtype);
+}
+
+static json_t *
+relation_schema(const ScRelation *r)
+{
+	json_t	   *props = json_object();
+	json_t	   *required = json_array();
+	json_t	   *s;
+
+	for (int i = 0; i < r->ncols; i++)
+	{
+		json_t	   *t = type_schema(r->cols[i].type);
+
+		if (r->cols[i].description)
+			json_object_set_new(t, "description", json_string(r->cols[i].description));
+		for (int k = 0; k < r->npk; k++)
+			if (strcmp(r->pk[k], r->cols[i].name) == 0)
+				json_object_set_new(t, "x-primary-key", json_true());
+		json_object_set_new(props, r->cols[i].name, t);
+		if (!r->cols[i].nullable && !r->cols[i].has_default)
+			json_array_append_new(required, json_string(r->cols[i].name));
+	}
+	s = json_pack("{s:s, s:o}", "type", "object", "properties", props);
+	if (json_array_size(required))
+		json_object_set_new(s, "required", required);
+	else
+		json_decref(required);
+	if (r->description)
+		json_object_set_new(s, "description", json_string(r->description));
+	return s;
+}
+
+static json_t *
+ref(const char *kind, const char *name)
+{
+	char	   *p = malloc(strlen(kind) + strlen(name) + 20);
+	json_t	   *j;
+
+	strcpy(p, "#/components/");
+	strcat(p, kind);
+	strcat(p, "/");
+	strcat(p, name);
+	j = json_pack("{s:s}", "$ref", p);
+	free(p);
+	return j;
+}
+
+static json_t *
+rows_response(const char *rel)
+{
+	return json_pack("{s:{s:s, s:{s:{s:{s:s, s:o}}}}}", "200", "description", "OK",
+					 "content", "application/json", "schema", "type", "array", "items",
+					 ref("schemas", rel));
+}
+
+static json_t *
+relation_path(const ScRelation *r)
+{
+	json_t	   *path = json_object();
+	json_t	   *params = json_array();
+	static const char *const common[] = {"select", "order", "limit", "offset", "range", "prefer"};
+	const char *tag = r->name;
+
+	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+		json_array_append_new(params, ref("parameters", common[i]));
+	for (int i = 0; i < r->ncols; i++)
+		json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:s, s:{s:s}}", "name", r->cols[i].name,
+												"in", "query", "required", 0, "description",
+												"PostgREST filter, e.g. eq.value", "schema", "type", "string"));
+	json_object_set_new(path, "get", json_pack("{s:[s], s:s, s:o, s:o}", "tags", tag, "summary",
+											   r->description ? r->description : r->name,
+											   "parameters", params, "responses", rows_response(r->name)));
+	if (r->insertable)
+		json_object_set_new(path, "post", json_pack("{s:[s], s:{s:{s:{s:o}}}, s:{s:{s:s}}}",
+													"tags", tag, "requestBody", "content", "application/json",
+													"schema", ref("schemas", r->name), "responses", "201",
+													"description", "Created"));
+	if (r->updatable)
+		json_object_set_new(path, "patch", json_pack("{s:[s], s:{s:{s:{s:o}}}, s:{s:{s:s}}}",
+													 "tags", tag, "requestBody", "content", "application/json",
+													 "schema", ref("schemas", r->name), "responses", "204",
+													 "description", "No Content"));
+	if (r->deletable)
+		json_object_set_new(path, "delete", json_pack("{s:[s], s:{s:{s:s}}}", "tags", tag,
+													  "responses", "204", "description", "No Content"));
+	return path;
+}
+
+static json_t *
+function_path(const ScFunction *f)
+{
+	json_t	   *props = json_object();
+	json_t	   *path = json_object();
+	json_t	   *op;
+
+	for (int i = 0; i < f->nargs; i++)
+		if (f->args[i].name[0])
+			json_object_set_new(props, f->args[i].name, type_schema(f->args[i].type));
+	op = json_pack("{s:[s], s:s, s:{s:{s:{s:{s:s, s:o}}}}, s:{s:{s:s}}}", "tags", "rpc", "summary",
+				   f->description ? f->description : f->name, "requestBody", "content",
+				   "application/json", "schema", "type", "object", "properties", props,
+				   "responses", "200", "description", "OK");
+	json_object_set_new(path, "post", op);
+	if (f->volatility != 'v')
+		json_object_set_new(path, "get", json_pack("{s:[s], s:s, s:{s:{s:s}}}", "tags", "rpc", "summary",
+												   f->description ? f->description : f->name,
+												   "responses", "200", "description", "OK"));
+	return path;
+}
+
+void
+openapi_render(const SchemaCache *sc, const char *schema, Buf *out)
+{
+	json_t	   *paths = json_object();
+	json_t	   *schemas = json_object();
+	json_t	   *doc;
+	char	   *text;
+	json_t	   *params = json_pack("{s:{s:s, s:s, s:s, s:{s:s}}, s:{s:s, s:s, s:s, s:{s:s}},"
+								   " s:{s:s, s:s, s:s, s:{s:s}}, s:{s:s, s:s, s:s, s:{s:s}},"
+								   " s:{s:s, s:s, s:s, s:{s:s}}, s:{s:s, s:s, s:s, s:{s:s}}}",
+								   "select", "name", "select", "in", "query", "description",
+								   "Columns and embedded resources, e.g. *,driver:drivers(*)", "schema", "type", "string",
+								   "order", "name", "order", "in", "query", "description",
+								   "Ordering, e.g. created_at.desc.nullslast", "schema", "type", "string",
+								   "limit", "name", "limit", "in", "query", "description", "Maximum rows",
+								   "schema", "type", "integer",
+								   "offset", "name", "offset", "in", "query", "description", "Rows to skip",
+								   "schema", "type", "integer",
+								   "range", "name", "Range", "in", "header", "description", "Item range, e.g. 0-24",
+								   "schema", "type", "string",
+								   "prefer", "name", "Prefer", "in", "header", "description",
+								   "return=representation|minimal, count=exact, resolution=merge-duplicates",
+								   "schema", "type", "string");
+
+	for (int i = 0; i < sc->nrels; i++)
+		if (strcmp(sc->rels[i].schema, schema) == 0)
+		{
+			char	   *p = malloc(strlen(sc->rels[i].name) + 2);
+
+			p[0] = '/';
+			strcpy(p + 1, sc->rels[i].name);
+			json_object_set_new(paths, p, relation_path(&sc->rels[i]));
+			json_object_set_new(schemas, sc->rels[i].name, relation_schema(&sc->rels[i]));
+			free(p);
+		}
+	for (int i = 0; i < sc->nfuncs; i++)
+		if (strcmp(sc->funcs[i].schema, schema) == 0)
+		{
+			char	   *p = malloc(strlen(sc->funcs[i].name) + 6);
+
+			strcpy(p, "/rpc/");
+			strcat(p, sc->funcs[i].name);
+			json_object_set_new(paths, p, function_path(&sc->funcs[i]));
+			free(p);
+		}
+	doc = json_pack("{s:s, s:{s:s, s:s, s:s}, s:[{s:s}], s:o, s:{s:o, s:o, s:{s:{s:s, s:s, s:s}}}, s:[{s:[]}]}",
+					"openapi", "3.0.3", "info", "title", "freight API", "description",
+					sc->schema_description ? sc->schema_description : "PostgREST-style API",
+					"version", "0.1", "servers", "url", "/api", "paths", paths,
+					"components", "schemas", schemas, "parameters", params, "securitySchemes",
+					"bearer", "type", "http", "scheme", "bearer", "bearerFormat", "JWT",
+					"security", "bearer");
+	text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	buf_puts(out, text ? text : "{}");
+	free(text);
+	json_decref(doc);
+}

@@ -1,0 +1,370 @@
+/*
+ * pool.c — connection pool, pipelined execution and per-connection prepared statements.
+ *
+ * Statements are prepared on first use per connection (named s1, s2, ... keyed by SQL text):
+ * PostgREST-style queries differ only in their parameters, so the same few hundred texts repeat.
+ * A broken connection is reset on its next use and forgets its prepared statements.
+ */
+#include "pool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+
+#define STMT_CACHE_SLOTS 1024	/* power of two; at most half used */
+
+typedef struct StmtEntry
+{
+	char	   *sql;
+	unsigned	hash;
+	int			id;
+} StmtEntry;
+
+struct PgConn
+{
+	PGconn	   *conn;
+	bool		busy;
+	StmtEntry	cache[STMT_CACHE_SLOTS];
+	int			ncached;
+	int			next_id;
+};
+
+struct Pool
+{
+	char	   *uri;
+	PgConn	   *conns;
+	int			size;
+	int			in_use;
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+};
+
+static unsigned
+hash_sql(const char *s)
+{
+	unsigned	h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char) *s) * 16777619u;
+	return h;
+}
+
+static void
+cache_clear(PgConn *c)
+{
+	for (int i = 0; i < STMT_CACHE_SLOTS; i++)
+	{
+		free(c->cache[i].sql);
+		c->cache[i].sql = NULL;
+	}
+	c->ncached = 0;
+}
+
+static StmtEntry *
+cache_slot(PgConn *c, const char *sql, unsigned h)
+{
+	unsigned	i = h & (STMT_CACHE_SLOTS - 1);
+
+	while (c->cache[i].sql && !(c->cache[i].hash == h && strcmp(c->cache[i].sql, sql) == 0))
+		i = (i + 1) & (STMT_CACHE_SLOTS - 1);
+	return &c->cache[i];
+}
+
+static bool
+conn_open(PgConn *c, const char *uri, char *err, size_t errlen)
+{
+	if (c->conn)
+		PQfinish(c->conn);
+	cache_clear(c);
+	c->conn = PQconnectdb(uri);
+	if (PQstatus(c->conn) != CONNECTION_OK)
+	{
+		snprintf(err, errlen, "%s", PQerrorMessage(c->conn));
+		return false;
+	}
+	if (PQenterPipelineMode(c->conn) != 1)
+	{
+		snprintf(err, errlen, "cannot enter pipeline mode: %s", PQerrorMessage(c->conn));
+		return false;
+	}
+	return true;
+}
+
+Pool *
+pool_create(const char *uri, int size, char *err, size_t errlen)
+{
+	Pool	   *p = xmalloc(sizeof(Pool));
+
+	memset(p, 0, sizeof(*p));
+	p->uri = xstrdup(uri);
+	p->size = size;
+	p->conns = xmalloc(sizeof(PgConn) * (size_t) size);
+	memset(p->conns, 0, sizeof(PgConn) * (size_t) size);
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->freed, NULL);
+	for (int i = 0; i < size; i++)
+		if (!conn_open(&p->conns[i], uri, err, errlen) && i == 0)
+		{
+			pool_destroy(p);
+			return NULL;
+		}
+	return p;
+}
+
+void
+pool_destroy(Pool *p)
+{
+	for (int i = 0; i < p->size; i++)
+	{
+		if (p->conns[i].conn)
+			PQfinish(p->conns[i].conn);
+		cache_clear(&p->conns[i]);
+	}
+	free(p->conns);
+	free(p->uri);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->freed);
+	free(p);
+}
+
+PgConn *
+pool_acquire(Pool *p, int timeout_ms)
+{
+	struct timespec deadline;
+	PgConn	   *got = NULL;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L)
+	{
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&p->lock);
+	while (got == NULL)
+	{
+		for (int i = 0; i < p->size && got == NULL; i++)
+			if (!p->conns[i].busy)
+				got = &p->conns[i];
+		if (got == NULL && pthread_cond_timedwait(&p->freed, &p->lock, &deadline) == ETIMEDOUT)
+			break;
+	}
+	if (got)
+	{
+		got->busy = true;
+		p->in_use++;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (got && (got->conn == NULL || PQstatus(got->conn) != CONNECTION_OK))
+	{
+		char		err[256];
+
+		conn_open(got, p->uri, err, sizeof(err));	/* a failure shows on first use */
+	}
+	return got;
+}
+
+void
+pool_release(Pool *p, PgConn *c)
+{
+	pthread_mutex_lock(&p->lock);
+	c->busy = false;
+	p->in_use--;
+	pthread_cond_signal(&p->freed);
+	pthread_mutex_unlock(&p->lock);
+}
+
+int
+pool_size(const Pool *p)
+{
+	return p->size;
+}
+
+int
+pool_in_use(Pool *p)
+{
+	int			n;
+
+	pthread_mutex_lock(&p->lock);
+	n = p->in_use;
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+PGconn *
+pg_raw(PgConn *c)
+{
+	return c->conn;
+}
+
+/* Per statement: was a Prepare sent before its Execute, and under which cache entry. */
+typedef struct Sent
+{
+	bool		prepared_now;
+	StmtEntry  *entry;
+} Sent;
+
+static bool
+send_stmt(PgConn *c, const PipeStmt *s, Sent *sent)
+{
+	unsigned	h = hash_sql(s->sql);
+	StmtEntry  *e = cache_slot(c, s->sql, h);
+	char		name[16];
+
+	sent->prepared_now = false;
+	sent->entry = NULL;
+	if (e->sql == NULL)
+	{
+		if (c->ncached >= STMT_CACHE_SLOTS / 2)
+			return PQsendQueryParams(c->conn, s->sql, s->nparams, NULL, s->params, NULL, NULL, 0) == 1;
+		e->sql = xstrdup(s->sql);
+		e->hash = h;
+		e->id = ++c->next_id;
+		c->ncached++;
+		snprintf(name, sizeof(name), "s%d", e->id);
+		if (PQsendPrepare(c->conn, name, s->sql, s->nparams, NULL) != 1)
+			return false;
+		sent->prepared_now = true;
+	}
+	sent->entry = e;
+	snprintf(name, sizeof(name), "s%d", e->id);
+	return PQsendQueryPrepared(c->conn, name, s->nparams, s->params, NULL, NULL, 0) == 1;
+}
+
+/* Reads one command's result (and the NULL that ends it). */
+static PGresult *
+read_one(PgConn *c)
+{
+	PGresult   *r = PQgetResult(c->conn);
+	PGresult   *extra;
+
+	if (r == NULL)
+		return NULL;
+	while ((extra = PQgetResult(c->conn)) != NULL)
+		PQclear(extra);
+	return r;
+}
+
+static void
+forget(StmtEntry *e)
+{
+	/* Removing from linear probing would break chains: keep the slot, mark it unusable. */
+	free(e->sql);
+	e->sql = xstrdup("\x01");	/* never equal to real SQL */
+}
+
+/* Sends COMMIT or ROLLBACK alone; *result (if not NULL) gets its result. */
+static bool
+end_transaction(PgConn *c, bool commit, PGresult **result)
+{
+	PGresult   *r;
+	bool		ok;
+
+	if (PQsendQueryParams(c->conn, commit ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+		PQpipelineSync(c->conn) != 1)
+		return false;
+	r = read_one(c);
+	ok = r != NULL;
+	if (result)
+		*result = r;
+	else
+		PQclear(r);
+	r = PQgetResult(c->conn);
+	ok = ok && r && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+	PQclear(r);
+	return ok;
+}
+
+bool
+pg_finish(PgConn *c, bool commit, PGresult **result)
+{
+	*result = NULL;
+	if (c->conn == NULL)
+		return false;
+	if (!end_transaction(c, commit, result))
+	{
+		PQclear(*result);
+		*result = NULL;
+		PQfinish(c->conn);
+		c->conn = NULL;
+		cache_clear(c);
+		return false;
+	}
+	if (PQtransactionStatus(c->conn) != PQTRANS_IDLE)
+		end_transaction(c, false, NULL);
+	return true;
+}
+
+bool
+pg_pipeline(PgConn *c, PipeStmt *stmts, int n, bool leave_open, char *err, size_t errlen)
+{
+	Sent		sent[8];
+	PGresult   *r;
+
+	if (n > 8 || c->conn == NULL || PQstatus(c->conn) != CONNECTION_OK)
+	{
+		snprintf(err, errlen, "%s", c->conn ? PQerrorMessage(c->conn) : "no connection");
+		return false;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		stmts[i].result = NULL;
+		if (!send_stmt(c, &stmts[i], &sent[i]))
+			goto broken;
+	}
+	if (PQpipelineSync(c->conn) != 1)
+		goto broken;
+	for (int i = 0; i < n; i++)
+	{
+		if (sent[i].prepared_now)
+		{
+			r = read_one(c);
+			if (r == NULL)
+				goto broken;
+			if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			{
+				forget(sent[i].entry);
+				stmts[i].result = r;	/* the prepare's error is the statement's error */
+				r = read_one(c);		/* the aborted execute */
+				PQclear(r);
+				continue;
+			}
+			PQclear(r);
+		}
+		stmts[i].result = read_one(c);
+		if (stmts[i].result == NULL)
+			goto broken;
+	}
+	r = PQgetResult(c->conn);
+	if (r == NULL || PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+	{
+		PQclear(r);
+		goto broken;
+	}
+	PQclear(r);
+	if (PQtransactionStatus(c->conn) == PQTRANS_INERROR ||
+		(PQtransactionStatus(c->conn) != PQTRANS_IDLE && !leave_open))
+	{
+		if (!end_transaction(c, false, NULL))
+			goto broken;
+	}
+	return true;
+
+broken:
+	snprintf(err, errlen, "%s", PQerrorMessage(c->conn));
+	for (int i = 0; i < n; i++)
+	{
+		PQclear(stmts[i].result);
+		stmts[i].result = NULL;
+	}
+	PQfinish(c->conn);
+	c->conn = NULL;
+	cache_clear(c);
+	return false;
+}

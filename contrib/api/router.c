@@ -1,0 +1,190 @@
+/*
+ * router.c — the route table (one source of truth for paths, metric labels and cache policy)
+ * and the small routes: health, metrics, OpenAPI, docs, the tracking page.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "metrics.h"
+#include "openapi.h"
+#include "rest.h"
+#include "sse.h"
+
+typedef void (*Handler) (Request *req, Response *resp, const char *arg);
+
+static void handle_health(Request *req, Response *resp, const char *arg);
+static void handle_metrics(Request *req, Response *resp, const char *arg);
+static void handle_openapi(Request *req, Response *resp, const char *arg);
+static void handle_static(Request *req, Response *resp, const char *arg);
+
+/* '*' matches one path segment and is passed to the handler. */
+static const struct Route
+{
+	const char *method;			/* NULL = any */
+	const char *pattern;
+	const char *label;
+	Handler		handler;
+	const char *arg;			/* fixed argument (static file name) */
+}			routes[] =
+{
+	{"GET", "/api/health", "health", handle_health, NULL},
+	{"GET", "/metrics", "metrics", handle_metrics, NULL},
+	{"GET", "/api/", "openapi", handle_openapi, NULL},
+	{"GET", "/api", "openapi", handle_openapi, NULL},
+	{"GET", "/api-docs", "docs", handle_static, "api-docs.html"},
+	{"GET", "/", "page", handle_static, "index.html"},
+	{"GET", "/api/events/stream", "stream", sse_events, NULL},
+	{"GET", "/api/shipments/*/stream", "stream", sse_shipment, NULL},
+	{NULL, "/api/rpc/*", "rpc", rest_rpc, NULL},
+	{NULL, "/api/*", "relation", rest_relation, NULL},
+};
+
+static bool
+match(const char *pattern, const char *path, Arena *a, const char **arg)
+{
+	while (*pattern && *path)
+	{
+		if (*pattern == '*')
+		{
+			const char *end = strchr(path, '/');
+			size_t		n = end ? (size_t) (end - path) : strlen(path);
+
+			if (n == 0)
+				return false;
+			*arg = arena_strndup(a, path, n);
+			path += n;
+			pattern++;
+			continue;
+		}
+		if (*pattern++ != *path++)
+			return false;
+	}
+	return *pattern == '\0' && *path == '\0';
+}
+
+static bool
+method_is(const char *want, const char *method)
+{
+	return want == NULL || strcmp(want, method) == 0 ||
+		(strcmp(want, "GET") == 0 && strcmp(method, "HEAD") == 0);
+}
+
+void
+router_dispatch(Request *req, Response *resp)
+{
+	bool		path_known = false;
+
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+	{
+		const char *arg = routes[i].arg;
+
+		if (!match(routes[i].pattern, req->path, &req->arena, &arg))
+			continue;
+		path_known = true;
+		if (strcmp(req->method, "OPTIONS") == 0)
+		{
+			req->route = routes[i].label;
+			response_header(req, resp, "Allow", routes[i].method ? "OPTIONS, GET, HEAD" :
+							"OPTIONS, GET, HEAD, POST, PATCH, DELETE");
+			return;
+		}
+		if (!method_is(routes[i].method, req->method))
+			continue;
+		req->route = routes[i].label;
+		routes[i].handler(req, resp, arg);
+		return;
+	}
+	{
+		ApiError	err;
+
+		if (path_known)
+			api_error(&err, 405, "PGRST117", "Unsupported HTTP method", req->method, NULL);
+		else
+			api_error(&err, 404, "PGRST125", "Invalid path specified in request URL", req->path, NULL);
+		response_error(req, resp, &err);
+	}
+}
+
+static void
+handle_health(Request *req, Response *resp, const char *arg)
+{
+	PgConn	   *c = pool_acquire(server.pool, 2000);
+	PipeStmt	st = {"SELECT CASE WHEN pg_is_in_recovery() THEN"
+		" extract(epoch FROM now() - pg_last_xact_replay_timestamp()) ELSE 0 END", NULL, 0, NULL};
+	char		err[256];
+	bool		db_ok = false;
+	char		lag[32] = "null";
+	SchemaCache *sc = server_cache_acquire();
+
+	(void) arg;
+	if (c)
+	{
+		db_ok = pg_pipeline(c, &st, 1, false, err, sizeof(err)) &&
+			PQresultStatus(st.result) == PGRES_TUPLES_OK;
+		if (db_ok && !PQgetisnull(st.result, 0, 0))
+			snprintf(lag, sizeof(lag), "%s", PQgetvalue(st.result, 0, 0));
+		PQclear(st.result);
+		pool_release(server.pool, c);
+	}
+	resp->status = db_ok && sc ? 200 : 503;
+	resp->content_type = "application/json; charset=utf-8";
+	resp->cache_control = "no-store";
+	buf_printf(&resp->body, "{\"status\":\"%s\",\"database\":\"%s\",\"schema_cache\":\"%s\","
+			   "\"replica_lag_seconds\":%s,\"pool\":{\"size\":%d,\"in_use\":%d}}",
+			   resp->status == 200 ? "ok" : "unavailable", db_ok ? "up" : "down",
+			   sc ? "loaded" : "missing", lag, pool_size(server.pool), pool_in_use(server.pool));
+	(void) req;
+	server_cache_release(sc);
+}
+
+static void
+handle_metrics(Request *req, Response *resp, const char *arg)
+{
+	(void) req;
+	(void) arg;
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	resp->cache_control = "no-store";
+	metrics_render(&resp->body);
+}
+
+static void
+handle_openapi(Request *req, Response *resp, const char *arg)
+{
+	SchemaCache *sc = server_cache_acquire();
+	const char *profile = request_header(req, "Accept-Profile");
+
+	(void) arg;
+	resp->content_type = "application/openapi+json; charset=utf-8";
+	resp->cache_control = "public, max-age=60";
+	openapi_render(sc, profile ? profile : server.schemas[0], &resp->body);
+	server_cache_release(sc);
+}
+
+/* Files of the static directory: the tracking page and the API docs page. */
+static void
+handle_static(Request *req, Response *resp, const char *name)
+{
+	char		path[1024];
+	FILE	   *f;
+	char		chunk[4096];
+	size_t		n;
+
+	(void) req;
+	snprintf(path, sizeof(path), "%s/%s", server.cfg.static_dir, name);
+	f = fopen(path, "rb");
+	if (f == NULL)
+	{
+		ApiError	err;
+
+		api_error(&err, 404, "PGRST125", "page not found", name, "Check server-static-dir.");
+		response_error(req, resp, &err);
+		return;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(&resp->body, chunk, n);
+	fclose(f);
+	resp->content_type = "text/html; charset=utf-8";
+	resp->cache_control = "public, max-age=300";
+}

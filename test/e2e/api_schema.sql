@@ -1,0 +1,85 @@
+-- api_schema.sql — a small self-contained schema the API end-to-end tests run against
+-- (freight-api is general: it serves any database).  Base tables in schema private, exposed
+-- through security_invoker views in schema api so row-level security applies per role.
+CREATE ROLE authenticator LOGIN NOINHERIT;
+CREATE ROLE web_anon NOLOGIN;
+CREATE ROLE web_user NOLOGIN;
+CREATE ROLE web_admin NOLOGIN;
+GRANT web_anon, web_user, web_admin TO authenticator;
+
+CREATE SCHEMA private;
+CREATE SCHEMA api;
+COMMENT ON SCHEMA api IS 'freight API end-to-end test schema';
+
+CREATE TABLE private.drivers (
+	id serial PRIMARY KEY,
+	name text NOT NULL,
+	phone text
+);
+CREATE TABLE private.shipments (
+	id serial PRIMARY KEY,
+	tracking_number text NOT NULL UNIQUE,
+	status text NOT NULL DEFAULT 'created',
+	weight_kg numeric,
+	tags text[] NOT NULL DEFAULT '{}',
+	driver_id int REFERENCES private.drivers (id),
+	meta jsonb NOT NULL DEFAULT '{}',
+	owner text NOT NULL DEFAULT 'alice',
+	created_at timestamptz NOT NULL DEFAULT '2026-01-01 00:00:00+00'
+);
+CREATE TABLE private.packages (
+	id serial PRIMARY KEY,
+	shipment_id int NOT NULL REFERENCES private.shipments (id) ON DELETE CASCADE,
+	description text NOT NULL,
+	weight_kg numeric NOT NULL DEFAULT 1
+);
+CREATE TABLE api.notes (
+	id int PRIMARY KEY,
+	shipment_id int REFERENCES private.shipments (id) ON DELETE CASCADE,
+	body text NOT NULL CHECK (length(body) < 200)
+);
+
+CREATE VIEW api.drivers WITH (security_invoker = true) AS
+	SELECT id, name, phone FROM private.drivers;
+CREATE VIEW api.shipments WITH (security_invoker = true) AS
+	SELECT id, tracking_number, status, weight_kg, tags, driver_id, meta, owner, created_at
+	FROM private.shipments;
+COMMENT ON VIEW api.shipments IS 'Shipments visible to the caller';
+CREATE VIEW api.packages WITH (security_invoker = true) AS
+	SELECT id, shipment_id, description, weight_kg FROM private.packages;
+
+ALTER TABLE private.shipments ENABLE ROW LEVEL SECURITY;
+CREATE POLICY admin_all ON private.shipments TO web_admin USING (true) WITH CHECK (true);
+CREATE POLICY own_rows ON private.shipments TO web_user
+	USING (owner = current_setting('request.jwt.claims', true)::json ->> 'sub')
+	WITH CHECK (owner = current_setting('request.jwt.claims', true)::json ->> 'sub');
+CREATE POLICY anon_read ON private.shipments FOR SELECT TO web_anon USING (true);
+
+GRANT USAGE ON SCHEMA api, private TO web_anon, web_user, web_admin;
+GRANT SELECT ON ALL TABLES IN SCHEMA api, private TO web_anon;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA api, private TO web_user, web_admin;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA private TO web_user, web_admin;
+
+CREATE FUNCTION api.add(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a + b';
+CREATE FUNCTION api.by_status(s text) RETURNS SETOF api.shipments LANGUAGE sql STABLE
+	AS 'SELECT * FROM api.shipments WHERE status = s';
+CREATE FUNCTION api.set_status(tn text, st text) RETURNS void LANGUAGE sql
+	AS 'UPDATE api.shipments SET status = st WHERE tracking_number = tn';
+CREATE FUNCTION api.echo(json) RETURNS json LANGUAGE sql IMMUTABLE AS 'SELECT $1';
+CREATE FUNCTION api.whoami() RETURNS text LANGUAGE sql STABLE
+	AS $$SELECT current_user || ':' || coalesce(current_setting('request.jwt.claims', true)::json ->> 'sub', '')$$;
+CREATE FUNCTION api.fail() RETURNS int LANGUAGE plpgsql
+	AS $$BEGIN RAISE EXCEPTION 'custom failure' USING DETAIL = 'it failed', HINT = 'do not call'; END$$;
+
+INSERT INTO private.drivers (name, phone) VALUES ('Ada', '+49 1'), ('Bob', NULL), ('Cleo', '+49 3');
+INSERT INTO private.shipments (tracking_number, status, weight_kg, tags, driver_id, meta, owner)
+SELECT 'IFE-' || lpad(g::text, 6, '0'),
+	   (ARRAY['created', 'in_transit', 'delivered', 'exception'])[1 + g % 4],
+	   g * 10, CASE WHEN g % 3 = 0 THEN '{fragile,cold}' ELSE '{fragile}' END::text[],
+	   CASE WHEN g % 5 = 0 THEN NULL ELSE 1 + g % 3 END,
+	   jsonb_build_object('priority', g % 2, 'city', CASE WHEN g % 2 = 0 THEN 'Berlin' ELSE 'Hamburg' END),
+	   CASE WHEN g <= 30 THEN 'alice' ELSE 'bob' END
+FROM generate_series(1, 60) g;
+INSERT INTO private.packages (shipment_id, description, weight_kg)
+SELECT 1 + (g % 10), 'box ' || g, g FROM generate_series(1, 25) g;
+INSERT INTO api.notes VALUES (1, 1, 'first note'), (2, 1, 'second note'), (3, 2, 'other');
