@@ -1,0 +1,115 @@
+# Security events from the database's own hooks: privilege changes by non-admins (failed and
+# succeeded), SET ROLE to a role the session cannot become, permission denials on freight objects
+# (and not on others), passwords masked, client address recorded, the escalation rule, and admins
+# neither blocked nor recorded.
+use strict;
+use warnings;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use FreightTest;
+
+my $node = new_node('security', extra_conf => "listen_addresses = '127.0.0.1'\n");
+$node->start;
+create_freight_db($node);
+
+sub sql { return $node->safe_psql('freight', $_[0]); }
+
+sub as_role
+{
+	my ($role, $statement, %opts) = @_;
+	my $connstr = $node->connstr('freight') . " user=$role";
+	$connstr .= ' host=127.0.0.1' if $opts{tcp};
+	my ($ret, $out, $err) = $node->psql('freight', $statement, connstr => $connstr);
+	return ($ret, $err);
+}
+
+sub wait_events
+{
+	my ($where, $count) = @_;
+	$node->poll_query_until('freight',
+		"SELECT count(*) >= $count FROM freight.security_events WHERE $where")
+	  or diag("timed out waiting for $count events where $where");
+	return sql("SELECT count(*) FROM freight.security_events WHERE $where");
+}
+
+sql(q{
+	CREATE ROLE mallory LOGIN PASSWORD 'x';
+	CREATE ROLE boss LOGIN IN ROLE freight_admin;
+	CREATE TABLE public.not_freight (id int);
+	GRANT CREATE ON SCHEMA public TO mallory;
+	GRANT USAGE ON SCHEMA freight TO mallory;
+});
+
+# Failed attempts by a non-admin: the statement fails as usual and is recorded.
+my ($ret, $err) = as_role('mallory', 'GRANT freight_admin TO mallory', tcp => 1);
+like($err, qr/must have admin option/, 'GRANT ROLE by non-admin fails as usual');
+($ret, $err) = as_role('mallory', 'SET ROLE freight_admin');
+like($err, qr/permission denied to set role/, 'SET ROLE to a foreign role fails as usual');
+($ret, $err) = as_role('mallory', 'ALTER ROLE mallory SUPERUSER');
+like($err, qr/must be superuser/, 'ALTER ROLE SUPERUSER fails as usual');
+($ret, $err) = as_role('mallory', 'CREATE ROLE minion');
+like($err, qr/permission denied to create role/, 'CREATE ROLE fails as usual');
+is(wait_events("kind = 'privilege_escalation' AND actor = 'mallory' AND severity = 'high'", 4), 4,
+	'four failed privilege changes recorded');
+is(sql("SELECT client_addr FROM freight.security_events WHERE kind = 'privilege_escalation' "
+	  . "AND detail ->> 'statement' LIKE 'GRANT freight_admin%'"), '127.0.0.1',
+	'client address recorded for a TCP connection');
+like(sql("SELECT detail ->> 'message' FROM freight.security_events WHERE kind = 'privilege_escalation' "
+	  . "AND detail ->> 'statement' = 'CREATE ROLE minion'"), qr/^CREATE ROLE failed: permission denied/,
+	'the command and the error are in the detail');
+is(wait_events("kind = 'alert' AND detail ->> 'rule' = 'privilege_escalation_attempts' AND actor = 'mallory'", 1),
+	1, 'repeated attempts raise one critical alert');
+
+# Succeeded changes by a non-admin are recorded too, with passwords masked.
+($ret, $err) = as_role('mallory', "CREATE TABLE mine (id int); GRANT SELECT ON mine TO freight_anon");
+is($ret, 0, 'GRANT on an own table works');
+($ret, $err) = as_role('mallory', "ALTER ROLE mallory PASSWORD 'hunter2-secret'");
+is($ret, 0, 'changing the own password works');
+is(wait_events("kind = 'privilege_escalation' AND severity = 'medium' AND actor = 'mallory'", 2), 2,
+	'succeeded privilege changes recorded');
+is(sql("SELECT count(*) FROM freight.security_events WHERE detail::text LIKE '%hunter2%'"), '0',
+	'the password is not in the events');
+like(sql("SELECT detail ->> 'statement' FROM freight.security_events WHERE detail ->> 'statement' LIKE 'ALTER ROLE mallory PASSWORD%'"),
+	qr/PASSWORD '\*\*\*'/, 'the password is masked');
+
+# Permission denials: recorded on freight objects only.
+($ret, $err) = as_role('mallory', 'SELECT * FROM freight.shipments');
+like($err, qr/permission denied for table shipments/, 'reading freight.shipments is denied');
+($ret, $err) = as_role('mallory', 'SELECT * FROM public.not_freight');
+like($err, qr/permission denied for table not_freight/, 'reading another table is denied');
+($ret, $err) = as_role('mallory', 'SELECT freight.rate_limit_state()');
+like($err, qr/permission denied for function rate_limit_state/, 'calling an admin function is denied');
+is(wait_events("kind = 'permission_denied' AND actor = 'mallory'", 2), 2,
+	'two denials on freight objects recorded');
+sql("SELECT freight.log_security_event('auth_failure', NULL, 'marker')");
+wait_events("actor = 'marker'", 1);
+is(sql("SELECT string_agg(detail ->> 'object', ',' ORDER BY id) FROM freight.security_events "
+	  . "WHERE kind = 'permission_denied'"), 'shipments,rate_limit_state',
+	'the denial on a non-freight table is not recorded');
+
+# Admins are neither blocked nor recorded.
+my $before = sql("SELECT count(*) FROM freight.security_events");
+($ret, $err) = as_role('boss', "SET ROLE freight_app; RESET ROLE; GRANT SELECT ON freight.rate_limit_tiers TO mallory; "
+	  . "REVOKE SELECT ON freight.rate_limit_tiers FROM mallory");
+is($ret, 0, 'freight_admin member runs SET ROLE, GRANT, REVOKE');
+sql("CREATE ROLE helper; ALTER ROLE helper LOGIN; GRANT freight_app TO helper; DROP ROLE helper");
+pass('superuser runs CREATE/ALTER/GRANT/DROP ROLE');
+sql("SELECT freight.log_security_event('auth_failure', NULL, 'marker2')");
+wait_events("actor = 'marker2'", 1);
+is(sql("SELECT count(*) FROM freight.security_events") - $before, 1, 'nothing recorded for admins');
+
+# A member SET ROLE to a role it may use is not an event.
+sql("GRANT freight_app TO mallory");
+($ret, $err) = as_role('mallory', 'SET ROLE freight_app; RESET ROLE');
+is($ret, 0, 'SET ROLE to a granted role works');
+sql("SELECT freight.log_security_event('auth_failure', NULL, 'marker3')");
+wait_events("actor = 'marker3'", 1);
+is(sql("SELECT count(*) FROM freight.security_events WHERE detail ->> 'statement' LIKE 'SET ROLE freight_app%'"),
+	'0', 'not recorded');
+
+# The export covers everything.
+is(sql("SELECT count(*) = (SELECT count(*) FROM freight.security_events) FROM freight.security_events_jsonl()"),
+	't', 'every event exported as a JSON line');
+
+$node->stop;
+done_testing();
