@@ -99,14 +99,16 @@ UPDATE freight.shipments SET status = 'created' WHERE id = :ship;
 \echo :LAST_ERROR_SQLSTATE
 SELECT status, (SELECT count(*) FROM freight.shipment_events e WHERE e.shipment_id = :ship) AS events
 FROM freight.shipments WHERE id = :ship;
-SELECT status FROM freight.update_status(:'tn', 'exception', 'Hub Kassel', 'Forklift damage, repacking');
+-- a valid direct UPDATE is recorded in the history like update_status
+UPDATE freight.shipments SET status = 'exception', current_location = 'Hub Kassel', status_note = 'Forklift damage, repacking'
+WHERE id = :ship;
 SELECT status FROM freight.update_status(:'tn', 'out_for_delivery', 'Koeln depot');
 SELECT status FROM freight.update_status(:'tn', 'delivered', 'Domstrasse 5', 'Signed by M. Muster');
 SELECT status FROM freight.update_status(:'tn', 'cancelled');
 SELECT status FROM freight.update_status(:'tn', 'delivered');
 SELECT freight.add_package(:'tn', 1, 1, 1, 1);
 SELECT freight.assign_driver(:'tn', :drv);
-SELECT status, updated_at > created_at AS touched FROM freight.shipments WHERE id = :ship;
+SELECT status, current_location, status_note, updated_at > created_at AS touched FROM freight.shipments WHERE id = :ship;
 SELECT status, location, note FROM freight.shipment_events WHERE shipment_id = :ship ORDER BY occurred_at, id;
 
 -- Tracking: the full view for staff (superuser here), with addresses

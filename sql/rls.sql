@@ -49,7 +49,10 @@ SELECT freight.revoke_api_key(:key_b);
 SELECT freight.create_shipment('Fake 1, Essen', 'Fake 2, Bonn', 1, :cust_b);
 \echo :LAST_ERROR_SQLSTATE
 SELECT freight.create_api_key(:cust_b);
+-- the history is written by the triggers on shipments; a customer may only add the first
+-- 'created' event of its own new shipment (create_shipment does), so it cannot forge history
 INSERT INTO freight.shipment_events (customer_id, shipment_id, status) VALUES (:cust_b, :sb1, 'created');
+INSERT INTO freight.shipment_events (customer_id, shipment_id, status) VALUES (:cust_a, :sa2, 'created');
 INSERT INTO freight.shipment_events (customer_id, shipment_id, status) VALUES (:cust_a, :sa2, 'delivered');
 \echo :LAST_ERROR_SQLSTATE
 -- staff-only operations
@@ -95,7 +98,10 @@ SELECT freight.update_status(:'tn_b1', 'picked_up');
 UPDATE freight.shipments SET status = 'picked_up' WHERE id = :sb1;
 UPDATE freight.shipments SET driver_id = :drv_1 WHERE id = :sb1;
 INSERT INTO freight.shipment_events (customer_id, shipment_id, status) VALUES (:cust_b, :sb1, 'created');
-SELECT jsonb_path_query_array(freight.track(:'tn_a1'), '$.history[*].location') AS locations;
+-- a direct UPDATE of an assigned shipment is allowed, checked and recorded like update_status
+UPDATE freight.shipments SET status = 'in_transit', current_location = 'Hub Bremen', status_note = NULL WHERE id = :sa1;
+SELECT jsonb_path_query_array(freight.track(:'tn_a1'), '$.history[*].status') AS statuses,
+	   jsonb_path_query_array(freight.track(:'tn_a1'), '$.history[*].location') AS locations;
 RESET ROLE;
 SELECT status, driver_id = :drv_2 AS still_driver_2 FROM freight.shipments WHERE id = :sb1;
 

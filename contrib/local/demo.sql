@@ -55,45 +55,53 @@ CROSS JOIN LATERAL (
 	WHERE s.r < p.upto ORDER BY p.upto LIMIT 1
 ) final;
 
-INSERT INTO freight.shipments (id, customer_id, tracking_number, status, driver_id, vehicle_id, origin,
-							   destination, weight_kg, volume_m3, scheduled_date, created_at, updated_at)
-SELECT s.id, s.customer_id, freight.new_tracking_number(), s.status,
+-- Each step of each path: the tracking history, seven hours apart (never in the future).
+CREATE TEMPORARY TABLE demo_steps ON COMMIT DROP AS
+SELECT s.id, s.customer_id, step.n, step.n = cardinality(s.path) AS last, step.status,
+	   least(now(), s.created_at + (step.n - 1) * interval '7 hours') AS occurred_at,
+	   CASE step.status
+		   WHEN 'created' THEN NULL
+		   WHEN 'picked_up' THEN 'Customer dock'
+		   WHEN 'out_for_delivery' THEN 'Delivery vehicle'
+		   WHEN 'cancelled' THEN NULL
+		   ELSE (ARRAY['Hub Hamburg', 'Hub Hannover', 'Hub Kassel', 'Hub Leipzig', 'Hub Nuernberg'])[1 + (s.g + step.n) % 5]
+	   END AS location,
+	   CASE step.status
+		   WHEN 'exception' THEN (ARRAY['Recipient not at home', 'Package damaged in transit', 'Address incomplete'])[1 + s.g % 3]
+		   WHEN 'cancelled' THEN 'Cancelled by customer'
+		   WHEN 'delivered' THEN 'Signed by recipient'
+	   END AS note
+FROM demo_shipments s
+CROSS JOIN LATERAL unnest(s.path) WITH ORDINALITY AS step(status, n);
+
+-- The shipment carries its last step's location and note.
+INSERT INTO freight.shipments (id, customer_id, tracking_number, status, current_location, status_note, driver_id,
+							   vehicle_id, origin, destination, weight_kg, volume_m3, scheduled_date, created_at, updated_at)
+SELECT s.id, s.customer_id, freight.new_tracking_number(), s.status, last.location, last.note,
 	   CASE WHEN s.status NOT IN ('created', 'cancelled') THEN s.driver_id END,
 	   CASE WHEN s.status NOT IN ('created', 'cancelled') THEN d.vehicle_id END,
 	   freight.encrypt(addr.origin, freight.encryption_context('freight.shipments', 'origin', s.id)),
 	   freight.encrypt(addr.destination, freight.encryption_context('freight.shipments', 'destination', s.id)),
 	   s.weight_kg, round(s.weight_kg / 250, 3), (s.created_at + interval '1 day')::date,
-	   s.created_at, least(now(), s.created_at + (cardinality(s.path) - 1) * interval '7 hours')
+	   s.created_at, last.occurred_at
 FROM demo_shipments s
+JOIN demo_steps last ON last.id = s.id AND last.last
 JOIN freight.drivers d ON d.id = s.driver_id
 CROSS JOIN LATERAL (
 	SELECT (ARRAY['Hafenstrasse', 'Lindenallee', 'Am Markt', 'Bahnhofstrasse', 'Industrieweg', 'Gartenweg',
 				  'Schulstrasse', 'Muehlenweg'])[1 + s.g % 8] || ' ' || (1 + s.g % 97) || ', '
 		   || (ARRAY['20457 Hamburg', '10115 Berlin', '80331 Muenchen', '50667 Koeln', '60311 Frankfurt',
-					 '70173 Stuttgart', '04109 Leipzig', '28195 Bremen'])[1 + (s.g / 8) % 8] AS origin,
+					 '70173 Stuttgart', '04109 Leipzig', '28195 Bremen'])[1 + (s.g * 3 + s.g / 8) % 8] AS origin,
 		   (ARRAY['Kirchplatz', 'Rosenweg', 'Hauptstrasse', 'Feldstrasse', 'Am Hang', 'Ringstrasse', 'Uferweg'])[1 + s.g % 7]
 		   || ' ' || (1 + (s.g * 13) % 150) || ', '
 		   || (ARRAY['01067 Dresden', '30159 Hannover', '90402 Nuernberg', '44135 Dortmund', '24103 Kiel',
-					 '99084 Erfurt', '18055 Rostock'])[1 + (s.g / 7) % 7] AS destination
+					 '99084 Erfurt', '18055 Rostock'])[1 + (s.g * 5 + s.g / 7) % 7] AS destination
 ) addr;
 
--- Tracking history: one event per step of the path, seven hours apart (never in the future).
 INSERT INTO freight.shipment_events (customer_id, shipment_id, status, occurred_at, location, note)
-SELECT s.customer_id, s.id, step.status,
-	   least(now(), s.created_at + (step.n - 1) * interval '7 hours'),
-	   CASE step.status
-		   WHEN 'created' THEN NULL
-		   WHEN 'picked_up' THEN 'Customer dock'
-		   WHEN 'out_for_delivery' THEN 'Delivery vehicle'
-		   ELSE (ARRAY['Hub Hamburg', 'Hub Hannover', 'Hub Kassel', 'Hub Leipzig', 'Hub Nuernberg'])[1 + (s.g + step.n) % 5]
-	   END,
-	   CASE step.status
-		   WHEN 'exception' THEN (ARRAY['Recipient not at home', 'Package damaged in transit', 'Address incomplete'])[1 + s.g % 3]
-		   WHEN 'cancelled' THEN 'Cancelled by customer'
-		   WHEN 'delivered' THEN 'Signed by recipient'
-	   END
-FROM demo_shipments s
-CROSS JOIN LATERAL unnest(s.path) WITH ORDINALITY AS step(status, n);
+SELECT st.customer_id, st.id, st.status, st.occurred_at, st.location, st.note
+FROM demo_steps st
+ORDER BY st.id, st.n;
 
 INSERT INTO freight.packages (customer_id, shipment_id, weight_kg, length_cm, width_cm, height_cm, description, created_at)
 SELECT s.customer_id, s.id, round(s.weight_kg / (1 + s.g % 3), 2), 120, 80, 40 + (p * 10 + s.g) % 120,

@@ -210,6 +210,8 @@ CREATE TABLE freight.shipments (
 	customer_id		bigint NOT NULL REFERENCES freight.customers,
 	tracking_number text NOT NULL UNIQUE CHECK (tracking_number ~ '^IFE-[0-9]{12}$'),
 	status			text NOT NULL DEFAULT 'created' REFERENCES freight.shipment_statuses,
+	current_location text CHECK (pg_catalog.length(current_location) <= 200),	-- where it was last seen
+	status_note		text CHECK (pg_catalog.length(status_note) <= 1000),	-- note of the last status event
 	driver_id		bigint REFERENCES freight.drivers,
 	vehicle_id		bigint REFERENCES freight.vehicles,
 	origin			bytea NOT NULL,	-- ciphertext, context freight.shipments.origin:<id>
@@ -277,14 +279,20 @@ CREATE INDEX invoices_shipment ON freight.invoices (shipment_id);
 COMMENT ON TABLE freight.invoices IS 'Invoices: open, paid or disputed';
 
 -- ---------------------------------------------------------------------------------------------
--- Triggers on shipments: every status change (whatever the path) obeys the transition table
+-- Triggers on shipments.  Every change of status, current_location or status_note, whatever the
+-- path (update_status or a direct UPDATE), obeys the transition table and is recorded as exactly
+-- one shipment_events row, written here with the owner's rights: customers and drivers cannot
+-- insert events themselves (except a new shipment's first 'created' event, see 30_rls.sql), so
+-- the history cannot contradict the shipment.  There is no INSERT trigger, so restoring a dump
+-- (COPY of shipments, then of shipment_events) does not invent events.
 -- ---------------------------------------------------------------------------------------------
 
 CREATE FUNCTION freight.shipments_before_update() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
 BEGIN
-	IF NEW.status IS DISTINCT FROM OLD.status THEN
+	IF (NEW.status, NEW.current_location, NEW.status_note) IS DISTINCT FROM
+	   (OLD.status, OLD.current_location, OLD.status_note) THEN
 		PERFORM freight.check_transition(OLD.status, NEW.status);
 	END IF;
 	NEW.updated_at := pg_catalog.now();
@@ -292,10 +300,29 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION freight.shipments_before_update() IS
-	'Trigger: refuses status changes the transition table does not allow; stamps updated_at';
+	'Trigger: refuses status events the transition table does not allow; stamps updated_at';
 
 CREATE TRIGGER shipments_before_update BEFORE UPDATE ON freight.shipments
 	FOR EACH ROW EXECUTE FUNCTION freight.shipments_before_update();
+
+CREATE FUNCTION freight.shipments_record_event() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	INSERT INTO freight.shipment_events (customer_id, shipment_id, status, occurred_at, location, note)
+	VALUES (NEW.customer_id, NEW.id, NEW.status, now(), NEW.current_location, NEW.status_note);
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION freight.shipments_record_event() IS
+	'Trigger: writes the shipment_events row of a status event';
+
+CREATE TRIGGER shipments_record_event AFTER UPDATE ON freight.shipments
+	FOR EACH ROW
+	WHEN ((NEW.status, NEW.current_location, NEW.status_note) IS DISTINCT FROM
+		  (OLD.status, OLD.current_location, OLD.status_note))
+	EXECUTE FUNCTION freight.shipments_record_event();
 
 -- ---------------------------------------------------------------------------------------------
 -- Customers, drivers, vehicles
@@ -483,8 +510,8 @@ BEGIN
 		END;
 	END LOOP;
 
-	INSERT INTO freight.shipment_events (customer_id, shipment_id, status)
-	VALUES (owner_id, new_id, 'created');
+	INSERT INTO freight.shipment_events (customer_id, shipment_id, status, occurred_at)
+	VALUES (owner_id, new_id, 'created', result.created_at);
 	RETURN result;
 END
 $$;
@@ -550,17 +577,17 @@ BEGIN
 	PERFORM freight.require(note IS NULL OR pg_catalog.length(note) <= 1000, 'note is longer than 1000 characters');
 	PERFORM freight.check_transition(ship.status, status);
 
-	UPDATE freight.shipments s SET status = update_status.status
+	-- The triggers on shipments check the change again and record the event.
+	UPDATE freight.shipments s
+	SET status = update_status.status, current_location = location, status_note = note
 	WHERE s.id = ship.id
 	RETURNING * INTO result;
-	INSERT INTO freight.shipment_events (customer_id, shipment_id, status, location, note)
-	VALUES (ship.customer_id, ship.id, status, location, note);
 	RETURN result;
 END
 $$;
 COMMENT ON FUNCTION freight.update_status(text, text, text, text) IS
-	'Moves a shipment to a new status (checked against freight.status_transitions; PT409 if not allowed) '
-	'and records the event with optional location and note';
+	'Moves a shipment to a new status (checked against freight.status_transitions; PT409 if not allowed), '
+	'with optional location and note; the event is recorded in shipment_events';
 
 CREATE FUNCTION freight.add_package(tracking_number text, weight_kg numeric, length_cm numeric,
 									width_cm numeric, height_cm numeric, description text DEFAULT NULL)
@@ -636,6 +663,7 @@ BEGIN
 		'tracking_number', ship.tracking_number, 'status', ship.status,
 		'created_at', ship.created_at, 'updated_at', ship.updated_at,
 		'scheduled_date', ship.scheduled_date, 'weight_kg', ship.weight_kg, 'driver_id', ship.driver_id,
+		'current_location', ship.current_location, 'status_note', ship.status_note,
 		'origin', CASE WHEN may_decrypt THEN
 			freight.decrypt(ship.origin, freight.encryption_context('freight.shipments', 'origin', ship.id)) END,
 		'destination', CASE WHEN may_decrypt THEN
@@ -813,7 +841,7 @@ $pin$;
 -- ---------------------------------------------------------------------------------------------
 
 CREATE VIEW freight.shipments_decrypted WITH (security_invoker = true) AS
-	SELECT s.id, s.customer_id, s.tracking_number, s.status, s.driver_id, s.vehicle_id,
+	SELECT s.id, s.customer_id, s.tracking_number, s.status, s.current_location, s.status_note, s.driver_id, s.vehicle_id,
 		   freight.decrypt(s.origin, freight.encryption_context('freight.shipments', 'origin', s.id)) AS origin,
 		   freight.decrypt(s.destination, freight.encryption_context('freight.shipments', 'destination', s.id)) AS destination,
 		   s.weight_kg, s.volume_m3, s.scheduled_date, s.created_at, s.updated_at

@@ -70,7 +70,7 @@ CREATE POLICY customer_assigned ON freight.drivers FOR SELECT TO freight_custome
 GRANT SELECT ON freight.shipments TO freight_customer, freight_driver;
 GRANT INSERT (id, customer_id, tracking_number, origin, destination, weight_kg, volume_m3, scheduled_date)
 	ON freight.shipments TO freight_customer;
-GRANT UPDATE (status) ON freight.shipments TO freight_customer, freight_driver;
+GRANT UPDATE (status, current_location, status_note) ON freight.shipments TO freight_customer, freight_driver;
 GRANT USAGE ON SEQUENCE freight.shipments_id_seq TO freight_customer;
 CREATE POLICY customer_read ON freight.shipments FOR SELECT TO freight_customer
 	USING (customer_id = freight.current_customer_id());
@@ -95,20 +95,21 @@ CREATE POLICY customer_own ON freight.packages TO freight_customer
 CREATE POLICY driver_read ON freight.packages FOR SELECT TO freight_driver
 	USING (EXISTS (SELECT 1 FROM freight.shipments s WHERE s.id = packages.shipment_id));
 
--- shipment_events: an event may only be recorded for a visible shipment and must carry the
--- shipment's current status, so the history cannot contradict the shipment.
-GRANT SELECT, INSERT ON freight.shipment_events TO freight_customer, freight_driver;
+-- shipment_events: rows are written by the triggers on shipments (20_domain.sql), so the history
+-- always matches the shipment.  The one event a customer writes itself is the first 'created'
+-- event of its new shipment (create_shipment); drivers write none.
+GRANT SELECT ON freight.shipment_events TO freight_customer, freight_driver;
+GRANT INSERT (customer_id, shipment_id, status, occurred_at) ON freight.shipment_events TO freight_customer;
 CREATE POLICY customer_read ON freight.shipment_events FOR SELECT TO freight_customer
 	USING (customer_id = freight.current_customer_id());
-CREATE POLICY customer_record ON freight.shipment_events FOR INSERT TO freight_customer
-	WITH CHECK (customer_id = freight.current_customer_id()
+CREATE POLICY customer_first_event ON freight.shipment_events FOR INSERT TO freight_customer
+	WITH CHECK (customer_id = freight.current_customer_id() AND status = 'created'
 				AND EXISTS (SELECT 1 FROM freight.shipments s
-							WHERE s.id = shipment_events.shipment_id AND s.status = shipment_events.status));
+							WHERE s.id = shipment_events.shipment_id AND s.status = 'created')
+				AND NOT EXISTS (SELECT 1 FROM freight.shipment_events e
+								WHERE e.shipment_id = shipment_events.shipment_id));
 CREATE POLICY driver_read ON freight.shipment_events FOR SELECT TO freight_driver
 	USING (EXISTS (SELECT 1 FROM freight.shipments s WHERE s.id = shipment_events.shipment_id));
-CREATE POLICY driver_record ON freight.shipment_events FOR INSERT TO freight_driver
-	WITH CHECK (EXISTS (SELECT 1 FROM freight.shipments s
-						WHERE s.id = shipment_events.shipment_id AND s.status = shipment_events.status));
 
 -- invoices: customers read theirs and may only move one to disputed.
 GRANT SELECT ON freight.invoices TO freight_customer;

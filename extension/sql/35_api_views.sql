@@ -8,7 +8,7 @@
 -- functions below (POST /api/rpc/...), which check input and the status machine.
 
 CREATE VIEW api.shipments WITH (security_invoker = true) AS
-	SELECT s.id, s.tracking_number, s.status, s.customer_id, s.driver_id, s.vehicle_id,
+	SELECT s.id, s.tracking_number, s.status, s.current_location, s.status_note, s.customer_id, s.driver_id, s.vehicle_id,
 		   CASE WHEN pg_catalog.pg_has_role('freight_decrypt', 'MEMBER') THEN
 			   freight.decrypt(s.origin, freight.encryption_context('freight.shipments', 'origin', s.id)) END AS origin,
 		   CASE WHEN pg_catalog.pg_has_role('freight_decrypt', 'MEMBER') THEN
