@@ -21,4 +21,7 @@ extern void security_init(void);
 /* Change-data capture GUCs and worker, freight.database (workers/cdc_worker.c). */
 extern void cdc_worker_init(void);
 
+/* Webhook dispatcher GUCs, wake-up shared state and worker (workers/webhook_dispatch.c). */
+extern void webhook_dispatch_init(void);
+
 #endif							/* FREIGHT_H */

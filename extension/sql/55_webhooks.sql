@@ -1,0 +1,534 @@
+-- freight install script, part 55: webhook endpoints, deliveries, and the fan-out of
+-- freight.events into deliveries.  The background worker workers/webhook_dispatch.c sends them.
+--
+-- Life of a delivery: the statement trigger on freight.events inserts one row per (event,
+-- matching active endpoint) in the event's own transaction, so a committed event always has its
+-- deliveries; at commit the dispatcher's latch is set.  The dispatcher claims due rows
+-- (status pending or failed, in_flight set while the request runs), POSTs the CloudEvent signed
+-- per Standard Webhooks, and records the outcome: delivered; failed with next_attempt_at from
+-- freight.webhook_retry_schedule; or dead (schedule used up, a 4xx other than 408/429, 410).
+-- webhook_replay() puts deliveries back to pending.
+--
+-- Secrets: the current and the previous secret (kept valid for a while after a rotation) are
+-- ciphertext under the context freight.webhook_endpoints.secret:<id>; the mTLS client key under
+-- freight.webhook_endpoints.client_key:<id>.  The clear secret is returned once, at creation.
+--
+-- Errors: 22023 bad argument, PT404 no such endpoint or delivery, PT409 conflicts with the
+-- object's state (see README, "SQL reference").
+
+-- ---------------------------------------------------------------------------------------------
+-- Event types a subscription may name
+-- ---------------------------------------------------------------------------------------------
+
+-- Derived from the CDC configuration (freight.cdc_tables, see 50_events.sql) so that there is one
+-- list: <prefix>.created/.updated/.deleted/.truncated, <prefix>.status_changed for tables with a
+-- status column, <prefix>.<status> for their status events; plus the operational events.
+CREATE VIEW freight.webhook_event_types AS
+SELECT c.event_prefix || '.' || v.suffix AS type, c.source
+FROM freight.cdc_tables c
+CROSS JOIN (VALUES ('created'), ('updated'), ('deleted'), ('truncated')) AS v(suffix)
+UNION
+SELECT c.event_prefix || '.status_changed', c.source FROM freight.cdc_tables c WHERE c.status_column IS NOT NULL
+UNION
+SELECT c.event_prefix || '.' || st, c.source FROM freight.cdc_tables c, pg_catalog.unnest(c.status_events) AS st
+UNION
+VALUES ('cdc.slot_lag', '/freight/cdc'),
+	   ('webhook.test', '/freight/webhooks'),
+	   ('webhook.endpoint_disabled', '/freight/webhooks');
+COMMENT ON VIEW freight.webhook_event_types IS
+	'Event types a webhook endpoint may subscribe to (from freight.cdc_tables, plus operational events)';
+GRANT SELECT ON freight.webhook_event_types TO PUBLIC;
+
+CREATE FUNCTION freight.webhook_type_matches(event_type text, filters text[]) RETURNS boolean
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN EXISTS (
+	SELECT 1 FROM pg_catalog.unnest(filters) AS f
+	WHERE f OPERATOR(pg_catalog.=) '*' OR f OPERATOR(pg_catalog.=) event_type
+	   OR (pg_catalog.right(f, 2) OPERATOR(pg_catalog.=) '.*'
+		   AND pg_catalog.starts_with(event_type, pg_catalog.rtrim(f, '*'))));
+COMMENT ON FUNCTION freight.webhook_type_matches(text, text[]) IS
+	'Does an event type match a subscription filter (exact types, ''prefix.*'' or ''*'')?';
+
+-- Checks a subscription filter and returns it without duplicates.
+CREATE FUNCTION freight.webhook_check_event_types(event_types text[]) RETURNS text[]
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$
+DECLARE
+	f text;
+BEGIN
+	IF event_types IS NULL OR pg_catalog.cardinality(event_types) = 0 THEN
+		RAISE EXCEPTION 'event_types must list at least one event type'
+			USING ERRCODE = '22023', HINT = 'Use ''{*}'' for every event, or e.g. ''{shipment.*,invoice.disputed}''.';
+	END IF;
+	IF pg_catalog.cardinality(event_types) > 100 THEN
+		RAISE EXCEPTION 'event_types lists more than 100 entries' USING ERRCODE = '22023';
+	END IF;
+	FOREACH f IN ARRAY event_types LOOP
+		IF f IS NULL OR NOT EXISTS (
+			SELECT 1 FROM freight.webhook_event_types t
+			WHERE f OPERATOR(pg_catalog.=) '*' OR t.type OPERATOR(pg_catalog.=) f
+			   OR (pg_catalog.right(f, 2) OPERATOR(pg_catalog.=) '.*'
+				   AND pg_catalog.starts_with(t.type, pg_catalog.rtrim(f, '*')))) THEN
+			RAISE EXCEPTION 'unknown event type "%"', f
+				USING ERRCODE = '22023',
+					  DETAIL = 'An entry must be an event type listed in freight.webhook_event_types, a prefix such as ''shipment.*'', or ''*''.',
+					  HINT = 'SELECT type FROM freight.webhook_event_types;';
+		END IF;
+	END LOOP;
+	RETURN ARRAY(SELECT DISTINCT x FROM pg_catalog.unnest(event_types) AS x ORDER BY x);
+END
+$$;
+COMMENT ON FUNCTION freight.webhook_check_event_types(text[]) IS
+	'Validates a webhook subscription filter (22023 on unknown types) and returns it sorted and de-duplicated';
+
+-- ---------------------------------------------------------------------------------------------
+-- C helpers (extension/webhook_funcs.c, workers/webhook_shmem.c)
+-- ---------------------------------------------------------------------------------------------
+
+CREATE FUNCTION freight.webhook_check_url(url text) RETURNS text
+	AS 'MODULE_PATHNAME', 'freight_webhook_check_url' LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION freight.webhook_check_url(text) IS
+	'Returns the URL if it is an acceptable webhook target (http/https, resolves only to public addresses unless freight.webhook_allow_private); 22023 otherwise';
+
+CREATE FUNCTION freight.webhook_new_secret() RETURNS text
+	AS 'MODULE_PATHNAME', 'freight_webhook_new_secret' LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION freight.webhook_new_secret() IS
+	'A new Standard Webhooks secret: whsec_ + base64 of 32 random bytes';
+
+CREATE FUNCTION freight.webhook_wake() RETURNS void
+	AS 'MODULE_PATHNAME', 'freight_webhook_wake' LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION freight.webhook_wake() IS
+	'Wakes the webhook dispatcher when the current transaction commits (nothing happens on abort)';
+
+-- ---------------------------------------------------------------------------------------------
+-- Tables
+-- ---------------------------------------------------------------------------------------------
+
+CREATE TABLE freight.webhook_endpoints (
+	id					bigint PRIMARY KEY GENERATED BY DEFAULT AS IDENTITY,
+	customer_id			bigint REFERENCES freight.customers ON DELETE CASCADE,	-- NULL: platform-wide (ops)
+	owner				name NOT NULL DEFAULT CURRENT_USER,
+	url					text NOT NULL,
+	event_types			text[] NOT NULL,
+	secret				bytea NOT NULL,		-- ciphertext, context freight.webhook_endpoints.secret:<id>
+	previous_secret		bytea,				-- ciphertext, same context; still signed with until previous_secret_until
+	previous_secret_until timestamptz,
+	client_cert			text,				-- PEM certificate for mTLS, or NULL
+	client_key			bytea,				-- ciphertext of the PEM key, context freight.webhook_endpoints.client_key:<id>
+	active				boolean NOT NULL DEFAULT true,
+	disabled_reason		text,
+	failing_since		timestamptz,		-- first failure since the last success
+	config_version		int NOT NULL DEFAULT 1,	-- bumped on every change, so the dispatcher reloads
+	created_at			timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	CHECK (active OR disabled_reason IS NOT NULL),
+	CHECK ((client_cert IS NULL) = (client_key IS NULL)),
+	CHECK ((previous_secret IS NULL) = (previous_secret_until IS NULL))
+);
+CREATE INDEX webhook_endpoints_customer ON freight.webhook_endpoints (customer_id);
+COMMENT ON TABLE freight.webhook_endpoints IS
+	'Webhook endpoints: URL, event-type filter, signing secret (ciphertext), optional mTLS client certificate';
+
+CREATE TABLE freight.webhook_deliveries (
+	id				bigint PRIMARY KEY GENERATED BY DEFAULT AS IDENTITY,
+	endpoint_id		bigint NOT NULL REFERENCES freight.webhook_endpoints ON DELETE CASCADE,
+	event_id		bigint,				-- freight.events.id; NULL for a message from send_webhook
+	body			text,				-- the CloudEvent of a message without an event
+	webhook_id		text NOT NULL CHECK (webhook_id ~ '^[A-Za-z0-9_-]+$'),	-- stable across retries
+	status			text NOT NULL DEFAULT 'pending'
+					CHECK (status IN ('pending', 'delivered', 'failed', 'dead')),
+	in_flight		boolean NOT NULL DEFAULT false,
+	attempts		int NOT NULL DEFAULT 0,
+	next_attempt_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	last_attempt_at	timestamptz,
+	last_status_code int,				-- HTTP status of the last attempt, NULL without an answer
+	last_error		text,
+	delivered_at	timestamptz,
+	created_at		timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	CHECK ((event_id IS NULL) <> (body IS NULL)),
+	UNIQUE (event_id, endpoint_id)
+);
+CREATE INDEX webhook_deliveries_due ON freight.webhook_deliveries (next_attempt_at)
+	WHERE status IN ('pending', 'failed') AND NOT in_flight;
+CREATE INDEX webhook_deliveries_endpoint ON freight.webhook_deliveries (endpoint_id, created_at);
+COMMENT ON TABLE freight.webhook_deliveries IS
+	'One row per (event, endpoint): status pending|delivered|failed|dead, attempts, next attempt, last answer';
+
+ALTER TABLE freight.webhook_endpoints ENABLE ROW LEVEL SECURITY;
+ALTER TABLE freight.webhook_deliveries ENABLE ROW LEVEL SECURITY;
+CREATE POLICY webhook_endpoints_staff ON freight.webhook_endpoints
+	TO freight_admin, freight_app USING (true);
+CREATE POLICY webhook_endpoints_own ON freight.webhook_endpoints
+	TO freight_customer, freight_partner
+	USING (customer_id OPERATOR(pg_catalog.=) freight.current_customer_id());
+-- A delivery is visible to whoever sees its endpoint.
+CREATE POLICY webhook_deliveries_by_endpoint ON freight.webhook_deliveries
+	USING (EXISTS (SELECT 1 FROM freight.webhook_endpoints e WHERE e.id OPERATOR(pg_catalog.=) endpoint_id));
+
+REVOKE ALL ON freight.webhook_endpoints, freight.webhook_deliveries FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON freight.webhook_endpoints
+	TO freight_admin, freight_app, freight_customer, freight_partner;
+GRANT SELECT, INSERT, UPDATE ON freight.webhook_deliveries
+	TO freight_admin, freight_app, freight_customer, freight_partner;
+
+-- ---------------------------------------------------------------------------------------------
+-- Managing endpoints
+-- ---------------------------------------------------------------------------------------------
+
+CREATE FUNCTION freight.register_webhook(url text, event_types text[], customer_id bigint DEFAULT NULL,
+										 client_cert text DEFAULT NULL, client_key text DEFAULT NULL)
+RETURNS TABLE (id bigint, secret text)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	owner_id bigint := COALESCE(register_webhook.customer_id, freight.current_customer_id());
+	new_id bigint := pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('freight.webhook_endpoints', 'id'));
+	filters text[] := freight.webhook_check_event_types(event_types);
+	new_secret text := freight.webhook_new_secret();
+BEGIN
+	PERFORM freight.require(url IS NOT NULL, 'url is required');
+	PERFORM freight.require((client_cert IS NULL) = (client_key IS NULL),
+							'client_cert and client_key go together',
+							'Pass both the PEM certificate and its PEM private key for mutual TLS, or neither.');
+	PERFORM freight.require(client_cert IS NULL OR client_cert LIKE '-----BEGIN CERTIFICATE-----%',
+							'client_cert is not a PEM certificate');
+	PERFORM freight.require(client_key IS NULL OR client_key LIKE '-----BEGIN %PRIVATE KEY-----%',
+							'client_key is not a PEM private key');
+	INSERT INTO freight.webhook_endpoints AS e
+		(id, customer_id, url, event_types, secret, client_cert, client_key)
+	VALUES (new_id, owner_id, freight.webhook_check_url(url), filters,
+			freight.encrypt(new_secret, freight.encryption_context('freight.webhook_endpoints', 'secret', new_id)),
+			client_cert,
+			freight.encrypt(client_key, freight.encryption_context('freight.webhook_endpoints', 'client_key', new_id)))
+	RETURNING e.id INTO id;
+	secret := new_secret;
+	RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION freight.register_webhook(text, text[], bigint, text, text) IS
+	'Registers a webhook endpoint; returns its id and its signing secret (whsec_...), shown this once';
+
+-- Locks an endpoint the caller may see, or raises PT404.
+CREATE FUNCTION freight.webhook_endpoint_for_update(endpoint_id bigint) RETURNS freight.webhook_endpoints
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	result freight.webhook_endpoints;
+BEGIN
+	SELECT * INTO result FROM freight.webhook_endpoints e WHERE e.id = endpoint_id FOR UPDATE;
+	IF result.id IS NULL THEN
+		RAISE EXCEPTION 'webhook endpoint % not found', endpoint_id USING ERRCODE = 'PT404';
+	END IF;
+	RETURN result;
+END
+$$;
+COMMENT ON FUNCTION freight.webhook_endpoint_for_update(bigint) IS
+	'The endpoint row, locked; PT404 if it does not exist or the caller may not see it';
+
+CREATE FUNCTION freight.rotate_webhook_secret(endpoint_id bigint, keep_previous interval DEFAULT '24 hours')
+RETURNS text
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	ep freight.webhook_endpoints := freight.webhook_endpoint_for_update(endpoint_id);
+	new_secret text := freight.webhook_new_secret();
+BEGIN
+	PERFORM freight.require(keep_previous IS NOT NULL AND keep_previous >= interval '0'
+							AND keep_previous <= interval '30 days',
+							'keep_previous must be between 0 and 30 days');
+	UPDATE freight.webhook_endpoints e
+	SET secret = freight.encrypt(new_secret, freight.encryption_context('freight.webhook_endpoints', 'secret', ep.id)),
+		previous_secret = CASE WHEN keep_previous > interval '0' THEN ep.secret END,
+		previous_secret_until = CASE WHEN keep_previous > interval '0' THEN pg_catalog.now() + keep_previous END,
+		config_version = e.config_version + 1
+	WHERE e.id = ep.id;
+	RETURN new_secret;
+END
+$$;
+COMMENT ON FUNCTION freight.rotate_webhook_secret(bigint, interval) IS
+	'New signing secret (returned once); the previous one keeps signing too (two signatures) for keep_previous';
+
+CREATE FUNCTION freight.disable_webhook(endpoint_id bigint, reason text DEFAULT 'disabled by its owner')
+RETURNS freight.webhook_endpoints
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	ep freight.webhook_endpoints := freight.webhook_endpoint_for_update(endpoint_id);
+BEGIN
+	PERFORM freight.require(reason IS NOT NULL AND pg_catalog.length(reason) BETWEEN 1 AND 500,
+							'reason must be 1 to 500 characters');
+	UPDATE freight.webhook_endpoints e
+	SET active = false, disabled_reason = reason, config_version = e.config_version + 1
+	WHERE e.id = ep.id RETURNING * INTO ep;
+	RETURN ep;
+END
+$$;
+COMMENT ON FUNCTION freight.disable_webhook(bigint, text) IS
+	'Stops deliveries to an endpoint (pending ones wait until it is enabled again)';
+
+CREATE FUNCTION freight.enable_webhook(endpoint_id bigint) RETURNS freight.webhook_endpoints
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	ep freight.webhook_endpoints := freight.webhook_endpoint_for_update(endpoint_id);
+BEGIN
+	UPDATE freight.webhook_endpoints e
+	SET active = true, disabled_reason = NULL, failing_since = NULL, config_version = e.config_version + 1
+	WHERE e.id = ep.id RETURNING * INTO ep;
+	PERFORM freight.webhook_wake();
+	RETURN ep;
+END
+$$;
+COMMENT ON FUNCTION freight.enable_webhook(bigint) IS
+	'Resumes deliveries to an endpoint (its waiting deliveries are sent)';
+
+-- ---------------------------------------------------------------------------------------------
+-- Deliveries: fan-out, test messages, replay
+-- ---------------------------------------------------------------------------------------------
+
+-- SECURITY DEFINER: whoever writes events, every matching endpoint gets its delivery.
+CREATE FUNCTION freight.webhook_fan_out() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n bigint;
+BEGIN
+	INSERT INTO freight.webhook_deliveries (endpoint_id, event_id, webhook_id)
+	SELECT ep.id, ev.id, 'msg_' || ev.id
+	FROM new_events ev
+	JOIN freight.webhook_endpoints ep
+	  ON ep.active AND freight.webhook_type_matches(ev.type, ep.event_types)
+	ON CONFLICT DO NOTHING;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	IF n > 0 THEN
+		PERFORM freight.webhook_wake();
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION freight.webhook_fan_out() IS
+	'Statement trigger on freight.events: one delivery per (new event, matching active endpoint)';
+
+CREATE TRIGGER webhook_fan_out AFTER INSERT ON freight.events
+	REFERENCING NEW TABLE AS new_events
+	FOR EACH STATEMENT EXECUTE FUNCTION freight.webhook_fan_out();
+
+CREATE FUNCTION freight.send_webhook(endpoint_id bigint, event_type text, data jsonb DEFAULT '{}')
+RETURNS freight.webhook_deliveries
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	ep freight.webhook_endpoints := freight.webhook_endpoint_for_update(endpoint_id);
+	new_id bigint := pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('freight.webhook_deliveries', 'id'));
+	payload text;
+	max_bytes int := pg_catalog.current_setting('freight.webhook_max_payload')::int;
+	result freight.webhook_deliveries;
+BEGIN
+	PERFORM freight.require(event_type IS NOT NULL AND EXISTS (
+								SELECT 1 FROM freight.webhook_event_types t WHERE t.type = event_type),
+							pg_catalog.format('unknown event type "%s"', event_type),
+							'The type must be listed in freight.webhook_event_types.');
+	PERFORM freight.require(data IS NOT NULL, 'data must not be null', 'Pass ''{}'' for an empty payload.');
+	-- The same CloudEvent shape as events have (freight.cloudevent), id = 't' || delivery id.
+	payload := (freight.cloudevent(ROW(new_id, '/freight/webhooks', event_type, ep.id::text,
+									   pg_catalog.now(), data::json, NULL, NULL, pg_catalog.now())::freight.events)
+				|| pg_catalog.jsonb_build_object('id', 't' || new_id))::text;
+	IF pg_catalog.octet_length(payload) > max_bytes THEN
+		RAISE EXCEPTION 'webhook payload too large'
+			USING ERRCODE = '54000',
+				  DETAIL = pg_catalog.format('The CloudEvent is %s bytes; the limit (freight.webhook_max_payload) is %s bytes.',
+											 pg_catalog.octet_length(payload), max_bytes),
+				  HINT = 'Send identifiers and let the receiver fetch details (thin payloads).';
+	END IF;
+	PERFORM freight.require(ep.active, pg_catalog.format('webhook endpoint %s is disabled', ep.id),
+							ep.disabled_reason);
+	INSERT INTO freight.webhook_deliveries AS d (id, endpoint_id, body, webhook_id)
+	VALUES (new_id, ep.id, payload, 'msg_t' || new_id)
+	RETURNING * INTO result;
+	PERFORM freight.webhook_wake();
+	RETURN result;
+END
+$$;
+COMMENT ON FUNCTION freight.send_webhook(bigint, text, jsonb) IS
+	'Queues a message (e.g. webhook.test) to one endpoint, outside the event stream; 54000 if over freight.webhook_max_payload';
+
+CREATE FUNCTION freight.webhook_replay(delivery_id bigint) RETURNS freight.webhook_deliveries
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	result freight.webhook_deliveries;
+BEGIN
+	UPDATE freight.webhook_deliveries d
+	SET status = 'pending', attempts = 0, next_attempt_at = pg_catalog.now(), delivered_at = NULL
+	WHERE d.id = delivery_id AND NOT d.in_flight
+	RETURNING * INTO result;
+	IF result.id IS NULL THEN
+		IF EXISTS (SELECT 1 FROM freight.webhook_deliveries d WHERE d.id = delivery_id) THEN
+			RAISE EXCEPTION 'webhook delivery % is being sent right now', delivery_id
+				USING ERRCODE = 'PT409', HINT = 'Wait for the attempt to finish, then replay.';
+		END IF;
+		RAISE EXCEPTION 'webhook delivery % not found', delivery_id USING ERRCODE = 'PT404';
+	END IF;
+	PERFORM freight.webhook_wake();
+	RETURN result;
+END
+$$;
+COMMENT ON FUNCTION freight.webhook_replay(bigint) IS
+	'Sends a delivery again (same webhook-id, fresh retry schedule), whatever its status';
+
+CREATE FUNCTION freight.webhook_replay(endpoint_id bigint, since timestamptz, until timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	ep freight.webhook_endpoints := freight.webhook_endpoint_for_update(endpoint_id);
+	n bigint;
+	created bigint;
+BEGIN
+	PERFORM freight.require(since IS NOT NULL AND until IS NOT NULL AND since < until,
+							'since must be earlier than until');
+	-- Events in the range that have no delivery yet (e.g. sent while the endpoint was disabled).
+	INSERT INTO freight.webhook_deliveries (endpoint_id, event_id, webhook_id)
+	SELECT ep.id, ev.id, 'msg_' || ev.id
+	FROM freight.events ev
+	WHERE ev."time" >= since AND ev."time" < until AND freight.webhook_type_matches(ev.type, ep.event_types)
+	ON CONFLICT DO NOTHING;
+	GET DIAGNOSTICS created = ROW_COUNT;
+	UPDATE freight.webhook_deliveries d
+	SET status = 'pending', attempts = 0, next_attempt_at = pg_catalog.now(), delivered_at = NULL
+	WHERE d.endpoint_id = ep.id AND NOT d.in_flight AND d.status <> 'pending'
+	  AND (d.created_at >= since AND d.created_at < until
+		   OR d.event_id IN (SELECT ev.id FROM freight.events ev WHERE ev."time" >= since AND ev."time" < until));
+	GET DIAGNOSTICS n = ROW_COUNT;
+	PERFORM freight.webhook_wake();
+	RETURN n + created;
+END
+$$;
+COMMENT ON FUNCTION freight.webhook_replay(bigint, timestamptz, timestamptz) IS
+	'Sends again every event of [since, until) to an endpoint (creating missing deliveries); returns how many';
+
+-- ---------------------------------------------------------------------------------------------
+-- The dispatcher's side (workers/webhook_store.c); not for applications
+-- ---------------------------------------------------------------------------------------------
+
+CREATE FUNCTION freight.webhook_reset_in_flight() RETURNS bigint
+LANGUAGE sql
+BEGIN ATOMIC
+	WITH r AS (UPDATE freight.webhook_deliveries SET in_flight = false, next_attempt_at = pg_catalog.now()
+			   WHERE in_flight RETURNING 1)
+	SELECT pg_catalog.count(*) FROM r;
+END;
+COMMENT ON FUNCTION freight.webhook_reset_in_flight() IS
+	'Dispatcher start: attempts cut short by a crash or restart become due again';
+
+CREATE FUNCTION freight.webhook_claim(lim int)
+RETURNS TABLE (delivery_id bigint, endpoint_id bigint, config_version int, attempts int, webhook_id text,
+			   body text)
+LANGUAGE sql
+BEGIN ATOMIC
+	WITH due AS (
+		SELECT d.id, e.config_version,
+			   COALESCE(d.body,
+				   (SELECT freight.cloudevent(ev)::text FROM freight.events ev WHERE ev.id = d.event_id)) AS body
+		FROM freight.webhook_deliveries d
+		JOIN freight.webhook_endpoints e ON e.id = d.endpoint_id AND e.active
+		WHERE d.status IN ('pending', 'failed') AND NOT d.in_flight AND d.next_attempt_at <= pg_catalog.now()
+		ORDER BY d.next_attempt_at
+		LIMIT lim
+		FOR UPDATE OF d SKIP LOCKED)
+	UPDATE freight.webhook_deliveries d
+	SET in_flight = true, attempts = d.attempts + 1, last_attempt_at = pg_catalog.now()
+	FROM due
+	WHERE d.id = due.id
+	RETURNING d.id, d.endpoint_id, due.config_version, d.attempts, d.webhook_id, due.body;
+END;
+COMMENT ON FUNCTION freight.webhook_claim(int) IS
+	'Dispatcher: marks up to lim due deliveries in flight and returns them with their CloudEvent body';
+
+CREATE FUNCTION freight.webhook_next_due() RETURNS timestamptz
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT d.next_attempt_at
+	FROM freight.webhook_deliveries d JOIN freight.webhook_endpoints e ON e.id = d.endpoint_id AND e.active
+	WHERE d.status IN ('pending', 'failed') AND NOT d.in_flight
+	ORDER BY d.next_attempt_at LIMIT 1;
+END;
+COMMENT ON FUNCTION freight.webhook_next_due() IS 'Dispatcher: when the next waiting delivery is due';
+
+CREATE FUNCTION freight.webhook_endpoint_config(endpoint_id bigint)
+RETURNS TABLE (url text, config_version int, secret text, previous_secret text,
+			   previous_secret_until timestamptz, client_cert text, client_key text)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+	SELECT e.url, e.config_version,
+		   freight.decrypt(e.secret, freight.encryption_context('freight.webhook_endpoints', 'secret', e.id)),
+		   freight.decrypt(e.previous_secret, freight.encryption_context('freight.webhook_endpoints', 'secret', e.id)),
+		   e.previous_secret_until, e.client_cert,
+		   freight.decrypt(e.client_key, freight.encryption_context('freight.webhook_endpoints', 'client_key', e.id))
+	FROM freight.webhook_endpoints e WHERE e.id = endpoint_id;
+END;
+COMMENT ON FUNCTION freight.webhook_endpoint_config(bigint) IS
+	'Dispatcher: an endpoint''s URL and clear secrets (needs freight_decrypt)';
+
+-- outcome: delivered | retry (delay_ms says when) | dead | gone (dead, and disable the endpoint).
+-- One statement: store the outcomes, then touch only the endpoints whose health changes.
+CREATE FUNCTION freight.webhook_record(ids bigint[], outcomes text[], status_codes int[], errors text[],
+									   delays_ms bigint[], disable_after interval)
+RETURNS TABLE (endpoint_id bigint, reason text, security_event_id bigint, event_id bigint)
+LANGUAGE sql
+BEGIN ATOMIC
+	WITH r AS (
+		SELECT * FROM ROWS FROM (pg_catalog.unnest(ids), pg_catalog.unnest(outcomes),
+								 pg_catalog.unnest(status_codes), pg_catalog.unnest(errors),
+								 pg_catalog.unnest(delays_ms))
+			AS r(id, outcome, status_code, error, delay_ms)),
+	u AS (
+		UPDATE freight.webhook_deliveries d
+		SET in_flight = false,
+			status = CASE r.outcome WHEN 'delivered' THEN 'delivered' WHEN 'retry' THEN 'failed' ELSE 'dead' END,
+			next_attempt_at = CASE WHEN r.outcome = 'retry'
+								   THEN pg_catalog.now() + r.delay_ms * interval '1 millisecond'
+								   ELSE d.next_attempt_at END,
+			last_status_code = r.status_code,
+			last_error = r.error,
+			delivered_at = CASE WHEN r.outcome = 'delivered' THEN pg_catalog.now() END
+		FROM r WHERE d.id = r.id
+		RETURNING d.endpoint_id, r.outcome),
+	s AS (
+		SELECT u.endpoint_id, pg_catalog.bool_or(u.outcome = 'delivered') AS ok,
+			   pg_catalog.bool_or(u.outcome = 'gone') AS gone
+		FROM u GROUP BY u.endpoint_id),
+	h AS (
+		SELECT e.id, s.ok,
+			   e.active AND (s.gone OR (NOT s.ok AND COALESCE(e.failing_since < pg_catalog.now() - disable_after, false)))
+				   AS disable,
+			   CASE WHEN s.gone THEN 'the endpoint answered 410 Gone'
+					ELSE pg_catalog.format('failing since %s, longer than freight.webhook_disable_after (%s)',
+										   e.failing_since, disable_after) END AS reason
+		FROM freight.webhook_endpoints e JOIN s ON s.endpoint_id = e.id),
+	upd AS (
+		UPDATE freight.webhook_endpoints e
+		SET failing_since = CASE WHEN h.ok THEN NULL ELSE COALESCE(e.failing_since, pg_catalog.now()) END,
+			active = e.active AND NOT h.disable,
+			disabled_reason = CASE WHEN h.disable THEN h.reason ELSE e.disabled_reason END,
+			config_version = e.config_version + CASE WHEN h.disable THEN 1 ELSE 0 END
+		FROM h
+		WHERE e.id = h.id AND (h.disable OR (h.ok = (e.failing_since IS NOT NULL)))
+		RETURNING e.id, e.customer_id, h.disable, h.reason)
+	SELECT upd.id, upd.reason,
+		   freight.log_security_event('webhook_endpoint_disabled', NULL, 'freight webhook dispatcher', NULL,
+									  pg_catalog.jsonb_build_object('endpoint_id', upd.id, 'customer_id', upd.customer_id,
+																	'reason', upd.reason)),
+		   freight.emit_event('/freight/webhooks', 'webhook.endpoint_disabled', upd.id::text,
+							  pg_catalog.json_build_object('endpoint_id', upd.id, 'customer_id', upd.customer_id,
+														   'reason', upd.reason))
+	FROM upd WHERE upd.disable;
+END;
+COMMENT ON FUNCTION freight.webhook_record(bigint[], text[], int[], text[], bigint[], interval) IS
+	'Dispatcher: stores attempt outcomes, tracks failing endpoints, disables those failing too long or gone (with a security event and a webhook.endpoint_disabled event) and returns them';
+
+REVOKE ALL ON FUNCTION freight.webhook_reset_in_flight(), freight.webhook_claim(int),
+	freight.webhook_next_due(), freight.webhook_endpoint_config(bigint),
+	freight.webhook_record(bigint[], text[], int[], text[], bigint[], interval) FROM PUBLIC;
+
+-- Wake the dispatcher when the extension is installed: it waits for the tables to exist.
+SELECT freight.webhook_wake();
