@@ -110,6 +110,16 @@ SELECT freight.add_package(:'tn', 1, 1, 1, 1);
 SELECT freight.assign_driver(:'tn', :drv);
 SELECT status, current_location, status_note, updated_at > created_at AS touched FROM freight.shipments WHERE id = :ship;
 SELECT status, location, note FROM freight.shipment_events WHERE shipment_id = :ship ORDER BY occurred_at, id;
+-- rewriting the ciphertext of the same address (as reencrypt_all does after a key rotation) is
+-- not a business change: no event, updated_at kept
+SELECT updated_at AS before_reencrypt, origin AS old_ciphertext FROM freight.shipments WHERE id = :ship \gset
+UPDATE freight.shipments
+SET origin = freight.encrypt(freight.decrypt(origin, freight.encryption_context('freight.shipments', 'origin', id)),
+							 freight.encryption_context('freight.shipments', 'origin', id))
+WHERE id = :ship;
+SELECT s.origin <> :'old_ciphertext'::bytea AS rewritten, s.updated_at = :'before_reencrypt' AS updated_at_kept,
+	   (SELECT count(*) FROM freight.shipment_events e WHERE e.shipment_id = s.id) AS events, d.origin
+FROM freight.shipments s JOIN freight.shipments_decrypted d USING (id) WHERE s.id = :ship;
 
 -- Tracking: the full view for staff (superuser here), with addresses
 SELECT t ->> 'status' AS status, t ->> 'origin' AS origin, t ->> 'destination' AS destination,

@@ -295,12 +295,16 @@ BEGIN
 	   (OLD.status, OLD.current_location, OLD.status_note) THEN
 		PERFORM freight.check_transition(OLD.status, NEW.status);
 	END IF;
-	NEW.updated_at := pg_catalog.now();
+	-- Re-encryption after a key rotation rewrites only origin/destination: not a business change.
+	IF pg_catalog.to_jsonb(NEW) - '{origin,destination,updated_at}'::text[]
+	   IS DISTINCT FROM pg_catalog.to_jsonb(OLD) - '{origin,destination,updated_at}'::text[] THEN
+		NEW.updated_at := pg_catalog.now();
+	END IF;
 	RETURN NEW;
 END
 $$;
 COMMENT ON FUNCTION freight.shipments_before_update() IS
-	'Trigger: refuses status events the transition table does not allow; stamps updated_at';
+	'Trigger: refuses status events the transition table does not allow; stamps updated_at on business changes';
 
 CREATE TRIGGER shipments_before_update BEFORE UPDATE ON freight.shipments
 	FOR EACH ROW EXECUTE FUNCTION freight.shipments_before_update();
