@@ -98,9 +98,12 @@ const char *const sc_catalog_query =
 "  'functions', (SELECT coalesce(json_agg(f), '[]') FROM funcs f),"
 "  'schema_description', (SELECT pg_catalog.obj_description(n.oid, 'pg_namespace')"
 "      FROM pg_catalog.pg_namespace n WHERE n.nspname = ($1::text[])[1]),"
-"  'security_log', to_regprocedure('freight.log_security_event(text,text,jsonb)') IS NOT NULL,"
-"  'api_keys', to_regprocedure('freight.verify_api_key(text)') IS NOT NULL,"
-"  'rate_limit', to_regprocedure('freight.rate_limit(text,integer)') IS NOT NULL)::text";
+"  'security_log', EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n"
+"      ON n.oid = p.pronamespace WHERE n.nspname = 'freight' AND p.proname = 'log_security_event'),"
+"  'api_keys', EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n"
+"      ON n.oid = p.pronamespace WHERE n.nspname = 'freight' AND p.proname = 'authenticate_api_key'),"
+"  'rate_limit', EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n"
+"      ON n.oid = p.pronamespace WHERE n.nspname = 'freight' AND p.proname = 'rate_limit'))::text";
 
 static char *
 jstr(json_t *obj, const char *key)

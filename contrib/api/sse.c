@@ -36,7 +36,7 @@ struct SseClient
 	const char *tracking;
 	char	   *last_status;
 	const char *type_like;		/* LIKE pattern or NULL */
-	long long	cursor;			/* last event seq sent */
+	long long	cursor;			/* id of the last event sent */
 	long long	counter;		/* shipment stream ids */
 };
 
@@ -166,11 +166,11 @@ emit_error(SseClient *c, const ApiError *err)
 	buf_free(&b);
 }
 
+/* Event ids are the cursor of freight.events_since; freight.cloudevent renders CloudEvents JSON. */
 static const char *const events_sql =
-"SELECT e.seq::text, e.type, json_build_object('specversion', '1.0', 'id', e.id, 'source', e.source,"
-" 'type', e.type, 'subject', e.subject, 'time', e.time, 'data', e.data)::text"
+"SELECT e.id::text, e.type, freight.cloudevent(e)::text"
 " FROM freight.events_since($1::bigint, 500) e"
-" WHERE $2::text IS NULL OR e.type LIKE $2 ORDER BY e.seq";
+" WHERE $2::text IS NULL OR e.type LIKE $2 ORDER BY e.id";
 
 static bool
 fetch_events(SseClient *c)
@@ -180,6 +180,18 @@ fetch_events(SseClient *c)
 	PGresult   *r;
 	ApiError	err;
 
+	if (c->cursor < 0)
+	{
+		/* no Last-Event-ID: the stream starts after the newest event */
+		if (!rest_query_as(&c->as, "SELECT coalesce(max(e.id), 0)::text FROM freight.events e",
+						   NULL, 0, &r, &err))
+		{
+			emit_error(c, &err);
+			return false;
+		}
+		c->cursor = atoll(PQgetvalue(r, 0, 0));
+		PQclear(r);
+	}
 	snprintf(cursor, sizeof(cursor), "%lld", c->cursor);
 	params[0] = cursor;
 	params[1] = c->type_like;
@@ -347,7 +359,7 @@ sse_events(Request *req, Response *resp, const char *arg)
 		{
 			ApiError	err;
 
-			api_error(&err, 400, "PGRST100", "Last-Event-ID must be an event sequence number", last, NULL);
+			api_error(&err, 400, "PGRST100", "Last-Event-ID must be an event id", last, NULL);
 			response_error(req, resp, &err);
 			return;
 		}
@@ -364,7 +376,7 @@ sse_events(Request *req, Response *resp, const char *arg)
 	c = client_new(req, resp);
 	if (c == NULL)
 		return;
-	c->cursor = last ? atoll(last) : 0;
+	c->cursor = last ? atoll(last) : -1;
 	for (int i = 0; i < npairs; i++)
 	{
 		if (strcmp(pairs[i].key, "type") == 0)

@@ -83,3 +83,39 @@ FROM generate_series(1, 60) g;
 INSERT INTO private.packages (shipment_id, description, weight_kg)
 SELECT 1 + (g % 10), 'box ' || g, g FROM generate_series(1, 25) g;
 INSERT INTO api.notes VALUES (1, 1, 'first note'), (2, 1, 'second note'), (3, 2, 'other');
+
+-- The slice of freight's event interface the event streams read (DESIGN.md: freight.events,
+-- freight.events_since(cursor, lim), freight.track(tracking_number) and NOTIFY freight_events),
+-- so the streams are tested without the extension.
+CREATE SCHEMA freight;
+CREATE TABLE freight.events (
+	id bigserial PRIMARY KEY,
+	source text NOT NULL DEFAULT '/freight/test',
+	type text NOT NULL,
+	subject text,
+	time timestamptz NOT NULL DEFAULT now(),
+	data json
+);
+CREATE FUNCTION freight.events_since(cursor bigint, lim integer DEFAULT 100) RETURNS SETOF freight.events
+	LANGUAGE sql STABLE AS 'SELECT * FROM freight.events WHERE id > cursor ORDER BY id LIMIT lim';
+CREATE FUNCTION freight.cloudevent(e freight.events) RETURNS jsonb LANGUAGE sql STABLE
+	AS $$SELECT jsonb_build_object('specversion', '1.0', 'id', e.id::text, 'source', e.source,
+								   'type', e.type, 'subject', e.subject, 'time', e.time, 'data', e.data)$$;
+CREATE FUNCTION freight.track(tracking_number text) RETURNS jsonb LANGUAGE sql STABLE
+	AS $$SELECT jsonb_build_object('tracking_number', s.tracking_number, 'status', s.status)
+		 FROM api.shipments s WHERE s.tracking_number = track.tracking_number$$;
+CREATE FUNCTION freight.emit(type text, subject text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	new_id bigint;
+BEGIN
+	INSERT INTO freight.events (type, subject, data)
+	VALUES (emit.type, emit.subject, json_build_object('subject', emit.subject)) RETURNING id INTO new_id;
+	PERFORM pg_notify('freight_events', new_id::text);
+	RETURN new_id;
+END
+$$;
+GRANT USAGE ON SCHEMA freight TO web_anon, web_user, web_admin;
+GRANT SELECT ON freight.events TO web_user, web_admin;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA freight TO web_anon, web_user, web_admin;
+CREATE FUNCTION api.slow(seconds float8) RETURNS int LANGUAGE sql VOLATILE
+	AS 'SELECT 1 FROM pg_sleep(seconds)';

@@ -1,0 +1,286 @@
+#!/bin/sh
+# test/e2e/api.sh — end-to-end tests of freight-api (contrib/api/freight-api).
+#
+# Starts a throwaway PostgreSQL cluster with its own small schema (api_schema.sql; the daemon is
+# general), the daemon on a free port, then: curl checks of errors and bad input, the real
+# @supabase/postgrest-js client (api_client.mjs), server-sent events (api_sse.mjs), RS256 keys,
+# TLS and mutual TLS, the tracking page in headless Chromium (api_page.mjs, skipped without
+# Chromium), schema reload on NOTIFY, and a graceful SIGTERM.  Ends with "N passed, M failed".
+# Runs as a non-root user (test/run_all.sh takes care of that).
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=${FREIGHT_SRC:-$(cd "$HERE/../.." && pwd)}
+API="$SRC/contrib/api/freight-api"
+PGBIN=${PGBIN:-$(/usr/lib/postgresql/15/bin/pg_config --bindir)}
+WORK=$(mktemp -d /tmp/freight-api-e2e.XXXXXX)
+SECRET=e2e-secret-0123456789abcdef0123456789
+PASSED=0
+FAILED=0
+PIDS=""
+
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
+fail() { FAILED=$((FAILED + 1)); echo "not ok - $1"; }
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	"$PGBIN/pg_ctl" -D "$WORK/data" -m immediate stop > /dev/null 2>&1
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+if [ ! -x "$API" ]; then
+	echo "freight-api is not built: run make (or make -C contrib/api)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+if [ ! -d "$HERE/node_modules/@supabase/postgrest-js" ]; then
+	echo "npm packages missing in test/e2e: run make deps (npm install there)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+# ---- database ----
+PGPORT=$(free_port)
+"$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 > "$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log"; exit 1; }
+"$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w \
+	-o "-p $PGPORT -k $WORK -c listen_addresses=127.0.0.1 -c max_connections=60" start > /dev/null || { cat "$WORK/pg.log"; exit 1; }
+PSQL="$PGBIN/psql -X -q -h 127.0.0.1 -p $PGPORT -U postgres"
+$PSQL -d postgres -c "CREATE DATABASE apitest" || exit 1
+$PSQL -d apitest -v ON_ERROR_STOP=1 -f "$HERE/api_schema.sql" > "$WORK/schema.log" 2>&1 || { cat "$WORK/schema.log"; exit 1; }
+PSQL_ARGV="[\"$PGBIN/psql\",\"-X\",\"-q\",\"-h\",\"127.0.0.1\",\"-p\",\"$PGPORT\",\"-U\",\"postgres\",\"-d\",\"apitest\"]"
+export PSQL_ARGV
+
+# ---- daemon ----
+start_api() {	# start_api NAME PORT [VAR=VALUE ...]: starts a daemon, waits for /api/health
+	name=$1; port=$2; shift 2
+	env FREIGHT_DB_URI="postgresql://authenticator@127.0.0.1:$PGPORT/apitest" FREIGHT_DB_ANON_ROLE=web_anon \
+		FREIGHT_DB_POOL=4 FREIGHT_API_PORT="$port" FREIGHT_SSE_HEARTBEAT_MS=300 "$@" \
+		"$API" > "$WORK/$name.out" 2> "$WORK/$name.err" &
+	echo $! > "$WORK/$name.pid"
+	PIDS="$PIDS $!"
+	scheme=http
+	case "$*" in *FREIGHT_TLS_CERT*) scheme=https ;; esac
+	for _ in $(seq 1 50); do
+		curl -sk -o /dev/null "$scheme://127.0.0.1:$port/api/health" 2>/dev/null && return 0
+		grep -q "freight-api:" "$WORK/$name.err" && break
+		sleep 0.1
+	done
+	echo "daemon $name did not start:"; cat "$WORK/$name.err"
+	return 1
+}
+PORT=$(free_port)
+start_api main "$PORT" FREIGHT_JWT_SECRET="$SECRET" FREIGHT_JWT_AUD=freight-test FREIGHT_MAX_BODY=1048576 \
+	FREIGHT_SLOW_MS=800 || { echo "0 passed, 1 failed"; exit 1; }
+B="http://127.0.0.1:$PORT/api"
+jwt() { node "$HERE/jwt.mjs" "$@"; }
+USER_TOKEN=$(jwt hs256 "$SECRET" '{"role":"web_user","sub":"alice","aud":"freight-test","exp":"+3600"}')
+ADMIN_TOKEN=$(jwt hs256 "$SECRET" '{"role":"web_admin","sub":"root"}')
+
+# check NAME EXPECTED_STATUS EXPECTED_BODY_REGEX curl-args...: one HTTP request, status and body
+check() {
+	name=$1; want=$2; body_re=$3; shift 3
+	got=$(curl -s -g -o "$WORK/body" -w '%{http_code}' "$@")
+	if [ "$got" = "$want" ] && { [ -z "$body_re" ] || grep -Eq -- "$body_re" "$WORK/body"; }; then
+		pass "$name"
+	else
+		fail "$name (status $got, want $want; body: $(head -c 300 "$WORK/body"))"
+	fi
+}
+rows() { $PSQL -d apitest -tAc "SELECT count(*) FROM private.shipments"; }
+
+echo "# bad input: clear 4xx answers"
+check "malformed filter operator" 400 '"code":"PGRST100"' "$B/shipments?status=equals.x"
+check "filter without operator" 400 '"code":"PGRST100"' "$B/shipments?status=delivered"
+check "unknown column in a filter" 400 '"code":"42703"' "$B/shipments?nope=eq.1"
+check "unknown column in select" 400 '"code":"42703"' "$B/shipments?select=id,nope"
+check "bad select syntax" 400 '"code":"PGRST100"' "$B/shipments?select=id,drivers(name"
+check "bad cast type" 400 '"code":"PGRST100"' "$B/shipments?select=id::text;drop"
+check "bad logic tree" 400 '"code":"PGRST100"' "$B/shipments?or=(id.eq.1,status.eq.x"
+check "bad order" 400 '"code":"PGRST100"' "$B/shipments?order=id.sideways"
+check "negative limit" 400 '"code":"PGRST100"' "$B/shipments?limit=-1"
+check "filter on an embed not selected" 400 '"code":"PGRST108"' "$B/shipments?drivers.name=eq.Ada"
+check "no relationship" 400 '"code":"PGRST200"' "$B/drivers?select=*,notes(*)"
+check "unknown relation" 404 '"code":"42P01"' "$B/nowhere"
+check "unknown function" 404 '"code":"PGRST202"' "$B/rpc/nowhere"
+check "wrong argument type" 400 '"code":"22P02"' "$B/rpc/add?a=one&b=2"
+check "unsupported method" 405 '"code":"PGRST117"' -X PUT "$B/shipments"
+check "unsupported Accept" 406 '"code":"PGRST107"' -H 'Accept: application/xml' "$B/shipments"
+check "unknown profile" 406 '"code":"PGRST106"' -H 'Accept-Profile: private' "$B/shipments"
+check "bad Range" 416 '"code":"PGRST103"' -H 'Range: 9-3' "$B/shipments"
+check "offset past the end" 416 '"code":"PGRST103"' -H 'Prefer: count=exact' "$B/shipments?offset=500"
+check "invalid JSON body" 400 '"code":"PGRST102"' -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' -d '{"tracking_number":' "$B/shipments"
+check "JSON body not an object" 400 '"code":"PGRST102"' -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' -d '[1,2]' "$B/shipments"
+check "unknown column in the body" 400 '"code":"PGRST204"' -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' -d '{"nope":1}' "$B/shipments"
+check "wrong Content-Type" 415 '"code":"PGRST107"' -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/xml' -d '<a/>' "$B/shipments"
+head -c 2000000 /dev/zero | tr '\0' 'a' > "$WORK/huge"
+check "huge body is 413" 413 '"code":"PGRST413"' -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' --data-binary "@$WORK/huge" "$B/shipments"
+check "huge chunked body is 413" 413 '' -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary "@$WORK/huge" "$B/shipments"
+check "PATCH without a WHERE-able body" 400 '"code":"PGRST102"' -X PATCH -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' -d '{}' "$B/shipments?id=eq.1"
+check "raised exception keeps message, detail, hint" 400 '"details":"it failed","hint":"do not call"' -X POST -H 'Content-Type: application/json' -d '{}' "$B/rpc/fail"
+
+echo "# bad JWTs"
+check "alg none" 401 '"code":"PGRST301"' -H "Authorization: Bearer $(jwt none - '{"role":"web_admin"}')" "$B/shipments"
+check "expired" 401 'JWT expired' -H "Authorization: Bearer $(jwt hs256 "$SECRET" '{"role":"web_user","exp":"-120"}')" "$B/shipments"
+check "not yet valid" 401 'JWT not yet valid' -H "Authorization: Bearer $(jwt hs256 "$SECRET" '{"role":"web_user","nbf":"+600"}')" "$B/shipments"
+check "wrong key" 401 'invalid signature' -H "Authorization: Bearer $(jwt hs256 wrong-secret-0123456789abcdef0123456 '{"role":"web_admin"}')" "$B/shipments"
+check "wrong audience" 401 'not in audience' -H "Authorization: Bearer $(jwt hs256 "$SECRET" '{"role":"web_user","aud":"someone-else"}')" "$B/shipments"
+check "malformed token" 401 '"code":"PGRST301"' -H "Authorization: Bearer abc.def" "$B/shipments"
+check "garbage token" 401 '"code":"PGRST301"' -H "Authorization: Bearer !!!.@@@.###" "$B/shipments"
+check "401 carries WWW-Authenticate" 401 '' -D "$WORK/headers" -H "Authorization: Bearer abc.def" "$B/shipments"
+grep -qi '^WWW-Authenticate: Bearer error="invalid_token"' "$WORK/headers" && pass "WWW-Authenticate header" || fail "WWW-Authenticate header"
+check "unknown role in a valid token" 400 '"code":"22023"' -H "Authorization: Bearer $(jwt hs256 "$SECRET" '{"role":"superuser_please"}')" "$B/shipments"
+check "Basic auth is refused" 401 'Bearer' -H "Authorization: Basic YWRtaW46YWRtaW4=" "$B/shipments"
+
+echo "# SQL injection strings change nothing"
+before=$(rows)
+check "injection in a filter value is a value" 200 '^\[\]$' "$B/shipments?status=eq.x'%20OR%201=1;DELETE%20FROM%20private.shipments;--"
+check "injection in a column name" 400 '"code":"42703"' "$B/shipments?select=id&id%3BDELETE%20FROM%20private.shipments--=eq.1"
+check "injection in select" 400 '' "$B/shipments?select=id,(SELECT%201)"
+check "injection in order" 400 '"code":"PGRST100"' "$B/shipments?order=id;DELETE%20FROM%20private.shipments"
+check "injection in an in-list" 200 '^\[\]$' "$B/shipments?tracking_number=in.(\"x')%20OR%20('1'='1\")"
+check "injection in a JSON path key" 200 '^\[\]$' "$B/shipments?meta->>city'%20OR%201=1--=eq.x"
+check "injection in a relation name" 404 '' "$B/shipments;DELETE%20FROM%20private.shipments"
+check "injection in an rpc argument" 400 '"code":"22P02"' "$B/rpc/add?a=1;DELETE%20FROM%20private.shipments&b=1"
+check "injection in a JSON key" 400 '"code":"PGRST204"' -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' -d '{"tracking_number\"); DELETE FROM private.shipments; --":"x"}' "$B/shipments"
+check "injection in on_conflict" 400 '' -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' -H 'Prefer: resolution=merge-duplicates' -d '{"tracking_number":"IFE-000001"}' "$B/shipments?on_conflict=tracking_number)%20DO%20NOTHING;--"
+check "percent-encoded NUL" 400 '"code":"PGRST100"' "$B/shipments?status=eq.a%00b"
+[ "$(rows)" = "$before" ] && pass "row count unchanged after injection attempts ($before)" || fail "row count changed: $before -> $(rows)"
+
+echo "# caching, compression, headers"
+check "anonymous read is publicly cacheable" 200 '' -D "$WORK/h1" "$B/shipments?id=eq.1"
+grep -qi '^Cache-Control: public, max-age=60' "$WORK/h1" && pass "Cache-Control public 60 s" || fail "Cache-Control public: $(grep -i cache-control "$WORK/h1")"
+grep -qi '^Vary: Accept, Accept-Encoding' "$WORK/h1" && pass "Vary" || fail "Vary"
+etag=$(grep -i '^ETag:' "$WORK/h1" | sed 's/^[^:]*: //' | tr -d '\r')
+check "If-None-Match gives 304" 304 '' -H "If-None-Match: $etag" "$B/shipments?id=eq.1"
+check "authenticated read is private" 200 '' -D "$WORK/h2" -H "Authorization: Bearer $USER_TOKEN" "$B/shipments?id=eq.1"
+grep -qi '^Cache-Control: private' "$WORK/h2" && pass "Cache-Control private" || fail "Cache-Control private"
+check "health is no-store" 200 '"status":"ok"' -D "$WORK/h3" "$B/health"
+grep -qi '^Cache-Control: no-store' "$WORK/h3" && pass "health no-store" || fail "health no-store"
+curl -s -D "$WORK/h4" -o "$WORK/gz" -H 'Accept-Encoding: gzip' "$B/shipments"
+curl -s -o "$WORK/plain" "$B/shipments"
+grep -qi '^Content-Encoding: gzip' "$WORK/h4" && gzip -dc "$WORK/gz" | cmp -s - "$WORK/plain" && pass "gzip above the threshold" || fail "gzip"
+curl -s -D "$WORK/h5" -o "$WORK/br" -H 'Accept-Encoding: br, gzip' "$B/shipments"
+if grep -qi '^Content-Encoding: br' "$WORK/h5" && [ "$(stat -c %s "$WORK/br")" -lt "$(stat -c %s "$WORK/plain")" ]; then
+	node -e 'const z=require("zlib"),f=require("fs");process.exit(z.brotliDecompressSync(f.readFileSync(process.argv[1])).equals(f.readFileSync(process.argv[2]))?0:1)' "$WORK/br" "$WORK/plain" \
+		&& pass "brotli preferred and correct" || fail "brotli content"
+else
+	fail "brotli"
+fi
+curl -s -D "$WORK/h6" -o /dev/null -H 'Accept-Encoding: gzip' "$B/shipments?id=eq.1"
+grep -qi '^Content-Encoding' "$WORK/h6" && fail "small bodies are not compressed" || pass "small bodies are not compressed"
+check "CORS preflight" 200 '' -D "$WORK/h7" -X OPTIONS -H 'Origin: http://example.test' -H 'Access-Control-Request-Headers: authorization,prefer' "$B/shipments"
+grep -qi '^Access-Control-Allow-Origin: http://example.test' "$WORK/h7" && pass "CORS allow origin" || fail "CORS allow origin"
+check "Prefer is echoed in Preference-Applied" 200 '' -D "$WORK/h8" -H 'Prefer: count=exact' "$B/shipments?limit=1"
+grep -qi '^Preference-Applied: count=exact' "$WORK/h8" && grep -qi '^Content-Range: 0-0/60' "$WORK/h8" && pass "Preference-Applied and Content-Range" || fail "Preference-Applied/Content-Range"
+
+echo "# OpenAPI, docs, metrics"
+check "OpenAPI 3 at /api/" 200 '"openapi":"3.0.3"' "$B/"
+grep -q '"/shipments"' "$WORK/body" && grep -q '"/rpc/add"' "$WORK/body" && pass "OpenAPI has relations and functions" || fail "OpenAPI paths"
+check "docs page" 200 'freight API' "http://127.0.0.1:$PORT/api-docs"
+check "metrics" 200 'freight_api_requests_total\{route="relation",status="200"\}' "http://127.0.0.1:$PORT/metrics"
+grep -q 'freight_api_request_duration_seconds_bucket' "$WORK/body" && grep -q 'freight_api_pool_connections' "$WORK/body" && pass "metrics histogram and pool" || fail "metrics histogram/pool"
+
+echo "# schema cache reload on NOTIFY pgrst"
+$PSQL -d apitest -c "CREATE VIEW api.late AS SELECT 1 AS x; GRANT SELECT ON api.late TO web_anon"
+check "new view unknown before reload" 404 '' "$B/late"
+$PSQL -d apitest -c "NOTIFY pgrst, 'reload schema'"
+sleep 1
+check "new view served after NOTIFY pgrst" 200 '\[\{"x":1\}\]' "$B/late"
+
+echo "# postgrest-js"
+API_URL="$B" USER_TOKEN="$USER_TOKEN" ADMIN_TOKEN="$ADMIN_TOKEN" node "$HERE/api_client.mjs" > "$WORK/client.log" 2>&1
+cat "$WORK/client.log"
+p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$WORK/client.log"); f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$WORK/client.log")
+PASSED=$((PASSED + ${p:-0})); FAILED=$((FAILED + ${f:-1}))
+
+echo "# server-sent events"
+API_URL="$B" ADMIN_TOKEN="$ADMIN_TOKEN" node "$HERE/api_sse.mjs" > "$WORK/sse.log" 2>&1
+cat "$WORK/sse.log"
+p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$WORK/sse.log"); f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$WORK/sse.log")
+PASSED=$((PASSED + ${p:-0})); FAILED=$((FAILED + ${f:-1}))
+
+echo "# concurrency and slow clients"
+node -e '
+const net = require("net");
+// 20 clients that send half a request and stall
+const socks = [];
+for (let i = 0; i < 20; i++) { const s = net.connect(Number(process.argv[1]), "127.0.0.1"); s.on("error", () => {}); s.write("GET /api/shipments HTTP/1.1\r\nHost: x\r\n"); socks.push(s); }
+setTimeout(() => { socks.forEach((s) => s.destroy()); }, 4000);
+' "$PORT" &
+slow=$!
+sleep 0.5
+seq 1 200 | xargs -P 16 -I{} curl -s -o /dev/null -w '%{http_code}\n' "$B/shipments?id=eq.{}&select=id" > "$WORK/par"
+[ "$(grep -c '^200$' "$WORK/par")" = 200 ] && pass "200 parallel requests while 20 clients stall" || fail "parallel requests: $(sort "$WORK/par" | uniq -c | tr '\n' ' ')"
+wait $slow
+grep -q '"request_id":"[0-9a-f]\{32\}"' "$WORK/main.out" && pass "JSON access log with request ids" || fail "access log"
+curl -s -o /dev/null -X POST -H 'Content-Type: application/json' -d '{"seconds":1}' "$B/rpc/slow"
+grep -q '"slow":true' "$WORK/main.err" && pass "slow request logged" || fail "slow request log"
+
+echo "# RS256"
+openssl genrsa -out "$WORK/rsa.pem" 2048 2>/dev/null
+openssl rsa -in "$WORK/rsa.pem" -pubout -out "$WORK/rsa.pub" 2>/dev/null
+RSPORT=$(free_port)
+if start_api rs "$RSPORT" FREIGHT_JWT_SECRET="$(cat "$WORK/rsa.pub")" FREIGHT_ACCESS_LOG=0; then
+	RB="http://127.0.0.1:$RSPORT/api"
+	check "RS256 token accepted" 200 '"web_user:alice"' -H "Authorization: Bearer $(jwt rs256 "$WORK/rsa.pem" '{"role":"web_user","sub":"alice"}')" "$RB/rpc/whoami"
+	check "HS256 signed with the public key refused" 401 'algorithm not allowed' -H "Authorization: Bearer $(jwt hs256 "$(cat "$WORK/rsa.pub")" '{"role":"web_admin"}')" "$RB/rpc/whoami"
+	openssl genrsa -out "$WORK/rsa2.pem" 2048 2>/dev/null
+	check "RS256 with another key refused" 401 'invalid signature' -H "Authorization: Bearer $(jwt rs256 "$WORK/rsa2.pem" '{"role":"web_admin"}')" "$RB/rpc/whoami"
+else
+	fail "RS256 daemon start"
+fi
+
+echo "# TLS and mutual TLS"
+cd "$WORK" || exit 1
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj "/CN=freight test CA" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj "/CN=127.0.0.1" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' > san.ext
+openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile san.ext 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout cli.key -out cli.csr -subj "/CN=partner-service" 2>/dev/null
+openssl x509 -req -in cli.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out cli.crt -days 2 2>/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -keyout rogue.key -out rogue.crt -days 2 -subj "/CN=rogue" 2>/dev/null
+cd - > /dev/null || exit 1
+TPORT=$(free_port)
+if start_api tls "$TPORT" FREIGHT_TLS_CERT="$WORK/srv.crt" FREIGHT_TLS_KEY="$WORK/srv.key"; then
+	check "TLS" 200 '"status":"ok"' --cacert "$WORK/ca.crt" "https://127.0.0.1:$TPORT/api/health"
+	curl -s -o /dev/null "http://127.0.0.1:$TPORT/api/health" && fail "plain HTTP on the TLS port" || pass "plain HTTP refused on the TLS port"
+else
+	fail "TLS daemon start"
+fi
+MPORT=$(free_port)
+if start_api mtls "$MPORT" FREIGHT_TLS_CERT="$WORK/srv.crt" FREIGHT_TLS_KEY="$WORK/srv.key" FREIGHT_TLS_CLIENT_CA="$WORK/ca.crt"; then
+	check "mTLS with a client certificate" 200 '"status":"ok"' --cacert "$WORK/ca.crt" --cert "$WORK/cli.crt" --key "$WORK/cli.key" "https://127.0.0.1:$MPORT/api/health"
+	code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$WORK/ca.crt" "https://127.0.0.1:$MPORT/api/health")
+	[ "$code" != 200 ] && pass "mTLS without a client certificate refused ($code)" || fail "mTLS without a certificate got 200"
+	code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$WORK/ca.crt" --cert "$WORK/rogue.crt" --key "$WORK/rogue.key" "https://127.0.0.1:$MPORT/api/health")
+	[ "$code" != 200 ] && pass "mTLS with an untrusted certificate refused ($code)" || fail "mTLS with a rogue certificate got 200"
+else
+	fail "mTLS daemon start"
+fi
+
+echo "# tracking page in headless Chromium"
+if [ -x /usr/bin/chromium ] && [ -d "$HERE/node_modules/playwright-core" ]; then
+	API_URL="$B" node "$HERE/api_page.mjs" > "$WORK/page.log" 2>&1
+	cat "$WORK/page.log"
+	p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$WORK/page.log"); f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$WORK/page.log")
+	PASSED=$((PASSED + ${p:-0})); FAILED=$((FAILED + ${f:-1}))
+else
+	echo "skipped: /usr/bin/chromium not installed (make deps installs it)"
+fi
+
+echo "# graceful SIGTERM"
+curl -s -o "$WORK/inflight" -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{"seconds":1}' "$B/rpc/slow" > "$WORK/inflight.code" &
+cpid=$!
+sleep 0.3
+kill -TERM "$(cat "$WORK/main.pid")"
+wait $cpid
+[ "$(cat "$WORK/inflight.code")" = 200 ] && pass "in-flight request completes during shutdown" || fail "in-flight request got $(cat "$WORK/inflight.code")"
+for _ in $(seq 1 50); do kill -0 "$(cat "$WORK/main.pid")" 2>/dev/null || break; sleep 0.1; done
+if ! kill -0 "$(cat "$WORK/main.pid")" 2>/dev/null && grep -q '"event":"stopped"' "$WORK/main.err"; then
+	pass "daemon stops cleanly on SIGTERM"
+else
+	fail "daemon did not stop on SIGTERM"
+fi
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]
