@@ -87,6 +87,16 @@ is(sql("SELECT string_agg(detail ->> 'object', ',' ORDER BY id) FROM freight.sec
 	  . "WHERE kind = 'permission_denied'"), 'shipments,rate_limit_state',
 	'the denial on a non-freight table is not recorded');
 
+# Denied decryptions (crypto.c) become decrypt_denied events; three raise an alert.
+for (1 .. 3)
+{
+	($ret, $err) = as_role('mallory', "SELECT freight.decrypt(freight.encrypt('x', 'freight.t.c:1'), 'freight.t.c:1')");
+	like($err, qr/permission denied to decrypt/, "decryption refused ($_)");
+}
+is(wait_events("kind = 'decrypt_denied' AND actor = 'mallory'", 3), 3, 'denied decryptions recorded');
+is(wait_events("kind = 'alert' AND detail ->> 'rule' = 'decrypt_denials' AND actor = 'mallory'", 1), 1,
+	'three denied decryptions raise an alert');
+
 # Admins are neither blocked nor recorded.
 my $before = sql("SELECT count(*) FROM freight.security_events");
 ($ret, $err) = as_role('boss', "SET ROLE freight_app; RESET ROLE; GRANT SELECT ON freight.rate_limit_tiers TO mallory; "
