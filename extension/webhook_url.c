@@ -154,7 +154,8 @@ webhook_host_error(const char *host, bool allow_private, char *buf, size_t buf_s
 			inet_ntop(AF_INET, &((struct sockaddr_in *) ai->ai_addr)->sin_addr, text, sizeof(text));
 		else if (ai->ai_family == AF_INET6)
 			inet_ntop(AF_INET6, &((struct sockaddr_in6 *) ai->ai_addr)->sin6_addr, text, sizeof(text));
-		snprintf(buf, buf_size, "The host \"%s\" resolves to %s, a %s address.", host, text, cls);
+		snprintf(buf, buf_size, "The host \"%s\" resolves to %s, which is not a public address (%s).",
+				 host, text, cls);
 		error = buf;
 	}
 	freeaddrinfo(res);

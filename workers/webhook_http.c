@@ -108,7 +108,7 @@ open_socket_callback(void *clientp, curlsocktype purpose, struct curl_sockaddr *
 	if (cls != NULL && !req->allow_private)
 	{
 		snprintf(req->refused, sizeof(req->refused),
-				 "refused to connect to a %s address (freight.webhook_allow_private is off)", cls);
+				 "refused to connect to a non-public address (%s); freight.webhook_allow_private is off", cls);
 		return CURL_SOCKET_BAD;
 	}
 	return socket(address->family, address->socktype, address->protocol);

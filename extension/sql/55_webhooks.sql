@@ -169,6 +169,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON freight.webhook_endpoints
 	TO freight_admin, freight_app, freight_customer, freight_partner;
 GRANT SELECT, INSERT, UPDATE ON freight.webhook_deliveries
 	TO freight_admin, freight_app, freight_customer, freight_partner;
+GRANT USAGE ON SEQUENCE freight.webhook_endpoints_id_seq, freight.webhook_deliveries_id_seq
+	TO freight_admin, freight_app, freight_customer, freight_partner;
 
 -- ---------------------------------------------------------------------------------------------
 -- Managing endpoints
