@@ -157,11 +157,17 @@ SELECT key_hash LIKE '$2a$%' AS bcrypt, position(split_part(:'api_key', '_', 3) 
 	   prefix = split_part(:'api_key', '_', 2) AS prefix_stored, label
 FROM freight.api_keys WHERE id = :key_id;
 SELECT customer_id = :cust AS right_customer, tier FROM freight.authenticate_api_key(:'api_key');
+SELECT role, claims ->> 'tier' AS tier, (claims ->> 'customer_id')::bigint = :cust AS right_customer,
+	   (claims ->> 'api_key_id')::bigint = :key_id AS right_key
+FROM freight.verify_api_key(:'api_key');
 SELECT count(*) AS wrong_secret FROM freight.authenticate_api_key(substr(:'api_key', 1, 20) || repeat('0', 40));
 SELECT count(*) AS garbage FROM freight.authenticate_api_key('hello');
 SELECT revoked_at IS NOT NULL AS revoked FROM freight.revoke_api_key(:key_id);
 SELECT count(*) AS after_revoke FROM freight.authenticate_api_key(:'api_key');
+SELECT count(*) AS verify_after_revoke FROM freight.verify_api_key(:'api_key');
+\set VERBOSITY terse
 SELECT freight.revoke_api_key(:key_id);
+\set VERBOSITY default
 SELECT freight.create_api_key(NULL);
 SELECT freight.create_api_key(-7);
 \echo :LAST_ERROR_SQLSTATE

@@ -825,6 +825,21 @@ $$;
 COMMENT ON FUNCTION freight.authenticate_api_key(text) IS
 	'The key''s id, customer and tier if the clear API key is valid and not revoked; no row otherwise';
 
+-- The HTTP API's question "who is this key?": the role and the JWT-style claims to run the request
+-- with.  Granted to PUBLIC because the daemon asks before it switches role (as its login role); it
+-- answers only for a valid, unrevoked key (160 random bits), so it reveals nothing otherwise.
+CREATE FUNCTION freight.verify_api_key(api_key text) RETURNS TABLE (role text, claims jsonb)
+LANGUAGE sql STABLE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT 'freight_customer',
+		   jsonb_build_object('role', 'freight_customer', 'customer_id', a.customer_id,
+							  'api_key_id', a.api_key_id, 'tier', a.tier)
+	FROM freight.authenticate_api_key(api_key) a
+$$;
+COMMENT ON FUNCTION freight.verify_api_key(text) IS
+	'Role and claims (customer_id, api_key_id, tier) for a valid API key; no row otherwise (used by freight-api)';
+
 -- crypt/gen_salt/gen_random_bytes come from pgcrypto, wherever CREATE EXTENSION ... CASCADE put it:
 -- pin that schema (after pg_catalog) into the search_path of the functions that use them.
 DO $pin$
