@@ -65,3 +65,9 @@ FROM security_events_syslog(0, 100000) s WHERE s.id = :weird;
 SELECT bool_and(line ~ '^<[0-9]{1,3}>1 [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z \S+ freight - [a-z_]+ \[freight@32473 ')
 	AS well_formed
 FROM security_events_syslog();
+
+-- Every event is also a CloudEvent security.<kind> in freight.events (for webhooks).
+SELECT (SELECT count(*) FROM events WHERE type LIKE 'security.%') = (SELECT count(*) FROM security_events)
+	AS all_published;
+SELECT source, type, subject, data -> 'unmapped' AS data FROM events
+WHERE type LIKE 'security.%' ORDER BY id LIMIT 2;

@@ -162,6 +162,28 @@ COMMENT ON FUNCTION freight.security_apply_rules() IS 'Trigger: evaluates freigh
 CREATE TRIGGER security_apply_rules AFTER INSERT ON freight.security_events
 	FOR EACH ROW WHEN (NEW.kind <> 'alert') EXECUTE FUNCTION freight.security_apply_rules();
 
+-- Each event (alerts included) also goes to freight.events as CloudEvent type security.<kind>
+-- (data: the OCSF-style JSON), so webhook endpoints subscribed to security.* receive it.  The
+-- event log is part 50 of this script; without it events stay in this table only.
+CREATE FUNCTION freight.security_events_publish() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF to_regprocedure('freight.emit_event(text, text, text, json)') IS NOT NULL THEN
+		PERFORM freight.emit_event('/freight/security', 'security.' || NEW.kind,
+								   coalesce(NEW.actor, host(NEW.client_addr)),
+								   freight.security_event_ocsf(NEW)::json);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION freight.security_events_publish() IS
+	'Trigger: publishes a security event to freight.events as CloudEvent type security.<kind>';
+
+CREATE TRIGGER security_events_publish AFTER INSERT ON freight.security_events
+	FOR EACH ROW EXECUTE FUNCTION freight.security_events_publish();
+
 -- Called by the janitor for each event from the shared-memory queue (security_queue.c).
 -- Permission denials are kept only when they concern an object in schema freight or api of this
 -- database, or decryption (recorded as decrypt_denied); statements are kept only for privilege
