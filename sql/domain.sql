@@ -149,6 +149,8 @@ SELECT freight.dispute_invoice(-1, 'Who is this');
 \echo :LAST_ERROR_SQLSTATE
 SELECT status, dispute_reason, paid_at IS NOT NULL AS paid FROM freight.pay_invoice(:inv);
 SELECT freight.pay_invoice(:inv);
+UPDATE freight.invoices SET status = 'open', paid_at = NULL WHERE id = :inv;
+\echo :LAST_ERROR_SQLSTATE
 
 -- API keys: the clear key is returned once; only a bcrypt hash is stored
 SELECT id AS key_id, api_key FROM freight.create_api_key(:cust, 'ci pipeline') \gset

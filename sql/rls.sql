@@ -65,6 +65,12 @@ SELECT freight.update_status(:'tn_a2', 'picked_up');
 \echo :LAST_ERROR_SQLSTATE
 SELECT status FROM api.update_status(:'tn_a2', 'cancelled', NULL, 'Changed my mind');
 SELECT status FROM api.dispute_invoice(:inv_a, 'Price was agreed lower');
+-- direct writes obey the same rules: a customer cannot reopen its invoice, nor add a package to
+-- a shipment that is no longer 'created' (a2 is cancelled now)
+UPDATE freight.invoices SET status = 'open', dispute_reason = NULL WHERE id = :inv_a;
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO freight.packages (customer_id, shipment_id, weight_kg, length_cm, width_cm, height_cm)
+VALUES (:cust_a, :sa2, 1, 1, 1, 1);
 SELECT count(*) AS my_new_key FROM api.create_api_key('my key');
 -- tracking B's shipment falls back to public tracking: no addresses, locations or notes
 SELECT jsonb_object_keys(freight.track(:'tn_b1')) AS public_keys ORDER BY 1;

@@ -278,6 +278,28 @@ CREATE INDEX invoices_customer_status ON freight.invoices (customer_id, status);
 CREATE INDEX invoices_shipment ON freight.invoices (shipment_id);
 COMMENT ON TABLE freight.invoices IS 'Invoices: open, paid or disputed';
 
+-- Invoice status changes, by any path: open -> paid | disputed, disputed -> paid | open (dispute
+-- rejected); paid is final.
+CREATE FUNCTION freight.invoices_before_update() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	IF NEW.status IS DISTINCT FROM OLD.status
+	   AND (OLD.status, NEW.status) NOT IN (('open', 'paid'), ('open', 'disputed'), ('disputed', 'paid'),
+											('disputed', 'open')) THEN
+		RAISE EXCEPTION 'invalid invoice status change'
+			USING ERRCODE = 'PT409',
+				  DETAIL = pg_catalog.format('An invoice cannot go from "%s" to "%s".', OLD.status, NEW.status);
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION freight.invoices_before_update() IS
+	'Trigger: refuses invoice status changes other than open->paid|disputed, disputed->paid|open';
+
+CREATE TRIGGER invoices_before_update BEFORE UPDATE ON freight.invoices
+	FOR EACH ROW EXECUTE FUNCTION freight.invoices_before_update();
+
 -- ---------------------------------------------------------------------------------------------
 -- Triggers on shipments.  Every change of status, current_location or status_note, whatever the
 -- path (update_status or a direct UPDATE), obeys the transition table and is recorded as exactly

@@ -89,9 +89,12 @@ CREATE POLICY driver_move ON freight.shipments FOR UPDATE TO freight_driver
 -- packages
 GRANT SELECT ON freight.packages TO freight_customer, freight_driver;
 GRANT INSERT ON freight.packages TO freight_customer;
-CREATE POLICY customer_own ON freight.packages TO freight_customer
-	USING (customer_id = freight.current_customer_id())
-	WITH CHECK (customer_id = freight.current_customer_id());
+CREATE POLICY customer_read ON freight.packages FOR SELECT TO freight_customer
+	USING (customer_id = freight.current_customer_id());
+CREATE POLICY customer_add ON freight.packages FOR INSERT TO freight_customer
+	WITH CHECK (customer_id = freight.current_customer_id()
+				AND EXISTS (SELECT 1 FROM freight.shipments s
+							WHERE s.id = packages.shipment_id AND s.status = 'created'));
 CREATE POLICY driver_read ON freight.packages FOR SELECT TO freight_driver
 	USING (EXISTS (SELECT 1 FROM freight.shipments s WHERE s.id = packages.shipment_id));
 
