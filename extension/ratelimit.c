@@ -205,8 +205,17 @@ rate_limit(PG_FUNCTION_ARGS)
 				 errmsg("rate-limit cost must be a positive integer")));
 	cost = PG_GETARG_INT32(1);
 	check_store_ready();
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	if (tupdesc == NULL)
+	{
+		MemoryContext oldcontext = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		tupdesc = BlessTupleDesc(tupdesc);
+		MemoryContextSwitchTo(oldcontext);
+		fcinfo->flinfo->fn_extra = tupdesc;
+	}
 
 	outcome = rate_limit_store_decide(key, cost, now, NULL, 0, &params, &decision);
 	if (outcome == RATE_LIMIT_NEED_PARAMS)
@@ -231,7 +240,7 @@ rate_limit(PG_FUNCTION_ARGS)
 	values[2] = Int32GetDatum(decision.remaining);
 	values[3] = IntervalPGetDatum(interval_from_us(decision.reset_after_us));
 	values[4] = IntervalPGetDatum(interval_from_us(decision.retry_after_us));
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
 /*
