@@ -49,7 +49,7 @@ deps:
 
 # Each of these re-runs make after `deps`, so the PGXS rules are loaded on a fresh machine.
 run: deps
-	$(MAKE) install
+	$(MAKE) -s --no-print-directory install
 	@sh contrib/local/run.sh
 
 stop:
@@ -59,9 +59,9 @@ clean-run: stop
 	rm -rf .freight
 
 check: deps
-	$(MAKE) install
+	$(MAKE) -s --no-print-directory install
 	@sh test/run_all.sh
 
 bench: deps
-	$(MAKE) install
+	$(MAKE) -s --no-print-directory install
 	@sh bench/run_all.sh
