@@ -21,28 +21,10 @@ PG_CPPFLAGS = -I$(srcdir)/extension -I$(srcdir)/workers
 SHLIB_LINK = -lssl -lcrypto -lcurl -lm
 EXTRA_CLEAN = test/unit/*.bin
 
-# PGXS is only there once `make deps` has installed postgresql-server-dev-15.
-ifneq ($(wildcard $(PG_CONFIG)),)
-PGXS := $(shell $(PG_CONFIG) --pgxs)
-include $(PGXS)
-else
-all:
-	@echo "PostgreSQL 15 development files are missing: run 'make deps' first" >&2; exit 1
-endif
-
-extension/freight--$(EXTVERSION).sql: $(sort $(wildcard extension/sql/*.sql))
-	cat $^ > $@
-
-.PHONY: deps api run stop clean-run check bench
-
-all: api
-
-api:
-	$(MAKE) -C contrib/api
-
-clean: clean-api
-clean-api:
-	$(MAKE) -C contrib/api clean
+# The driver targets only run scripts and sub-makes; they are defined alone, without PGXS
+# (whose own `check` rule would clash, and which is missing until `make deps` has run).
+DRIVER_GOALS = deps run stop clean-run check bench
+ifneq ($(filter $(DRIVER_GOALS),$(MAKECMDGOALS)),)
 
 deps:
 	@sh contrib/local/deps.sh
@@ -65,3 +47,25 @@ check: deps
 bench: deps
 	$(MAKE) -s --no-print-directory install
 	@sh bench/run_all.sh
+
+else ifneq ($(wildcard $(PG_CONFIG)),)
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+else
+all:
+	@echo "PostgreSQL 15 development files are missing: run 'make deps' first" >&2; exit 1
+endif
+
+extension/freight--$(EXTVERSION).sql: $(sort $(wildcard extension/sql/*.sql))
+	cat $^ > $@
+
+.PHONY: deps api run stop clean-run check bench clean-api
+
+all: api
+
+api:
+	$(MAKE) -C contrib/api
+
+clean: clean-api
+clean-api:
+	$(MAKE) -C contrib/api clean
