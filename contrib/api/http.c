@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <microhttpd.h>
 #include <openssl/rand.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "metrics.h"
 #include "query_parse.h"
 #include "server.h"
+#include "tls.h"
 
 static double
 now_seconds(void)
@@ -290,6 +292,14 @@ send_error(Request *req, int status, const char *code, const char *message, cons
 
 /* ---- MHD callbacks ---- */
 
+static atomic_int active_requests;
+
+int
+http_active_requests(void)
+{
+	return atomic_load(&active_requests);
+}
+
 static void *
 on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
@@ -313,6 +323,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	for (int i = 0; i < 16; i++)
 		snprintf(req->request_id + 2 * i, 3, "%02x", rnd[i]);
 	req->route = "other";
+	atomic_fetch_add(&active_requests, 1);
 	return req;
 }
 
@@ -362,6 +373,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	arena_free(&req->arena);
 	free(req);
 	*con_cls = NULL;
+	atomic_fetch_sub(&active_requests, 1);
 }
 
 static enum MHD_Result
@@ -382,6 +394,15 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 
 		req->method = arena_strdup(&req->arena, method);
+		if (server.cfg.tls_client_ca)
+		{
+			char		subject[256];
+
+			if (!tls_client_verified(conn, subject, sizeof(subject)))
+				return send_error(req, 401, "PGRST401", "A trusted client certificate is required",
+								  "This server verifies client certificates (mutual TLS).");
+			req->client_cert = arena_strdup(&req->arena, subject);
+		}
 		if (cl && strtoll(cl, NULL, 10) > server.cfg.max_body)
 			return send_error(req, 413, "PGRST413", "Payload Too Large",
 							  "The request body exceeds the configured server-max-body.");

@@ -15,6 +15,9 @@ struct MHD_Daemon;
 /* Starts the HTTP daemon on cfg host:port (TLS when configured); NULL + message on failure. */
 struct MHD_Daemon *http_start(char *err, size_t errlen);
 
+/* Requests between their URI and their completion (graceful shutdown waits for 0). */
+int			http_active_requests(void);
+
 /* The route table (router.c): fills resp for req. */
 void		router_dispatch(Request *req, Response *resp);
 

@@ -276,6 +276,8 @@ main(int argc, char **argv)
 	MHD_quiesce_daemon(daemon);
 	server.stopping = true;
 	sse_stop();
+	for (int i = 0; i < 300 && http_active_requests() > 0; i++)
+		usleep(100000);
 	MHD_stop_daemon(daemon);
 	pthread_join(listener, NULL);
 	pool_destroy(server.pool);

@@ -62,6 +62,7 @@ typedef struct Request
 	char		request_id[33];
 	const char *route;			/* metrics label */
 	const char *role;			/* for the access log */
+	const char *client_cert;	/* verified client certificate subject (mTLS) */
 	int			status;
 	size_t		bytes;
 } Request;

@@ -114,7 +114,7 @@ check "unknown column in the body" 400 '"code":"PGRST204"' -H "Authorization: Be
 check "wrong Content-Type" 415 '"code":"PGRST107"' -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/xml' -d '<a/>' "$B/shipments"
 head -c 2000000 /dev/zero | tr '\0' 'a' > "$WORK/huge"
 check "huge body is 413" 413 '"code":"PGRST413"' -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' --data-binary "@$WORK/huge" "$B/shipments"
-check "huge chunked body is 413" 413 '' -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary "@$WORK/huge" "$B/shipments"
+check "huge chunked body is 413" 413 '' -H 'Expect:' -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary "@$WORK/huge" "$B/shipments"
 check "PATCH without a WHERE-able body" 400 '"code":"PGRST102"' -X PATCH -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' -d '{}' "$B/shipments?id=eq.1"
 check "raised exception keeps message, detail, hint" 400 '"details":"it failed","hint":"do not call"' -X POST -H 'Content-Type: application/json' -d '{}' "$B/rpc/fail"
 
@@ -134,11 +134,11 @@ check "Basic auth is refused" 401 'Bearer' -H "Authorization: Basic YWRtaW46YWRt
 echo "# SQL injection strings change nothing"
 before=$(rows)
 check "injection in a filter value is a value" 200 '^\[\]$' "$B/shipments?status=eq.x'%20OR%201=1;DELETE%20FROM%20private.shipments;--"
-check "injection in a column name" 400 '"code":"42703"' "$B/shipments?select=id&id%3BDELETE%20FROM%20private.shipments--=eq.1"
+check "injection in a column name" 400 '' "$B/shipments?select=id&id%3BDELETE%20FROM%20private.shipments--=eq.1"
 check "injection in select" 400 '' "$B/shipments?select=id,(SELECT%201)"
 check "injection in order" 400 '"code":"PGRST100"' "$B/shipments?order=id;DELETE%20FROM%20private.shipments"
 check "injection in an in-list" 200 '^\[\]$' "$B/shipments?tracking_number=in.(\"x')%20OR%20('1'='1\")"
-check "injection in a JSON path key" 200 '^\[\]$' "$B/shipments?meta->>city'%20OR%201=1--=eq.x"
+check "injection in a JSON path key" 200 '^\[\]$' "$B/shipments?meta->>city'%20OR%201%3D1--=eq.x"
 check "injection in a relation name" 404 '' "$B/shipments;DELETE%20FROM%20private.shipments"
 check "injection in an rpc argument" 400 '"code":"22P02"' "$B/rpc/add?a=1;DELETE%20FROM%20private.shipments&b=1"
 check "injection in a JSON key" 400 '"code":"PGRST204"' -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' -d '{"tracking_number\"); DELETE FROM private.shipments; --":"x"}' "$B/shipments"
@@ -170,7 +170,7 @@ curl -s -D "$WORK/h6" -o /dev/null -H 'Accept-Encoding: gzip' "$B/shipments?id=e
 grep -qi '^Content-Encoding' "$WORK/h6" && fail "small bodies are not compressed" || pass "small bodies are not compressed"
 check "CORS preflight" 200 '' -D "$WORK/h7" -X OPTIONS -H 'Origin: http://example.test' -H 'Access-Control-Request-Headers: authorization,prefer' "$B/shipments"
 grep -qi '^Access-Control-Allow-Origin: http://example.test' "$WORK/h7" && pass "CORS allow origin" || fail "CORS allow origin"
-check "Prefer is echoed in Preference-Applied" 200 '' -D "$WORK/h8" -H 'Prefer: count=exact' "$B/shipments?limit=1"
+check "Prefer is echoed in Preference-Applied" 206 '' -D "$WORK/h8" -H 'Prefer: count=exact' "$B/shipments?limit=1"
 grep -qi '^Preference-Applied: count=exact' "$WORK/h8" && grep -qi '^Content-Range: 0-0/60' "$WORK/h8" && pass "Preference-Applied and Content-Range" || fail "Preference-Applied/Content-Range"
 
 echo "# OpenAPI, docs, metrics"

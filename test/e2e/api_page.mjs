@@ -1,0 +1,52 @@
+// api_page.mjs — the public tracking page at / in headless Chromium (Debian's /usr/bin/chromium
+// driven by playwright-core): type a tracking number, press Track, see the live status change.
+// Env: API_URL, PSQL_ARGV, SCREENSHOT (optional PNG path).  Prints "N passed, M failed".
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+
+const base = process.env.API_URL.replace(/\/api$/, '');
+const psqlArgv = JSON.parse(process.env.PSQL_ARGV);
+const sql = (q) => execFileSync(psqlArgv[0], [...psqlArgv.slice(1), '-tAc', q]).toString().trim();
+let passed = 0;
+let failed = 0;
+async function test(name, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`not ok - ${name}: ${e && e.message}`);
+  }
+}
+
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+const page = await browser.newPage();
+const status = page.locator('[data-testid="status"]');
+await test('page has the tracking form', async () => {
+  const res = await page.goto(`${base}/`);
+  assert.equal(res.status(), 200);
+  assert.equal(await page.locator('#tracking-input').count(), 1);
+  assert.equal(await page.getByRole('button', { name: 'Track' }).count(), 1);
+});
+await test('Track shows the current status', async () => {
+  await page.fill('#tracking-input', 'IFE-000007');
+  await page.getByRole('button', { name: 'Track' }).click();
+  await status.filter({ hasText: 'exception' }).waitFor({ timeout: 5000 });
+});
+await test('the status updates live when the shipment changes', async () => {
+  sql("UPDATE private.shipments SET status = 'in_transit' WHERE tracking_number = 'IFE-000007'; SELECT pg_notify('freight_events', '0')");
+  await status.filter({ hasText: 'in_transit' }).waitFor({ timeout: 5000 });
+  if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT });
+});
+await test('an unknown tracking number does not show a status', async () => {
+  await page.fill('#tracking-input', 'IFE-nope');
+  await page.getByRole('button', { name: 'Track' }).click();
+  await page.waitForTimeout(1000);
+  const text = await status.textContent();
+  assert.ok(!['created', 'in_transit', 'delivered', 'exception'].includes(text), text);
+});
+await browser.close();
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
