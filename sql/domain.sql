@@ -173,3 +173,19 @@ SELECT freight.revoke_api_key(:key_id);
 SELECT freight.create_api_key(NULL);
 SELECT freight.create_api_key(-7);
 \echo :LAST_ERROR_SQLSTATE
+
+-- Tracking-number collisions: another number is drawn; after five collisions the call fails
+-- (40001, retry) and creates nothing.  A stand-in generator replays an existing number.
+ALTER FUNCTION freight.new_tracking_number() RENAME TO new_tracking_number_real;
+CREATE SEQUENCE regress_draws;
+CREATE FUNCTION freight.new_tracking_number() RETURNS text LANGUAGE sql
+AS $$ SELECT CASE WHEN nextval('regress_draws') % 3 = 0 THEN 'IFE-999999999999' ELSE (SELECT min(tracking_number) FROM freight.shipments) END $$;
+SELECT tracking_number FROM freight.create_shipment('Kollision 1, Kiel', 'Kollision 2, Kiel', 1, :cust);
+SELECT count(*) AS shipments_before FROM freight.shipments \gset
+SELECT freight.create_shipment('Kollision 3, Kiel', 'Kollision 4, Kiel', 1, :cust);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) = :shipments_before AS nothing_created FROM freight.shipments;
+DROP FUNCTION freight.new_tracking_number();
+DROP SEQUENCE regress_draws;
+ALTER FUNCTION freight.new_tracking_number_real() RENAME TO new_tracking_number;
+SELECT freight.new_tracking_number() ~ '^IFE-[0-9]{12}$' AS generator_restored;

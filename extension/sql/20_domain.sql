@@ -382,7 +382,7 @@ COMMENT ON FUNCTION freight.create_customer(text, text, text, text) IS
 	'Registers a customer on a tier (free, pro, enterprise); email and phone are stored encrypted';
 
 CREATE FUNCTION freight.find_customer_by_email(email text) RETURNS SETOF freight.customers
-LANGUAGE sql STABLE STRICT
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
 AS $$
 	SELECT c.* FROM freight.customers c
 	WHERE c.email_bidx = freight.blind_index(freight.normalize_email(find_customer_by_email.email), 'email')
@@ -437,7 +437,7 @@ COMMENT ON FUNCTION freight.create_driver(text, text, text, text, bigint) IS
 	'Registers a driver; phone (required) and email are stored encrypted with blind indexes (unique)';
 
 CREATE FUNCTION freight.find_driver_by_phone(phone text) RETURNS SETOF freight.drivers
-LANGUAGE sql STABLE STRICT
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
 AS $$
 	SELECT d.* FROM freight.drivers d
 	WHERE d.phone_bidx = freight.blind_index(freight.normalize_phone(find_driver_by_phone.phone), 'phone')
@@ -446,7 +446,7 @@ COMMENT ON FUNCTION freight.find_driver_by_phone(text) IS
 	'The driver with this phone number, in any notation (through the blind index)';
 
 CREATE FUNCTION freight.find_driver_by_email(email text) RETURNS SETOF freight.drivers
-LANGUAGE sql STABLE STRICT
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
 AS $$
 	SELECT d.* FROM freight.drivers d
 	WHERE d.email_bidx = freight.blind_index(freight.normalize_email(find_driver_by_email.email), 'email')
@@ -518,23 +518,23 @@ BEGIN
 	PERFORM freight.require(scheduled_date IS NULL OR scheduled_date >= CURRENT_DATE - 1,
 							'scheduled_date must not be in the past');
 
-	-- A random 12-digit number collides rarely; retry a few times in that case.
+	-- A random 12-digit number collides rarely; then draw another (ON CONFLICT, not an exception
+	-- block, so bulk creation in one transaction does not pile up subtransactions).
 	FOR attempt IN 1..5 LOOP
-		BEGIN
-			INSERT INTO freight.shipments (id, customer_id, tracking_number, origin, destination,
-										   weight_kg, volume_m3, scheduled_date)
-			VALUES (new_id, owner_id, freight.new_tracking_number(),
-					freight.encrypt(pg_catalog.btrim(origin), freight.encryption_context('freight.shipments', 'origin', new_id)),
-					freight.encrypt(pg_catalog.btrim(destination), freight.encryption_context('freight.shipments', 'destination', new_id)),
-					weight_kg, volume_m3, coalesce(scheduled_date, CURRENT_DATE))
-			RETURNING * INTO result;
-			EXIT;
-		EXCEPTION WHEN unique_violation THEN
-			IF attempt = 5 THEN
-				RAISE;
-			END IF;
-		END;
+		INSERT INTO freight.shipments (id, customer_id, tracking_number, origin, destination,
+									   weight_kg, volume_m3, scheduled_date)
+		VALUES (new_id, owner_id, freight.new_tracking_number(),
+				freight.encrypt(pg_catalog.btrim(origin), freight.encryption_context('freight.shipments', 'origin', new_id)),
+				freight.encrypt(pg_catalog.btrim(destination), freight.encryption_context('freight.shipments', 'destination', new_id)),
+				weight_kg, volume_m3, coalesce(scheduled_date, CURRENT_DATE))
+		ON CONFLICT (tracking_number) DO NOTHING
+		RETURNING * INTO result;
+		EXIT WHEN result.id IS NOT NULL;
 	END LOOP;
+	IF result.id IS NULL THEN
+		RAISE EXCEPTION 'could not allocate a unique tracking number' USING ERRCODE = '40001',
+			HINT = 'Retry the call.';
+	END IF;
 
 	INSERT INTO freight.shipment_events (customer_id, shipment_id, status, occurred_at)
 	VALUES (owner_id, new_id, 'created', result.created_at);
