@@ -16,7 +16,7 @@
 -- a caller may read or change, the same for SQL and HTTP callers.
 
 -- ---------------------------------------------------------------------------------------------
--- Helpers: identity of the caller, encryption contexts, normalisation for blind indexes
+-- Helpers: identity of the caller, normalisation for blind indexes, argument checks
 -- ---------------------------------------------------------------------------------------------
 
 CREATE FUNCTION freight.current_claims() RETURNS jsonb
@@ -85,7 +85,7 @@ COMMENT ON FUNCTION freight.require(boolean, text, text) IS
 	'Argument check: raises 22023 (invalid_parameter_value) with the message unless condition is true';
 
 -- ---------------------------------------------------------------------------------------------
--- Reference data: subscription tiers and the shipment status machine
+-- Reference data: the shipment status machine
 -- ---------------------------------------------------------------------------------------------
 
 CREATE TABLE freight.shipment_statuses (
