@@ -31,3 +31,23 @@ SELECT (SELECT count(*) FROM api.shipments) AS visible_shipments,
 	   (SELECT count(*) FROM api.invoices) AS visible_invoices;
 RESET ROLE;
 RESET request.jwt.claims;
+
+-- ---- rate limits and the security-event feed ----
+\echo
+\echo == Rate limits by tier (decided in shared memory; state survives restarts)
+SELECT tier, requests, "window", burst FROM freight.rate_limit_tiers ORDER BY requests;
+SELECT c.tier, r."limit", r.remaining, r.allowed
+FROM (SELECT DISTINCT ON (c.tier) k.prefix, c.tier FROM freight.api_keys k
+	  JOIN freight.customers c ON c.id = k.customer_id WHERE k.revoked_at IS NULL
+	  ORDER BY c.tier, k.id) c,
+	 LATERAL freight.rate_limit(c.prefix) r;
+\echo == A free key asking for 150 requests at once: 100 admitted
+SELECT count(*) FILTER (WHERE a) AS admitted, count(*) FILTER (WHERE NOT a) AS denied
+FROM (SELECT (freight.rate_limit('showcase:' || pg_backend_pid())).allowed AS a
+	  FROM generate_series(1, 150)) d;
+\echo == Security events (five failed logins from one address raise an alert)
+SELECT count(*) AS recorded FROM (SELECT freight.log_security_event('auth_failure', NULL,
+	'showcase-key', '198.51.100.23', '{"reason": "bad secret"}') FROM generate_series(1, 5)) s;
+SELECT kind, severity, actor, client_addr, detail ->> 'rule' AS rule
+FROM freight.security_events ORDER BY id DESC LIMIT 3;
+SELECT line AS syslog FROM freight.security_events_syslog(0, 100000) ORDER BY id DESC LIMIT 1;
