@@ -40,6 +40,15 @@ SELECT freight.create_driver('Dup Phone', '+49 170 5559901');
 \set VERBOSITY default
 SELECT freight.create_driver('No Phone', NULL);
 SELECT freight.find_driver_by_phone('call me');
+-- contact changes re-encrypt and re-index
+SELECT phone, email FROM api.set_driver_contact('+49 170 5559911', 'dora.new@domain-test.example', :drv);
+SELECT count(*) AS old_phone FROM freight.find_driver_by_phone('+49 170 5559901');
+SELECT name FROM freight.find_driver_by_phone('+49 170 5559911');
+SELECT freight.set_driver_contact(NULL, NULL, :drv);
+SELECT freight.set_driver_contact('+49 170 5559912', NULL, -1);
+SELECT email, phone FROM api.set_customer_contact('new@domain-test.example', NULL, :cust);
+SELECT freight.set_customer_contact('x@y', NULL, :cust);
+SELECT email FROM api.customers WHERE id = :cust;
 
 -- Shipments
 SELECT id AS ship, tracking_number AS tn

@@ -72,6 +72,11 @@ UPDATE freight.invoices SET status = 'open', dispute_reason = NULL WHERE id = :i
 INSERT INTO freight.packages (customer_id, shipment_id, weight_kg, length_cm, width_cm, height_cm)
 VALUES (:cust_a, :sa2, 1, 1, 1, 1);
 SELECT count(*) AS my_new_key FROM api.create_api_key('my key');
+SELECT email FROM api.set_customer_contact('alpha.new@rls.example', NULL);
+\set VERBOSITY terse
+SELECT freight.set_customer_contact('evil@rls.example', NULL, :cust_b);
+\set VERBOSITY default
+SELECT freight.set_driver_contact('+49 171 5559999', NULL, :drv_1);
 -- tracking B's shipment falls back to public tracking: no addresses, locations or notes
 SELECT jsonb_object_keys(freight.track(:'tn_b1')) AS public_keys ORDER BY 1;
 SELECT freight.track(:'tn_a1') ?& ARRAY['origin', 'destination'] AS my_tracking_has_addresses;
@@ -85,12 +90,17 @@ SELECT status FROM freight.invoices WHERE id = :inv_b;
 SELECT revoked_at IS NULL AS b_key_active, (SELECT count(*) FROM freight.api_keys k WHERE k.customer_id = :cust_b) AS b_keys
 FROM freight.api_keys WHERE id = :key_b;
 SELECT count(*) AS shipments_of_b FROM freight.shipments WHERE customer_id = :cust_b;
+SELECT email AS b_email FROM api.customers WHERE id = :cust_b;
 
 -- ===== driver 1 =====
 SET ROLE freight_driver;
 SELECT set_config('request.jwt.claims', json_build_object('role', 'freight_driver', 'driver_id', :drv_1)::text, false) IS NOT NULL AS claims_set;
 SELECT count(*) AS assigned, bool_and(id = :sa1) AS only_a1 FROM api.shipments;
 SELECT name FROM api.drivers;
+SELECT phone FROM api.set_driver_contact('+49 171 5551011');
+\set VERBOSITY terse
+SELECT freight.set_driver_contact('+49 171 5551012', NULL, :drv_2);
+\set VERBOSITY default
 SELECT count(*) FROM api.customers;	-- drivers do not read customers
 SELECT count(*) AS b_packages FROM api.packages WHERE shipment_id = :sb1;
 SELECT status FROM api.update_status(:'tn_a1', 'picked_up', 'Bremen dock');

@@ -381,6 +381,35 @@ $$;
 COMMENT ON FUNCTION freight.create_customer(text, text, text, text) IS
 	'Registers a customer on a tier (free, pro, enterprise); email and phone are stored encrypted';
 
+CREATE FUNCTION freight.set_customer_contact(email text, phone text, customer_id bigint DEFAULT NULL)
+RETURNS freight.customers
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	target_id bigint := coalesce(set_customer_contact.customer_id, freight.current_customer_id());
+	norm_email text := freight.normalize_email(email);
+	norm_phone text := freight.normalize_phone(phone);
+	result freight.customers;
+BEGIN
+	PERFORM freight.require(target_id IS NOT NULL, 'customer_id is required',
+							'Pass customer_id, or call with a customer_id claim in request.jwt.claims.');
+	UPDATE freight.customers c
+	SET email = freight.encrypt(norm_email, freight.encryption_context('freight.customers', 'email', c.id)),
+		email_bidx = freight.blind_index(norm_email, 'email'),
+		phone = freight.encrypt(norm_phone, freight.encryption_context('freight.customers', 'phone', c.id)),
+		phone_bidx = freight.blind_index(norm_phone, 'phone')
+	WHERE c.id = target_id
+	RETURNING * INTO result;
+	IF result.id IS NULL THEN
+		RAISE EXCEPTION 'customer not found' USING ERRCODE = 'PT404',
+			DETAIL = pg_catalog.format('No customer with id %s is visible to you.', target_id);
+	END IF;
+	RETURN result;
+END
+$$;
+COMMENT ON FUNCTION freight.set_customer_contact(text, text, bigint) IS
+	'Replaces a customer''s contact email and phone (NULL removes one); customer_id defaults to the caller''s claim';
+
 CREATE FUNCTION freight.find_customer_by_email(email text) RETURNS SETOF freight.customers
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 AS $$
@@ -435,6 +464,36 @@ END
 $$;
 COMMENT ON FUNCTION freight.create_driver(text, text, text, text, bigint) IS
 	'Registers a driver; phone (required) and email are stored encrypted with blind indexes (unique)';
+
+CREATE FUNCTION freight.set_driver_contact(phone text, email text DEFAULT NULL, driver_id bigint DEFAULT NULL)
+RETURNS freight.drivers
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	target_id bigint := coalesce(set_driver_contact.driver_id, freight.current_driver_id());
+	norm_phone text := freight.normalize_phone(phone);
+	norm_email text := freight.normalize_email(email);
+	result freight.drivers;
+BEGIN
+	PERFORM freight.require(target_id IS NOT NULL, 'driver_id is required',
+							'Pass driver_id, or call with a driver_id claim in request.jwt.claims.');
+	PERFORM freight.require(norm_phone IS NOT NULL, 'a driver needs a phone number');
+	UPDATE freight.drivers d
+	SET phone = freight.encrypt(norm_phone, freight.encryption_context('freight.drivers', 'phone', d.id)),
+		phone_bidx = freight.blind_index(norm_phone, 'phone'),
+		email = freight.encrypt(norm_email, freight.encryption_context('freight.drivers', 'email', d.id)),
+		email_bidx = freight.blind_index(norm_email, 'email')
+	WHERE d.id = target_id
+	RETURNING * INTO result;
+	IF result.id IS NULL THEN
+		RAISE EXCEPTION 'driver not found' USING ERRCODE = 'PT404',
+			DETAIL = pg_catalog.format('No driver with id %s is visible to you.', target_id);
+	END IF;
+	RETURN result;
+END
+$$;
+COMMENT ON FUNCTION freight.set_driver_contact(text, text, bigint) IS
+	'Replaces a driver''s phone (required) and email (NULL removes it); driver_id defaults to the caller''s claim';
 
 CREATE FUNCTION freight.find_driver_by_phone(phone text) RETURNS SETOF freight.drivers
 LANGUAGE sql STABLE STRICT PARALLEL SAFE

@@ -6,9 +6,11 @@
 --   freight_app, freight_admin  every row (admin is a member of app; only admin may delete)
 --   freight_customer            its own customer row, shipments, packages, events, invoices, keys;
 --                               the drivers assigned to its shipments; may create shipments,
---                               packages and keys, cancel its shipments, dispute its invoices
+--                               packages and keys, cancel its shipments, dispute its invoices,
+--                               change its contact details
 --   freight_driver              itself, the shipments assigned to it (and their packages and
 --                               events), vehicles; may move those shipments' status (not cancel)
+--                               and change its own contact details
 --   freight_partner, freight_anon  no table access; public tracking through freight.track()
 --
 -- Writes by customers and drivers go through the SQL API (20_domain.sql), whose functions run
@@ -44,8 +46,11 @@ GRANT USAGE ON ALL SEQUENCES IN SCHEMA freight TO freight_app;
 
 -- customers
 GRANT SELECT ON freight.customers TO freight_customer;
+GRANT UPDATE (email, email_bidx, phone, phone_bidx) ON freight.customers TO freight_customer;
 CREATE POLICY customer_self ON freight.customers FOR SELECT TO freight_customer
 	USING (id = freight.current_customer_id());
+CREATE POLICY customer_contact ON freight.customers FOR UPDATE TO freight_customer
+	USING (id = freight.current_customer_id()) WITH CHECK (id = freight.current_customer_id());
 
 -- api_keys: customers manage their own keys; nobody but staff reads the hashes.
 GRANT SELECT (id, customer_id, prefix, label, created_at, revoked_at) ON freight.api_keys TO freight_customer;
@@ -61,8 +66,11 @@ CREATE POLICY driver_read ON freight.vehicles FOR SELECT TO freight_driver USING
 -- drivers: a driver sees itself; a customer sees the drivers of its shipments (the subquery runs
 -- under the customer's own shipment policy).
 GRANT SELECT ON freight.drivers TO freight_driver, freight_customer;
+GRANT UPDATE (phone, phone_bidx, email, email_bidx) ON freight.drivers TO freight_driver;
 CREATE POLICY driver_self ON freight.drivers FOR SELECT TO freight_driver
 	USING (id = freight.current_driver_id());
+CREATE POLICY driver_contact ON freight.drivers FOR UPDATE TO freight_driver
+	USING (id = freight.current_driver_id()) WITH CHECK (id = freight.current_driver_id());
 CREATE POLICY customer_assigned ON freight.drivers FOR SELECT TO freight_customer
 	USING (EXISTS (SELECT 1 FROM freight.shipments s WHERE s.driver_id = drivers.id));
 

@@ -144,6 +144,32 @@ END
 $$;
 COMMENT ON FUNCTION api.dispute_invoice(bigint, text) IS 'Disputes an open invoice';
 
+CREATE FUNCTION api.set_customer_contact(email text, phone text, customer_id bigint DEFAULT NULL)
+RETURNS SETOF api.customers
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	changed_id bigint;
+BEGIN
+	SELECT c.id INTO changed_id FROM freight.set_customer_contact(email, phone, customer_id) c;
+	RETURN QUERY SELECT * FROM api.customers v WHERE v.id = changed_id;
+END
+$$;
+COMMENT ON FUNCTION api.set_customer_contact(text, text, bigint) IS 'Replaces a customer''s contact email and phone';
+
+CREATE FUNCTION api.set_driver_contact(phone text, email text DEFAULT NULL, driver_id bigint DEFAULT NULL)
+RETURNS SETOF api.drivers
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	changed_id bigint;
+BEGIN
+	SELECT d.id INTO changed_id FROM freight.set_driver_contact(phone, email, driver_id) d;
+	RETURN QUERY SELECT * FROM api.drivers v WHERE v.id = changed_id;
+END
+$$;
+COMMENT ON FUNCTION api.set_driver_contact(text, text, bigint) IS 'Replaces a driver''s phone and email';
+
 CREATE FUNCTION api.create_api_key(label text DEFAULT NULL, customer_id bigint DEFAULT NULL)
 RETURNS TABLE (id bigint, prefix text, api_key text)
 LANGUAGE sql
