@@ -345,5 +345,6 @@ rate_limit_janitor_main(Datum arg)
 		drain_queue_or_drop();
 		run_unit(sweep);
 	}
-	proc_exit(0);
+	/* Exit code 1: if this was not a server shutdown (pg_terminate_backend), come back. */
+	proc_exit(1);
 }
