@@ -233,6 +233,7 @@ cdc_cycle(void)
 	if (decoding->reader->EndRecPtr >= end_of_wal)
 		return false;
 
+	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	pgstat_report_activity(STATE_RUNNING, "decoding WAL into freight.events");
 
@@ -291,6 +292,7 @@ run_guarded(void (*fn) (void), const char *what)
 
 	PG_TRY();
 	{
+		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
 		fn();
 		CommitTransactionCommand();
@@ -339,7 +341,7 @@ emit_lag_event(void)
 		return;
 	snprintf(sql, sizeof(sql),
 			 "SELECT freight.emit_event('/freight/cdc', 'cdc.slot_lag', '" CDC_SLOT_NAME "', "
-			 "pg_catalog.jsonb_build_object('retained_wal_bytes', " INT64_FORMAT "::bigint, "
+			 "pg_catalog.json_build_object('retained_wal_bytes', " INT64_FORMAT "::bigint, "
 			 "'limit_bytes', %d::bigint * 1048576, 'cdc_enabled', %s))",
 			 lag_retained_bytes, cdc_slot_lag_limit_mb, cdc_enabled ? "true" : "false");
 	run_sql(sql);
@@ -384,7 +386,8 @@ purge_old_events(void)
 
 	snprintf(sql, sizeof(sql),
 			 "DELETE FROM freight.events WHERE id IN (SELECT id FROM freight.events ORDER BY id LIMIT %d)"
-			 " AND time < pg_catalog.now() - %d * interval '1 minute'",
+			 " AND time < pg_catalog.now() - %d * interval '1 minute'"
+			 " AND id < (SELECT max(id) FROM freight.events)",	/* ids continue from the newest */
 			 CDC_PURGE_BATCH, events_retention_min);
 	run_sql(sql);
 	purged = SPI_processed;

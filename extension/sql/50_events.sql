@@ -10,36 +10,39 @@
 -- ---------------------------------------------------------------------------------------------
 
 CREATE TABLE freight.events (
-	id			bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	id			bigint PRIMARY KEY,
 	source		text NOT NULL,
 	type		text NOT NULL,
 	subject		text,
 	time		timestamptz NOT NULL,
-	data		jsonb,
+	data		json,
 	lsn			pg_lsn,
 	seq			integer,
-	recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	recorded_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
 	CONSTRAINT events_change_once UNIQUE (lsn, seq)
 );
 COMMENT ON TABLE freight.events IS
 	'CloudEvents 1.0 log: one row per committed change of a tracked table (lsn = commit LSN, seq = '
 	'position in the transaction) in commit order, plus operational events (lsn NULL); id is the '
 	'cursor and the CloudEvents id';
+COMMENT ON COLUMN freight.events.data IS
+	'The row as JSON, columns in table order (json, not jsonb: written as decoded, never re-parsed)';
 COMMENT ON COLUMN freight.events.time IS 'Commit time of the change (operational events: when written)';
 COMMENT ON COLUMN freight.events.recorded_at IS 'When the CDC worker wrote the row (time to recorded_at = capture delay)';
 
 GRANT SELECT ON freight.events TO freight_admin, freight_app;
 
--- Writers of freight.events hold this transaction-level advisory lock until they commit, so ids
--- become visible in increasing order and a consumer's cursor never skips a row committed later
--- with a smaller id.
+-- Writers of freight.events hold this transaction-level advisory lock until they commit and give
+-- their rows the ids after the newest one, so ids become visible in increasing order and a
+-- consumer's cursor never skips a row committed later with a smaller id.  (Retention never deletes
+-- the newest row, so ids never restart.)
 CREATE FUNCTION freight.events_write_lock() RETURNS void
 	LANGUAGE sql VOLATILE PARALLEL UNSAFE
 	AS $$ SELECT pg_catalog.pg_advisory_xact_lock(7261554375061373300) $$;
 COMMENT ON FUNCTION freight.events_write_lock() IS
 	'Serialises writers of freight.events until commit, so ids commit in increasing order (the CDC worker takes the same lock)';
 
-CREATE FUNCTION freight.emit_event(source text, type text, subject text, data jsonb)
+CREATE FUNCTION freight.emit_event(source text, type text, subject text, data json)
 	RETURNS bigint
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -56,16 +59,18 @@ BEGIN
 			USING ERRCODE = '22023', HINT = 'An event type is dotted lower-case words, e.g. cdc.slot_lag.';
 	END IF;
 	PERFORM freight.events_write_lock();
-	INSERT INTO freight.events (source, type, subject, time, data)
-	VALUES (source, type, pg_catalog.translate(subject, E'\t\n\r', '   '), pg_catalog.now(), data)
+	INSERT INTO freight.events (id, source, type, subject, time, data)
+	SELECT coalesce(pg_catalog.max(e.id), 0) + 1, emit_event.source, emit_event.type,
+		   pg_catalog.translate(emit_event.subject, E'\t\n\r', '   '), pg_catalog.now(), emit_event.data
+	FROM freight.events e
 	RETURNING id INTO new_id;
 	PERFORM pg_catalog.pg_notify('freight_events', new_id::text);
 	RETURN new_id;
 END
 $$;
-REVOKE ALL ON FUNCTION freight.emit_event(text, text, text, jsonb) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION freight.emit_event(text, text, text, jsonb) TO freight_admin;
-COMMENT ON FUNCTION freight.emit_event(text, text, text, jsonb) IS
+REVOKE ALL ON FUNCTION freight.emit_event(text, text, text, json) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION freight.emit_event(text, text, text, json) TO freight_admin;
+COMMENT ON FUNCTION freight.emit_event(text, text, text, json) IS
 	'Appends an operational event (not from CDC) to freight.events and notifies freight_events; returns its id';
 
 CREATE FUNCTION freight.events_since(cursor bigint, lim integer DEFAULT 100)
