@@ -1,54 +1,204 @@
 /*
- * auth.c — JWT / API key / anonymous authentication of a request (see auth.h).
+ * auth.c — JWT / API key / anonymous authentication of a request, API-key rate limits and the
+ * security log of failures (see auth.h).
+ *
+ * API keys are checked in the database (bcrypt hashes there); a successful check is cached
+ * in memory for api-key-cache-seconds under the key's SHA-256, so a revoked key stops working
+ * within that time.  Failures are never cached: each one is checked and recorded.
  */
 #include "auth.h"
 
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-/* Records a failed authentication; best effort, never fails the request further. */
-static void
-record_failure(Request *req, const SchemaCache *sc, const char *kind, const char *reason)
+#define KEY_CACHE_SLOTS 256
+
+typedef struct KeyCacheEntry
 {
-	PgConn	   *c;
+	unsigned char digest[32];
+	char	   *claims;
+	time_t		expires;
+} KeyCacheEntry;
+
+static KeyCacheEntry key_cache[KEY_CACHE_SLOTS];
+static pthread_mutex_t key_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+digest_of(const char *key, unsigned char out[32])
+{
+	unsigned int n = 32;
+
+	EVP_Digest(key, strlen(key), out, &n, EVP_sha256(), NULL);
+}
+
+static char *
+key_cache_get(const char *key, Arena *a)
+{
+	unsigned char d[32];
+	KeyCacheEntry *e;
+	char	   *claims = NULL;
+
+	digest_of(key, d);
+	e = &key_cache[d[0] % KEY_CACHE_SLOTS];
+	pthread_mutex_lock(&key_cache_lock);
+	if (e->claims && e->expires > time(NULL) && CRYPTO_memcmp(e->digest, d, 32) == 0)
+		claims = arena_strdup(a, e->claims);
+	pthread_mutex_unlock(&key_cache_lock);
+	return claims;
+}
+
+static void
+key_cache_put(const char *key, const char *claims)
+{
+	unsigned char d[32];
+	KeyCacheEntry *e;
+
+	if (server.cfg.api_key_cache_seconds <= 0)
+		return;
+	digest_of(key, d);
+	e = &key_cache[d[0] % KEY_CACHE_SLOTS];
+	pthread_mutex_lock(&key_cache_lock);
+	free(e->claims);
+	memcpy(e->digest, d, 32);
+	e->claims = xstrdup(claims);
+	e->expires = time(NULL) + server.cfg.api_key_cache_seconds;
+	pthread_mutex_unlock(&key_cache_lock);
+}
+
+/* "schema.function" as a quoted identifier pair. */
+static void
+function_ident(Buf *b, const char *qualified)
+{
+	const char *dot = strchr(qualified, '.');
+	char		schema[128];
+
+	if (dot == NULL || (size_t) (dot - qualified) >= sizeof(schema))
+	{
+		buf_ident(b, qualified);
+		return;
+	}
+	memcpy(schema, qualified, (size_t) (dot - qualified));
+	schema[dot - qualified] = '\0';
+	buf_ident(b, schema);
+	buf_putc(b, '.');
+	buf_ident(b, dot + 1);
+}
+
+/* The part of an API key that names it without its secret: "ifk_<prefix>" of "ifk_<prefix>_<secret>". */
+static const char *
+key_label(Arena *a, const char *key)
+{
+	const char *last = strrchr(key, '_');
+
+	if (last && last != key)
+		return arena_strndup(a, key, (size_t) (last - key));
+	return arena_strndup(a, key, strlen(key) < 8 ? strlen(key) : 8);
+}
+
+/* Runs sql with params as the service role in one pipeline; returns the result or NULL. */
+static PGresult *
+service_query(const char *sql, const char *const *params, int nparams, ApiError *err)
+{
+	PgConn	   *c = pool_acquire(server.pool, server.cfg.db_pool_timeout_ms);
+	const char *role[1] = {server.cfg.service_role};
+	PipeStmt	st[4] = {
+		{"BEGIN", NULL, 0, NULL},
+		{"SELECT set_config('role', $1, true)", role, 1, NULL},
+		{sql, params, nparams, NULL},
+		{"COMMIT", NULL, 0, NULL},
+	};
+	char		msg[256];
+	PGresult   *res = NULL;
+
+	if (c == NULL)
+	{
+		api_error(err, 504, "PGRST003", "Timed out acquiring connection from connection pool.", NULL, NULL);
+		return NULL;
+	}
+	if (!pg_pipeline(c, st, 4, false, msg, sizeof(msg)))
+		api_error(err, 503, "PGRST001", "Database client error", msg, NULL);
+	else
+	{
+		for (int i = 0; i < 4 && res == NULL; i++)
+			if (PQresultStatus(st[i].result) == PGRES_FATAL_ERROR)
+			{
+				api_error(err, 500, "PGRSTX00", "authentication check failed",
+						  PQresultErrorField(st[i].result, PG_DIAG_MESSAGE_PRIMARY), NULL);
+				break;
+			}
+		if (PQresultStatus(st[2].result) == PGRES_TUPLES_OK && PQresultStatus(st[3].result) == PGRES_COMMAND_OK)
+		{
+			res = st[2].result;
+			st[2].result = NULL;
+		}
+		for (int i = 0; i < 4; i++)
+			PQclear(st[i].result);
+	}
+	pool_release(server.pool, c);
+	return res;
+}
+
+static void
+client_address(Request *req, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	snprintf(out, n, "127.0.0.1");
+	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *) ci->client_addr)->sin_addr, out, (socklen_t) n);
+}
+
+/* Records a failed authentication; best effort: the request fails with 401 either way. */
+static void
+record_failure(Request *req, const SchemaCache *sc, const char *kind, const char *actor,
+			   const char *reason)
+{
+	char		addr[64];
 	json_t	   *detail;
 	char	   *detail_text;
 	const char *params[3];
-	PipeStmt	st;
-	char		err[256];
-	const char *ip = request_header(req, "X-Forwarded-For");
+	ApiError	err;
+	Buf			sql;
+	PGresult   *r;
 
-	fprintf(stderr, "{\"level\":\"warning\",\"event\":\"auth_failed\",\"request_id\":\"%s\",\"kind\":\"%s\",\"reason\":\"%s\"}\n",
-			req->request_id, kind, reason);
+	client_address(req, addr, sizeof(addr));
+	fprintf(stderr, "{\"level\":\"warning\",\"event\":\"auth_failed\",\"request_id\":\"%s\",\"method\":\"%s\",\"reason\":\"%s\",\"client_addr\":\"%s\"}\n",
+			req->request_id, kind, reason, addr);
 	if (!sc->has_security_log)
 		return;
-	c = pool_acquire(server.pool, 1000);
-	if (c == NULL)
-		return;
-	detail = json_pack("{s:s, s:s, s:s, s:s}", "reason", reason, "path", req->path,
-					   "request_id", req->request_id, "ip", ip ? ip : "127.0.0.1");
+	detail = json_pack("{s:s, s:s, s:s, s:s}", "method", kind, "reason", reason,
+					   "path", req->path, "request_id", req->request_id);
 	detail_text = json_dumps(detail, JSON_COMPACT);
-	params[0] = "auth_failure";
-	params[1] = kind;
+	params[0] = actor;
+	params[1] = addr;
 	params[2] = detail_text;
-	st.sql = "SELECT freight.log_security_event($1, $2, $3::jsonb)";
-	st.params = params;
-	st.nparams = 3;
-	if (pg_pipeline(c, &st, 1, false, err, sizeof(err)))
-		PQclear(st.result);
-	pool_release(server.pool, c);
+	buf_init(&sql);
+	buf_puts(&sql, "SELECT ");
+	function_ident(&sql, server.cfg.security_log_function);
+	buf_puts(&sql, "('auth_failure', NULL, $1, $2::inet, $3::jsonb)");
+	r = service_query(sql.data, params, 3, &err);
+	if (r == NULL)
+		fprintf(stderr, "{\"level\":\"warning\",\"event\":\"security_log_failed\",\"message\":\"%s\",\"details\":\"%s\"}\n",
+				err.message, err.details);
+	PQclear(r);
+	buf_free(&sql);
 	free(detail_text);
 	json_decref(detail);
 }
 
 static bool
-fail(Request *req, const SchemaCache *sc, ApiError *err, const char *kind, const char *msg)
+fail(Request *req, const SchemaCache *sc, ApiError *err, const char *kind, const char *actor,
+	 const char *msg)
 {
-	record_failure(req, sc, kind, msg);
+	record_failure(req, sc, kind, actor, msg);
 	return api_error(err, 401, "PGRST301", msg, NULL, NULL);
 }
 
@@ -63,7 +213,7 @@ auth_jwt(Request *req, const SchemaCache *sc, const char *token, Auth *auth, Api
 						 "Set FREIGHT_JWT_SECRET (or jwt-secret).");
 	if (!jwt_verify(server.jwt, token, server.cfg.jwt_aud, server.cfg.jwt_role_claim,
 					time(NULL), &jr, msg, sizeof(msg)))
-		return fail(req, sc, err, "jwt", msg);
+		return fail(req, sc, err, "jwt", "bearer token", msg);
 	auth->claims = arena_strdup(&req->arena, jr.claims_json);
 	auth->role = jr.role ? arena_strdup(&req->arena, jr.role) : server.cfg.db_anon_role;
 	auth->anonymous = jr.role == NULL;
@@ -74,40 +224,83 @@ auth_jwt(Request *req, const SchemaCache *sc, const char *token, Auth *auth, Api
 	return true;
 }
 
-/* Asks the database which role and claims an API key maps to. */
+/* One rate-limit decision for the key; false + 429 when denied. */
+static bool
+rate_limit(Request *req, const SchemaCache *sc, const char *label, Auth *auth, ApiError *err)
+{
+	const char *params[1] = {label};
+	Buf			sql;
+	PGresult   *r;
+	bool		allowed = true;
+
+	if (!sc->has_rate_limit)
+		return true;
+	buf_init(&sql);
+	buf_puts(&sql, "SELECT r.allowed, r.\"limit\", r.remaining,"
+			 " ceil(extract(epoch FROM r.reset_after))::bigint, ceil(extract(epoch FROM r.retry_after))::bigint FROM ");
+	function_ident(&sql, server.cfg.rate_limit_function);
+	buf_puts(&sql, "($1, 1) r");
+	r = service_query(sql.data, params, 1, err);
+	buf_free(&sql);
+	if (r == NULL)
+		return false;
+	if (PQntuples(r) == 1)
+	{
+		allowed = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+		auth->limited = true;
+		auth->rl_limit = arena_strdup(&req->arena, PQgetvalue(r, 0, 1));
+		auth->rl_remaining = arena_strdup(&req->arena, PQgetvalue(r, 0, 2));
+		auth->rl_reset = arena_strdup(&req->arena, PQgetvalue(r, 0, 3));
+		if (!allowed)
+		{
+			char		det[160];
+
+			snprintf(det, sizeof(det), "The key %s may make %s requests per window; retry in %s s.",
+					 label, auth->rl_limit, PQgetvalue(r, 0, 4));
+			api_error(err, 429, "PGRST429", "Rate limit exceeded", det,
+					  "Wait for Retry-After seconds or move the key to a higher tier.");
+			snprintf(err->code, sizeof(err->code), "PGRST429");
+			req->retry_after = arena_strdup(&req->arena, PQgetvalue(r, 0, 4));
+		}
+	}
+	PQclear(r);
+	return allowed;
+}
+
 static bool
 auth_api_key(Request *req, const SchemaCache *sc, const char *key, Auth *auth, ApiError *err)
 {
-	PgConn	   *c;
-	PipeStmt	st;
-	char		msg[256];
-	bool		ok = false;
+	const char *label = key_label(&req->arena, key);
+	char	   *claims = key_cache_get(key, &req->arena);
 
 	if (!sc->has_api_keys)
-		return fail(req, sc, err, "api_key", "API keys are not enabled in this database");
-	c = pool_acquire(server.pool, server.cfg.db_pool_timeout_ms);
-	if (c == NULL)
-		return api_error(err, 504, "PGRST003", "Timed out acquiring connection from connection pool.", NULL, NULL);
-	st.sql = "SELECT role::text, claims::text FROM freight.verify_api_key($1)";
-	st.params = &key;
-	st.nparams = 1;
-	if (!pg_pipeline(c, &st, 1, false, msg, sizeof(msg)))
+		return fail(req, sc, err, "api_key", label, "API keys are not enabled in this database");
+	if (claims == NULL)
 	{
-		pool_release(server.pool, c);
-		return api_error(err, 503, "PGRST001", "Database client error", msg, NULL);
+		const char *params[2] = {key, server.cfg.api_key_role};
+		Buf			sql;
+		PGresult   *r;
+
+		buf_init(&sql);
+		buf_puts(&sql, "SELECT (to_jsonb(k) || jsonb_build_object('role', $2::text))::text FROM ");
+		function_ident(&sql, server.cfg.api_key_function);
+		buf_puts(&sql, "($1) k");
+		r = service_query(sql.data, params, 2, err);
+		buf_free(&sql);
+		if (r == NULL)
+			return false;
+		if (PQntuples(r) >= 1 && !PQgetisnull(r, 0, 0))
+		{
+			claims = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+			key_cache_put(key, claims);
+		}
+		PQclear(r);
+		if (claims == NULL)
+			return fail(req, sc, err, "api_key", label, "Invalid API key");
 	}
-	if (PQresultStatus(st.result) == PGRES_TUPLES_OK && PQntuples(st.result) == 1 &&
-		!PQgetisnull(st.result, 0, 0))
-	{
-		auth->role = arena_strdup(&req->arena, PQgetvalue(st.result, 0, 0));
-		auth->claims = arena_strdup(&req->arena, PQgetisnull(st.result, 0, 1) ? "{}" :
-									PQgetvalue(st.result, 0, 1));
-		auth->api_key = key;
-		ok = true;
-	}
-	PQclear(st.result);
-	pool_release(server.pool, c);
-	return ok || fail(req, sc, err, "api_key", "Invalid API key");
+	auth->role = server.cfg.api_key_role;
+	auth->claims = claims;
+	return rate_limit(req, sc, label, auth, err);
 }
 
 bool
@@ -125,12 +318,13 @@ auth_request(Request *req, const SchemaCache *sc, Auth *auth, ApiError *err)
 
 		while (*token == ' ')
 			token++;
-		/* supabase clients send the anon API key as a bearer token too: same key = API key */
+		/* supabase clients send the API key as a bearer token too: same value = API key */
 		if (!(key && strcmp(key, token) == 0))
 			return auth_jwt(req, sc, token, auth, err);
 	}
 	else if (authz)
-		return fail(req, sc, err, "jwt", "Authorization header must use the Bearer scheme");
+		return fail(req, sc, err, "jwt", "authorization header",
+					"Authorization header must use the Bearer scheme");
 	if (key)
 		return auth_api_key(req, sc, key, auth, err);
 	if (server.cfg.db_anon_role == NULL)
@@ -149,4 +343,17 @@ auth_request(Request *req, const SchemaCache *sc, Auth *auth, ApiError *err)
 	}
 	auth->anonymous = true;
 	return true;
+}
+
+void
+auth_rate_headers(Request *req, Response *resp, const Auth *auth, const char *retry_after)
+{
+	if (auth->limited)
+	{
+		response_header(req, resp, "RateLimit-Limit", auth->rl_limit);
+		response_header(req, resp, "RateLimit-Remaining", auth->rl_remaining);
+		response_header(req, resp, "RateLimit-Reset", auth->rl_reset);
+	}
+	if (retry_after)
+		response_header(req, resp, "Retry-After", retry_after);
 }

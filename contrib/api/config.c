@@ -47,6 +47,12 @@ static const Option options[] = {
 	OPT("server-tls-client-ca", "FREIGHT_TLS_CLIENT_CA", OPT_STR, tls_client_ca),
 	OPT("server-static-dir", "FREIGHT_STATIC_DIR", OPT_STR, static_dir),
 	OPT("server-compress-min", "FREIGHT_COMPRESS_MIN", OPT_LONG, compress_min),
+	OPT("api-key-function", "FREIGHT_API_KEY_FUNCTION", OPT_STR, api_key_function),
+	OPT("api-key-role", "FREIGHT_API_KEY_ROLE", OPT_STR, api_key_role),
+	OPT("service-role", "FREIGHT_SERVICE_ROLE", OPT_STR, service_role),
+	OPT("api-key-cache-seconds", "FREIGHT_API_KEY_CACHE_SECONDS", OPT_INT, api_key_cache_seconds),
+	OPT("rate-limit-function", "FREIGHT_RATE_LIMIT_FUNCTION", OPT_STR, rate_limit_function),
+	OPT("security-log-function", "FREIGHT_SECURITY_LOG_FUNCTION", OPT_STR, security_log_function),
 };
 
 static bool
@@ -176,6 +182,12 @@ config_load(ApiConfig *cfg, const char *path, char *err, size_t errlen)
 	cfg->slow_ms = 500;
 	cfg->access_log = true;
 	cfg->compress_min = 1024;
+	cfg->api_key_function = xstrdup("freight.authenticate_api_key");
+	cfg->api_key_role = xstrdup("freight_customer");
+	cfg->service_role = xstrdup("freight_app");
+	cfg->api_key_cache_seconds = 30;
+	cfg->rate_limit_function = xstrdup("freight.rate_limit");
+	cfg->security_log_function = xstrdup("freight.log_security_event");
 	if (path && !load_file(cfg, path, err, errlen))
 		return false;
 	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)

@@ -31,6 +31,12 @@ typedef struct ApiConfig
 	char	   *tls_client_ca;	/* FREIGHT_TLS_CLIENT_CA / server-tls-client-ca: enables mTLS */
 	char	   *static_dir;		/* FREIGHT_STATIC_DIR: tracking page, default next to binary */
 	long		compress_min;	/* FREIGHT_COMPRESS_MIN: bytes, default 1024 */
+	char	   *api_key_function;	/* FREIGHT_API_KEY_FUNCTION: key -> row, default freight.authenticate_api_key */
+	char	   *api_key_role;	/* FREIGHT_API_KEY_ROLE: role of key holders, default freight_customer */
+	char	   *service_role;	/* FREIGHT_SERVICE_ROLE: runs key checks, limits, security log; freight_app */
+	int			api_key_cache_seconds; /* FREIGHT_API_KEY_CACHE_SECONDS: default 30 */
+	char	   *rate_limit_function;	/* FREIGHT_RATE_LIMIT_FUNCTION: default freight.rate_limit */
+	char	   *security_log_function;	/* FREIGHT_SECURITY_LOG_FUNCTION: default freight.log_security_event */
 } ApiConfig;
 
 /* Loads defaults, then path (may be NULL), then the environment.  false + err on bad values. */

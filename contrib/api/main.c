@@ -74,8 +74,9 @@ server_cache_reload(char *err, size_t errlen)
 {
 	PgConn	   *c = pool_acquire(server.pool, server.cfg.db_pool_timeout_ms);
 	char	   *schemas = schemas_array_literal();
-	const char *params[1] = {schemas};
-	PipeStmt	st = {sc_catalog_query, params, 1, NULL};
+	const char *params[4] = {schemas, server.cfg.security_log_function, server.cfg.api_key_function,
+	server.cfg.rate_limit_function};
+	PipeStmt	st = {sc_catalog_query, params, 4, NULL};
 	SchemaCache *sc = NULL;
 	SchemaCache *old;
 

@@ -446,8 +446,10 @@ prepare(Request *req, Response *resp, const SchemaCache *sc, bool write, Auth *a
 	if (!auth_request(req, sc, auth, &err) || (*schema = pick_schema(req, write, &err)) == NULL)
 	{
 		response_error(req, resp, &err);
+		auth_rate_headers(req, resp, auth, req->retry_after);
 		return false;
 	}
+	auth_rate_headers(req, resp, auth, NULL);
 	req->role = auth->role;
 	if (!qp_decode_pairs(&req->arena, req->query, &p, npairs, &qerr))
 	{

@@ -99,11 +99,11 @@ const char *const sc_catalog_query =
 "  'schema_description', (SELECT pg_catalog.obj_description(n.oid, 'pg_namespace')"
 "      FROM pg_catalog.pg_namespace n WHERE n.nspname = ($1::text[])[1]),"
 "  'security_log', EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n"
-"      ON n.oid = p.pronamespace WHERE n.nspname = 'freight' AND p.proname = 'log_security_event'),"
+"      ON n.oid = p.pronamespace WHERE n.nspname || '.' || p.proname = $2),"
 "  'api_keys', EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n"
-"      ON n.oid = p.pronamespace WHERE n.nspname = 'freight' AND p.proname = 'authenticate_api_key'),"
+"      ON n.oid = p.pronamespace WHERE n.nspname || '.' || p.proname = $3),"
 "  'rate_limit', EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n"
-"      ON n.oid = p.pronamespace WHERE n.nspname = 'freight' AND p.proname = 'rate_limit'))::text";
+"      ON n.oid = p.pronamespace WHERE n.nspname || '.' || p.proname = $4))::text";
 
 static char *
 jstr(json_t *obj, const char *key)

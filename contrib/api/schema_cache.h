@@ -81,9 +81,9 @@ typedef struct SchemaCache
 	int			nfks;
 	ScFunction *funcs;
 	int			nfuncs;
-	bool		has_security_log;	/* freight.log_security_event exists */
-	bool		has_api_keys;	/* freight.verify_api_key exists */
-	bool		has_rate_limit;	/* freight.rate_limit exists */
+	bool		has_security_log;	/* security-log-function exists */
+	bool		has_api_keys;	/* api-key-function exists */
+	bool		has_rate_limit;	/* rate-limit-function exists */
 	char	   *schema_description;
 } SchemaCache;
 
@@ -97,7 +97,10 @@ bool		sc_in_schemas(const SchemaCache *sc, const char *schema);
 SchemaCache *sc_from_json(const char *json, char *err, size_t errlen);
 void		sc_free(SchemaCache *sc);
 
-/* The catalog query: $1 = text[] of exposed schemas; returns one json column. */
+/*
+ * The catalog query: $1 = text[] of exposed schemas, $2..$4 = names (schema.function) of the
+ * security-log, API-key and rate-limit functions; returns one json column.
+ */
 extern const char *const sc_catalog_query;
 
 #endif

@@ -63,6 +63,7 @@ typedef struct Request
 	const char *route;			/* metrics label */
 	const char *role;			/* for the access log */
 	const char *client_cert;	/* verified client certificate subject (mTLS) */
+	const char *retry_after;	/* seconds, set when a rate limit denies the request */
 	int			status;
 	size_t		bytes;
 } Request;

@@ -119,3 +119,43 @@ GRANT SELECT ON freight.events TO web_user, web_admin;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA freight TO web_anon, web_user, web_admin;
 CREATE FUNCTION api.slow(seconds float8) RETURNS int LANGUAGE sql VOLATILE
 	AS 'SELECT 1 FROM pg_sleep(seconds)';
+
+-- The slice of freight's API-key, rate-limit and security-event interface the daemon calls
+-- (freight.authenticate_api_key, freight.rate_limit, freight.log_security_event), as small
+-- SQL stand-ins: bcrypt-hashed keys, a counter allowing 5 requests per key, an events table.
+CREATE EXTENSION pgcrypto SCHEMA public;
+CREATE ROLE web_service NOLOGIN;
+GRANT web_service TO authenticator;
+CREATE TABLE freight.api_keys (prefix text PRIMARY KEY, key_hash text NOT NULL, sub text NOT NULL, tier text NOT NULL);
+INSERT INTO freight.api_keys VALUES
+	('ifk_aaaaaaaaaaaa', public.crypt('secreta', public.gen_salt('bf')), 'alice', 'free'),
+	('ifk_bbbbbbbbbbbb', public.crypt('secretb', public.gen_salt('bf')), 'alice', 'free');
+CREATE FUNCTION freight.authenticate_api_key(api_key text) RETURNS TABLE (sub text, tier text)
+	LANGUAGE sql STABLE AS $$
+	SELECT k.sub, k.tier FROM freight.api_keys k
+	WHERE k.prefix = split_part(api_key, '_', 1) || '_' || split_part(api_key, '_', 2)
+	  AND k.key_hash = public.crypt(split_part(api_key, '_', 3), k.key_hash) $$;
+CREATE TABLE freight.rate_counts (key text PRIMARY KEY, n int NOT NULL);
+CREATE FUNCTION freight.rate_limit(key text, cost int DEFAULT 1, OUT allowed boolean, OUT "limit" int,
+	OUT remaining int, OUT reset_after interval, OUT retry_after interval) LANGUAGE sql AS $$
+	INSERT INTO freight.rate_counts AS c VALUES (key, cost)
+	ON CONFLICT (key) DO UPDATE SET n = c.n + excluded.n
+	RETURNING n <= 5, 5, greatest(5 - n, 0), interval '60 s',
+			  CASE WHEN n <= 5 THEN interval '0' ELSE interval '30 s' END $$;
+CREATE TABLE freight.security_events (id bigserial PRIMARY KEY, kind text NOT NULL, severity text,
+	actor text, client_addr inet, detail jsonb, time timestamptz NOT NULL DEFAULT now());
+CREATE FUNCTION freight.log_security_event(kind text, severity text DEFAULT NULL, actor text DEFAULT NULL,
+	client_addr inet DEFAULT NULL, detail jsonb DEFAULT '{}') RETURNS bigint LANGUAGE sql AS $$
+	INSERT INTO freight.security_events (kind, severity, actor, client_addr, detail)
+	VALUES (kind, severity, actor, client_addr, detail) RETURNING id $$;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA freight FROM PUBLIC;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA freight TO web_anon, web_user, web_admin;
+REVOKE EXECUTE ON FUNCTION freight.authenticate_api_key(text), freight.rate_limit(text, int),
+	freight.log_security_event(text, text, text, inet, jsonb) FROM web_anon, web_user, web_admin;
+GRANT USAGE ON SCHEMA freight TO web_service;
+GRANT SELECT ON freight.api_keys TO web_service;
+GRANT SELECT, INSERT, UPDATE ON freight.rate_counts TO web_service;
+GRANT SELECT, INSERT ON freight.security_events TO web_service;
+GRANT USAGE ON SEQUENCE freight.security_events_id_seq TO web_service;
+GRANT EXECUTE ON FUNCTION freight.authenticate_api_key(text), freight.rate_limit(text, int),
+	freight.log_security_event(text, text, text, inet, jsonb) TO web_service;
