@@ -47,7 +47,6 @@ extern bool rate_limit_store_restore(const char *key, TimestampTz tat);
 extern int	rate_limit_store_snapshot(RateLimitKeyState **states);
 extern int	rate_limit_store_sweep(TimestampTz now, int64 idle_us, RateLimitKeyState **states,
 								   int *nexpired);
-extern uint32 rate_limit_store_count(void);
 extern bool rate_limit_store_is_restored(void);
 extern void rate_limit_store_set_restored(void);
 extern bool rate_limit_store_claim_full_report(TimestampTz now);

@@ -120,12 +120,6 @@ rate_limit_bump_generation(void)
 	pg_atomic_fetch_add_u64(&rl_shared->generation, 1);
 }
 
-uint32
-rate_limit_store_count(void)
-{
-	return pg_atomic_read_u32(&rl_shared->entries);
-}
-
 bool
 rate_limit_store_is_restored(void)
 {

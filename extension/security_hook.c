@@ -113,8 +113,10 @@ security_process_utility(PlannedStmt *pstmt, const char *queryString, bool readO
 	MemoryContext caller_context = CurrentMemoryContext;
 	char		message[SECURITY_QUEUE_TEXT_MAX];
 
-	if (IsTransactionState() && !current_user_is_admin())
+	if (IsTransactionState())
 		command = recorded_command(pstmt->utilityStmt);
+	if (command != NULL && current_user_is_admin())
+		command = NULL;
 
 	if (command == NULL)
 	{
@@ -163,8 +165,10 @@ security_emit_log(ErrorData *edata)
 {
 	if (prev_emit_log_hook)
 		prev_emit_log_hook(edata);
+	/* Refused decryptions are queued as decrypt_denied by crypto.c itself. */
 	if (edata->elevel >= ERROR && edata->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE &&
-		!in_recorded_utility && OidIsValid(MyDatabaseId))
+		!in_recorded_utility && OidIsValid(MyDatabaseId) &&
+		(edata->message == NULL || strcmp(edata->message, "permission denied to decrypt") != 0))
 		security_queue_push("permission_denied", "medium", NULL, edata->sqlerrcode,
 							edata->message, debug_query_string);
 }

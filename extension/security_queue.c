@@ -155,17 +155,6 @@ security_queue_consume(int n)
 	SpinLockRelease(&queue->mutex);
 }
 
-bool
-security_queue_pending(void)
-{
-	bool		pending;
-
-	SpinLockAcquire(&queue->mutex);
-	pending = queue->tail < queue->head || queue->dropped > 0;
-	SpinLockRelease(&queue->mutex);
-	return pending;
-}
-
 uint64
 security_queue_take_dropped(void)
 {

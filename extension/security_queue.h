@@ -36,6 +36,5 @@ extern void security_queue_push(const char *kind, const char *severity, const ch
 extern int	security_queue_peek(SecurityQueuedEvent *events, int max);
 extern void security_queue_consume(int n);
 extern uint64 security_queue_take_dropped(void);
-extern bool security_queue_pending(void);
 
 #endif							/* SECURITY_QUEUE_H */
