@@ -4,6 +4,7 @@
  * graceful shutdown on SIGTERM/SIGINT (SIGUSR1 reloads the schema cache).
  *
  *   freight-api [config-file]        (or FREIGHT_CONFIG=path; FREIGHT_* variables override)
+ *   freight-api --sign-jwt CLAIMS    prints an HS256 token signed with FREIGHT_JWT_SECRET
  */
 #include <errno.h>
 #include <microhttpd.h>
@@ -216,6 +217,22 @@ main(int argc, char **argv)
 		puts("usage: freight-api [config-file]\n"
 			 "settings: FREIGHT_DB_URI, FREIGHT_DB_SCHEMAS, FREIGHT_DB_ANON_ROLE, FREIGHT_JWT_SECRET,\n"
 			 "FREIGHT_DB_POOL, FREIGHT_API_PORT and more (see README.md, section Configuration)");
+		return 0;
+	}
+	if (argc > 2 && strcmp(argv[1], "--sign-jwt") == 0)
+	{
+		/* freight-api --sign-jwt CLAIMS: an HS256 token with FREIGHT_JWT_SECRET (demo tokens) */
+		const char *secret = getenv("FREIGHT_JWT_SECRET");
+		char	   *tok;
+
+		if (secret == NULL || strlen(secret) < 32)
+		{
+			fputs("freight-api: --sign-jwt needs FREIGHT_JWT_SECRET (at least 32 characters)\n", stderr);
+			return 2;
+		}
+		tok = jwt_sign_hs256(secret, argv[2]);
+		puts(tok);
+		free(tok);
 		return 0;
 	}
 	if (!config_load(&server.cfg, config_path, err, sizeof(err)))
