@@ -22,6 +22,7 @@
 #include "utils/memutils.h"
 
 #include "freight.h"
+#include "security_export.h"
 #include "security_queue.h"
 
 static ProcessUtility_hook_type prev_process_utility;
@@ -40,6 +41,7 @@ void
 security_init(void)
 {
 	security_queue_init();
+	security_export_define_gucs();
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = security_process_utility;
 	prev_emit_log_hook = emit_log_hook;

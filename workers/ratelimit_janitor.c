@@ -9,7 +9,9 @@
  *    whose budget is not full, turns each key's denials into one rate_limit_violation security
  *    event, and forgets keys idle for freight.rate_limit_idle_timeout;
  *  - drains the shared-memory security queue (security_queue.c) into freight.security_events as
- *    soon as something is pushed (the pusher sets our latch).
+ *    soon as something is pushed (the pusher sets our latch);
+ *  - exports new security events to a file and a syslog server when configured
+ *    (security_export.c).
  * Until CREATE EXTENSION freight has run there it just waits.  A failing unit of work is logged
  * and rolled back; the loop goes on.
  */
@@ -33,6 +35,7 @@
 #include "utils/timestamp.h"
 
 #include "ratelimit.h"
+#include "security_export.h"
 #include "security_queue.h"
 
 #define JANITOR_QUEUE_BATCH		64
@@ -246,6 +249,14 @@ drain_queue(void)
 	}
 }
 
+static void
+export_events(void)
+{
+	unit_begin("freight janitor: exporting security events");
+	security_export_run();
+	unit_end();
+}
+
 /*
  * Run one unit of work; on error log it, roll back and go on.  An event batch that fails is
  * dropped rather than retried forever.
@@ -319,6 +330,8 @@ rate_limit_janitor_main(Datum arg)
 			if (!rate_limit_store_is_restored())
 				run_unit(restore_state);
 			drain_queue_or_drop();
+			if (security_export_configured())
+				run_unit(export_events);
 			if (now >= next_sweep && rate_limit_store_is_restored())
 			{
 				run_unit(sweep);
@@ -344,6 +357,8 @@ rate_limit_janitor_main(Datum arg)
 	{
 		drain_queue_or_drop();
 		run_unit(sweep);
+		if (security_export_configured())
+			run_unit(export_events);
 	}
 	/* Exit code 1: if this was not a server shutdown (pg_terminate_backend), come back. */
 	proc_exit(1);

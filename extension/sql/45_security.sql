@@ -243,6 +243,15 @@ $$;
 COMMENT ON FUNCTION freight.record_queued_security_event(text, text, timestamptz, text, oid, oid, oid, text, text, text, text, int) IS
 	'Janitor: stores one event from the shared-memory security queue (filters and redacts; see source)';
 
+-- The janitor's export cursors (security_export.c): last event id delivered per target.
+CREATE TABLE freight.security_export_cursors (
+	target		text PRIMARY KEY,		-- file:<path> or syslog:<host:port>
+	last_id		bigint NOT NULL,
+	updated_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE freight.security_export_cursors IS
+	'Last security event id exported to each file or syslog target (freight.security_events_file, freight.security_syslog_server)';
+
 -- OCSF-style JSON, one line per event.
 CREATE FUNCTION freight.security_event_ocsf(e freight.security_events) RETURNS jsonb
 LANGUAGE sql STABLE

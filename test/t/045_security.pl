@@ -6,9 +6,23 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IO::Select;
+use IO::Socket::INET;
+use JSON::PP;
 use FreightTest;
 
-my $node = new_node('security', extra_conf => "listen_addresses = '127.0.0.1'\n");
+# Export targets: a JSON-lines file and a syslog "server" (a UDP socket of this test).
+my $syslog = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'udp')
+  or die "udp socket: $!";
+my $syslog_port = $syslog->sockport;
+my $jsonl = "${PostgreSQL::Test::Utils::tmp_check}/security-events.jsonl";
+
+my $node = new_node('security', extra_conf => <<"CONF");
+listen_addresses = '127.0.0.1'
+freight.rate_limit_persist_interval = 1
+freight.security_events_file = '$jsonl'
+freight.security_syslog_server = '127.0.0.1:$syslog_port'
+CONF
 $node->start;
 create_freight_db($node);
 
@@ -120,6 +134,34 @@ is(sql("SELECT count(*) FROM freight.security_events WHERE detail ->> 'statement
 # The export covers everything.
 is(sql("SELECT count(*) = (SELECT count(*) FROM freight.security_events) FROM freight.security_events_jsonl()"),
 	't', 'every event exported as a JSON line');
+
+# The janitor exports every event to the file (one OCSF-style JSON object per line) and to syslog.
+my $total = sql("SELECT count(*) FROM freight.security_events");
+$node->poll_query_until('freight',
+	"SELECT bool_and(last_id = (SELECT max(id) FROM freight.security_events)) AND count(*) = 2 "
+	  . "FROM freight.security_export_cursors")
+  or diag('export cursors did not catch up');
+open(my $fh, '<', $jsonl) or die "open $jsonl: $!";
+my @lines = <$fh>;
+close($fh);
+is(scalar(@lines), $total, "all $total events appended to the JSON-lines file");
+my @parsed = grep { defined } map { eval { decode_json($_) } } @lines;
+is(scalar(@parsed), $total, 'every line is one JSON object');
+is(join(',', map { $_->{metadata}{uid} } @parsed), join(',', 1 .. $total),
+	'in id order, each once');
+ok((grep { $_->{class_name} eq 'Detection Finding' && $_->{severity} eq 'Critical' } @parsed),
+	'alerts carry OCSF class and severity');
+my $sel = IO::Select->new($syslog);
+my @messages;
+while (@messages < $total && $sel->can_read(10))
+{
+	my $datagram;
+	$syslog->recv($datagram, 65535);
+	push @messages, $datagram;
+}
+is(scalar(@messages), $total, "all $total events sent to syslog");
+is(scalar(grep { /^<\d{1,3}>1 \S+ \S+ freight - [a-z_]+ \[freight\@32473 id="\d+"/ } @messages), $total,
+	'each an RFC 5424 message');
 
 $node->stop;
 done_testing();

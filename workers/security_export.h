@@ -1,0 +1,12 @@
+/*
+ * security_export.h — the janitor's export of security events to a JSON-lines file and to a
+ * syslog server (security_export.c).
+ */
+#ifndef SECURITY_EXPORT_H
+#define SECURITY_EXPORT_H
+
+extern void security_export_define_gucs(void);
+extern bool security_export_configured(void);
+extern void security_export_run(void);
+
+#endif							/* SECURITY_EXPORT_H */
