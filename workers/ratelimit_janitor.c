@@ -39,6 +39,7 @@
 #include "security_queue.h"
 
 #define JANITOR_QUEUE_BATCH		64
+#define JANITOR_MAX_VIOLATION_EVENTS	100	/* per sweep; further keys go into one summary */
 #define JANITOR_NOT_INSTALLED_WAIT_MS	2000
 
 PGDLLEXPORT void rate_limit_janitor_main(Datum arg);
@@ -143,6 +144,55 @@ text_array(char **items, int n)
 }
 
 /*
+ * One rate_limit_violation event per key denied since the last sweep; past
+ * JANITOR_MAX_VIOLATION_EVENTS keys, one event (no actor) sums up the rest.
+ */
+static void
+report_violations(const RateLimitKeyState *states, int n)
+{
+	Oid			types[4] = {TEXTOID, INT4OID, TIMESTAMPTZOID, INT4OID};
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	int			reported = 0;
+	int			more_keys = 0;
+	int64		more_denied = 0;
+	TimestampTz more_last = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (states[i].denied == 0)
+			continue;
+		if (reported == JANITOR_MAX_VIOLATION_EVENTS)
+		{
+			more_keys++;
+			more_denied += states[i].denied;
+			more_last = Max(more_last, states[i].last_denied);
+			continue;
+		}
+		args[0] = CStringGetTextDatum(states[i].key);
+		args[1] = Int32GetDatum(states[i].denied);
+		args[2] = TimestampTzGetDatum(states[i].last_denied);
+		args[3] = Int32GetDatum(rate_limit_persist_interval);
+		SPI_execute_with_args("SELECT freight.log_security_event('rate_limit_violation', "
+							  "'medium', $1, NULL, pg_catalog.jsonb_build_object("
+							  "'denied', $2, 'last_denied', $3, 'period_seconds', $4))",
+							  4, types, args, nulls, false, 0);
+		reported++;
+	}
+	if (more_keys > 0)
+	{
+		nulls[0] = 'n';
+		args[1] = Int32GetDatum((int32) Min(more_denied, PG_INT32_MAX));
+		args[2] = TimestampTzGetDatum(more_last);
+		args[3] = Int32GetDatum(more_keys);
+		SPI_execute_with_args("SELECT freight.log_security_event('rate_limit_violation', "
+							  "'high', $1, NULL, pg_catalog.jsonb_build_object("
+							  "'denied', $2, 'last_denied', $3, 'other_keys', $4))",
+							  4, types, args, nulls, false, 0);
+	}
+}
+
+/*
  * Save the keys whose budget is not full, report denials, forget idle keys.  One transaction: the
  * saved table is replaced as a whole.
  */
@@ -157,8 +207,7 @@ sweep(void)
 	Datum	   *tats;
 	int			nsaved = 0;
 	Oid			save_types[2] = {TEXTARRAYOID, TIMESTAMPTZARRAYOID};
-	Oid			violation_types[4] = {TEXTOID, INT4OID, TIMESTAMPTZOID, INT4OID};
-	Datum		args[4];
+	Datum		args[2];
 
 	unit_begin("freight janitor: saving rate-limit state");
 	n = rate_limit_store_sweep(now, (int64) rate_limit_idle_timeout * USECS_PER_SEC, &states,
@@ -172,18 +221,8 @@ sweep(void)
 			keys[nsaved] = states[i].key;
 			tats[nsaved++] = TimestampTzGetDatum(states[i].tat);
 		}
-		if (states[i].denied > 0)
-		{
-			args[0] = CStringGetTextDatum(states[i].key);
-			args[1] = Int32GetDatum(states[i].denied);
-			args[2] = TimestampTzGetDatum(states[i].last_denied);
-			args[3] = Int32GetDatum(rate_limit_persist_interval);
-			SPI_execute_with_args("SELECT freight.log_security_event('rate_limit_violation', "
-								  "'medium', $1, NULL, pg_catalog.jsonb_build_object("
-								  "'denied', $2, 'last_denied', $3, 'period_seconds', $4))",
-								  4, violation_types, args, NULL, false, 0);
-		}
 	}
+	report_violations(states, n);
 	SPI_execute("DELETE FROM freight.rate_limit_saved", false, 0);
 	args[0] = text_array(keys, nsaved);
 	args[1] = PointerGetDatum(construct_array(tats, nsaved, TIMESTAMPTZOID, sizeof(int64),

@@ -88,6 +88,19 @@ for (1 .. 2)
 is(sql("SELECT detail ->> 'rule' FROM freight.security_events WHERE kind = 'alert' AND actor = 'k:abuser'"),
 	'rate_limit_abuse', 'three violation reports raise a rate_limit_abuse alert');
 
+# Many denied keys at once: at most 100 events per sweep, the rest summed up in one; nothing lost.
+sql("SELECT freight.rate_limit('k:many-' || i, 100), freight.rate_limit('k:many-' || i) "
+	  . "FROM generate_series(1, 150) i");
+$node->poll_query_until('freight',
+	"SELECT coalesce(sum((detail ->> 'denied')::int), 0) = 150 FROM freight.security_events "
+	  . "WHERE kind = 'rate_limit_violation' AND (actor LIKE 'k:many-%' OR actor IS NULL)")
+  or diag('violations of 150 keys not all reported');
+is(sql("SELECT coalesce(sum((detail ->> 'denied')::int), 0) FROM freight.security_events "
+	  . "WHERE kind = 'rate_limit_violation' AND (actor LIKE 'k:many-%' OR actor IS NULL)"),
+	'150', 'every denial of 150 keys reported');
+cmp_ok(sql("SELECT count(*) FROM freight.security_events WHERE kind = 'rate_limit_violation' "
+	  . "AND actor LIKE 'k:many-%'"), '<', 150, 'in fewer than one event per key');
+
 # Restart keeps the state: clean shutdown (saved at exit) and crash (saved every second).
 is(allowed_of('k:restart', 101), 100, 'k:restart exhausted');
 $node->restart;
