@@ -23,10 +23,12 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 
 #include "crypto_keys.h"
 #include "freight.h"
+#include "security_queue.h"
 
 #define CIPHERTEXT_VERSION	1
 #define HEADER_LEN			4
@@ -196,13 +198,17 @@ check_decrypt_privilege(void)
 {
 	Oid			role = get_role_oid("freight_decrypt", true);
 
-	if (!OidIsValid(role) || !has_privs_of_role(GetUserId(), role))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to decrypt"),
-				 errdetail("Only roles with the privileges of freight_decrypt can read encrypted columns in clear."),
-				 errhint("An administrator can run: GRANT freight_decrypt TO %s;",
-						 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
+	if (OidIsValid(role) && has_privs_of_role(GetUserId(), role))
+		return;
+	/* The transaction is about to fail: the event goes through the shared-memory queue. */
+	security_queue_push("decrypt_denied", "high", NULL, ERRCODE_INSUFFICIENT_PRIVILEGE,
+						"permission denied to decrypt", debug_query_string);
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to decrypt"),
+			 errdetail("Only roles with the privileges of freight_decrypt can read encrypted columns in clear."),
+			 errhint("An administrator can run: GRANT freight_decrypt TO %s;",
+					 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
 }
 
 /* freight.encrypt(plaintext text, context text) RETURNS bytea */

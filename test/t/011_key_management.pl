@@ -28,11 +28,24 @@ $node->start;
 create_freight_db($node);
 
 $node->safe_psql('freight', q{
-	CREATE TABLE t (id int PRIMARY KEY, v bytea);
-	INSERT INTO t SELECT i, freight.encrypt('value ' || i, 'freight.t.v:' || i) FROM generate_series(1, 50) i;
+	CREATE TABLE public.t (id int PRIMARY KEY, v bytea);
+	INSERT INTO public.t SELECT i, freight.encrypt('value ' || i, 'freight.t.v:' || i) FROM generate_series(1, 50) i;
 });
-my $check = q{SELECT count(*) FROM t WHERE freight.decrypt(v, 'freight.t.v:' || id) = 'value ' || id};
+my $check = q{SELECT count(*) FROM public.t WHERE freight.decrypt(v, 'freight.t.v:' || id) = 'value ' || id};
 is($node->safe_psql('freight', $check), '50', 'values decrypt under the configured KEK');
+
+# A role without freight_decrypt is refused, and the refusal is one security event.
+$node->safe_psql('freight', q{CREATE ROLE outsider LOGIN; GRANT SELECT ON public.t TO outsider;
+	GRANT USAGE ON SCHEMA freight TO outsider;});
+my ($rc, $o, $e) = $node->psql('freight', q{SELECT freight.decrypt(v, 'freight.t.v:' || id) FROM public.t},
+	connstr => $node->connstr('freight') . ' user=outsider');
+like($e, qr/permission denied to decrypt/, 'decrypt refused without freight_decrypt');
+$node->poll_query_until('freight',
+	q{SELECT count(*) > 0 FROM freight.security_events WHERE kind = 'decrypt_denied' AND actor = 'outsider'})
+  or diag('no decrypt_denied event');
+is($node->safe_psql('freight',
+	q{SELECT string_agg(kind, ',') FROM freight.security_events WHERE actor = 'outsider'}),
+	'decrypt_denied', 'the refusal is recorded once, as decrypt_denied');
 
 # Reconfigure, reload, and return (stdout, stderr) of the check in a new session.
 sub with_settings
