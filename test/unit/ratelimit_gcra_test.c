@@ -147,6 +147,60 @@ test_rescale(void)
 	CHECK(tat == T0 - 5);
 }
 
+/* Random requests against invariants that any correct limiter keeps. */
+static void
+test_random_invariants(void)
+{
+	uint64_t	rng = 0x9E3779B97F4A7C15ULL;
+	int			violations = 0;
+
+	for (int round = 0; round < 200; round++)
+	{
+		GcraParams	p;
+		int64_t		tat = 0;
+		int64_t		now = T0;
+		int64_t		admitted = 0;
+		int32_t		burst;
+		int64_t		requests;
+
+#define NEXT() (rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17, rng)
+		requests = 1 + (int64_t) (NEXT() % 100000);
+		burst = 1 + (int32_t) (NEXT() % 1000);
+		if (gcra_params_init(&p, requests, HOUR_US, burst) != GCRA_PARAMS_OK)
+		{
+			violations++;
+			continue;
+		}
+		for (int i = 0; i < 2000; i++)
+		{
+			GcraDecision d;
+			int32_t		cost = 1 + (int32_t) (NEXT() % (uint64_t) burst);
+
+			now += (int64_t) (NEXT() % (uint64_t) (2 * p.emission_us + 1));
+			gcra_decide(&p, &tat, now, cost, &d);
+			if (d.allowed)
+			{
+				admitted += cost;
+				violations += d.remaining < 0 || d.remaining > burst - cost || d.retry_after_us != 0;
+			}
+			else
+			{
+				GcraDecision later;
+				int64_t		copy = tat;
+
+				violations += d.retry_after_us <= 0 || d.remaining >= cost;
+				gcra_decide(&p, &copy, now + d.retry_after_us, cost, &later);
+				violations += !later.allowed;
+			}
+			violations += d.reset_after_us < 0 || d.reset_after_us > p.tolerance_us;
+			/* never more than the burst plus what the elapsed time earned */
+			violations += admitted > burst + (now - T0) / p.emission_us;
+		}
+#undef NEXT
+	}
+	CHECK(violations == 0);
+}
+
 int
 main(void)
 {
@@ -155,6 +209,7 @@ main(void)
 	test_burst_smaller_than_rate();
 	test_bad_params();
 	test_rescale();
+	test_random_invariants();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
