@@ -10,10 +10,10 @@
  */
 #include "route_tour.h"
 
-#define LK_DEPTH 10
+#define LK_DEPTH 8
 #define GAIN_EPS 1e-7
 
-static const int lk_breadth[LK_DEPTH] = {5, 3, 1, 1, 1, 1, 1, 1, 1, 1};
+static const int lk_breadth[LK_DEPTH] = {4, 2, 1, 1, 1, 1, 1, 1};
 
 static void
 reverse_raw(TspSearch *s, int i, int j)

@@ -76,6 +76,12 @@ route_score(const RouteScoreInput *in, double *arrival, double *late, RouteScore
 		out->distance += d;
 		out->drive_time += drive;
 		t += drive;
+		/* back at the first stop (the depot) after it closes */
+		if (in->tw_close && t > in->tw_close[in->order[0]])
+		{
+			out->lateness += t - in->tw_close[in->order[0]];
+			out->late_stops++;
+		}
 	}
 	out->end_time = t;
 	out->total_time = t - in->start_time;

@@ -39,7 +39,8 @@ typedef struct RouteScore
 	double		wait_time;
 	double		total_time;		/* from departure to the end (return when closed) */
 	double		end_time;
-	double		lateness;		/* sum over stops of max(0, service start - window close) */
+	double		lateness;		/* sum over stops of max(0, service start - window close),
+								 * plus a closed route's late return to its first stop */
 	int			late_stops;
 	double		load;
 	double		overload;

@@ -35,10 +35,11 @@ PG_FUNCTION_INFO_V1(freight_route_score);
 #define MAX_BUDGET_MS 600000
 
 /*
- * Default search lengths: small problems stop early (and deterministically) by iterations,
- * large ones by the time budget.
+ * Default search lengths: without max_iterations, a TSP search stops after 300 + n kicks that
+ * found nothing shorter (small problems finish in milliseconds, deterministically) or at the
+ * time budget; a VRP search runs 2,000 ruin-and-recreate steps per stop or to the budget.
  */
-#define DEFAULT_TSP_ITERATIONS(n) (1000 + 50 * (int64) (n))
+#define DEFAULT_TSP_STALL(n) (300 + (int64) (n))
 #define DEFAULT_VRP_ITERATIONS(n) (2000 * (int64) (n))
 
 static void *
@@ -373,7 +374,7 @@ freight_route_tsp(PG_FUNCTION_ARGS)
 	int			n = metric_from_args(fcinfo, 0, &m, &env);
 	bool		closed = PG_ARGISNULL(4) ? true : PG_GETARG_BOOL(4);
 	int			budget = PG_ARGISNULL(7) ? 1000 : PG_GETARG_INT32(7);
-	int64		iterations = PG_ARGISNULL(8) ? DEFAULT_TSP_ITERATIONS(n) : PG_GETARG_INT64(8);
+	int64		iterations = PG_ARGISNULL(8) ? PG_INT64_MAX : PG_GETARG_INT64(8);
 	double	   *open = per_stop_array(PG_ARGISNULL(10) ? NULL : PG_GETARG_ARRAYTYPE_P(10), "time window opens", n);
 	double	   *close = per_stop_array(PG_ARGISNULL(11) ? NULL : PG_GETARG_ARRAYTYPE_P(11), "time window closes", n);
 	double	   *service = per_stop_array(PG_ARGISNULL(12) ? NULL : PG_GETARG_ARRAYTYPE_P(12), "service_times", n);
@@ -419,6 +420,7 @@ freight_route_tsp(PG_FUNCTION_ARGS)
 				 errmsg("speed must be a positive number")));
 	opt.time_budget_ms = budget;
 	opt.max_iterations = iterations;
+	opt.max_stall = PG_ARGISNULL(8) ? DEFAULT_TSP_STALL(n) : 0;
 	opt.seed = PG_ARGISNULL(9) ? 1 : (uint64) PG_GETARG_INT64(9);
 
 	order = palloc(sizeof(int) * n);
@@ -429,7 +431,8 @@ freight_route_tsp(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("a fixed end cannot be combined with time windows")));
 		tsp_with_time_windows(&env, &m, opt.start >= 0 ? opt.start : 0, closed, open, close,
-							  service, speed, budget, iterations, opt.seed, order);
+							  service, speed, budget,
+							  PG_ARGISNULL(8) ? DEFAULT_VRP_ITERATIONS(n) : iterations, opt.seed, order);
 	}
 	else
 		route_tsp_solve(&env, &m, &opt, order, &res);

@@ -291,17 +291,21 @@ iterated_local_search(TspSearch *s, const RouteTspOptions *opt, double deadline,
 {
 	RouteRng	rng;
 	double		cur;
+	double		best;
+	long		best_at = 0;
 
 	route_rng_seed(&rng, opt->seed);
 	for (int v = 0; v < s->n; v++)
 		tsp_push(s, s->tour[v]);
 	s->log_len = 0;
 	tsp_local_search(s, &deadline);
-	cur = tour_length(s);
+	cur = best = tour_length(s);
 	for (result->iterations = 0; result->iterations < opt->max_iterations; result->iterations++)
 	{
 		double		len;
 
+		if (opt->max_stall > 0 && result->iterations - best_at >= opt->max_stall)
+			break;
 		if ((result->iterations & 7) == 0 && route_clock_ms() > deadline)
 			break;
 		s->env->check_interrupts(s->env->ctx);
@@ -310,7 +314,14 @@ iterated_local_search(TspSearch *s, const RouteTspOptions *opt, double deadline,
 		len = cur + kick(s, &rng);
 		len -= tsp_local_search(s, NULL);
 		if (len <= cur + 1e-9 || s->log_overflow)
+		{
 			cur = len;
+			if (cur < best - 1e-9)
+			{
+				best = cur;
+				best_at = result->iterations;
+			}
+		}
 		else
 			tsp_undo_to(s, 0);
 	}

@@ -21,6 +21,7 @@ typedef struct RouteTspOptions
 	int			end;			/* 0-based fixed last stop of an open path, -1 = free */
 	double		time_budget_ms; /* wall-clock limit of the search */
 	long		max_iterations; /* kicks of the iterated local search */
+	long		max_stall;		/* stop after this many kicks without a shorter tour; 0 = never */
 	uint64_t	seed;
 } RouteTspOptions;
 

@@ -112,3 +112,54 @@ SELECT freight.score_route(ARRAY[0, 1]::float8[], ARRAY[0, 1]::float8[], ARRAY[1
 SELECT freight.score_route(ARRAY[0, 1]::float8[], ARRAY[0, 1]::float8[], ARRAY[1, 3]);
 SELECT freight.score_route(ARRAY[0, 1]::float8[], ARRAY[0, 1]::float8[], ARRAY[]::int[]);
 SELECT freight.score_route(ARRAY[0, 1]::float8[], ARRAY[0, 1]::float8[], ARRAY[1, 2], '{"weights": {"speed": 1}}');
+
+-- a driver's day: delivery points (stored encrypted), a plan with ETAs, re-planning
+-- (terse errors: their details name driver ids, which depend on the other tests)
+\set VERBOSITY terse
+SELECT (freight.create_vehicle('RT 1', 500, 10)).id AS veh \gset
+SELECT (freight.create_driver('Route Tester', '+49301234599', NULL, NULL, :veh)).id AS drv \gset
+SELECT (freight.create_customer('Route Customer', 'pro', 'route@example.org', '+49301111199')).id AS cust \gset
+CREATE TEMP TABLE day_ships AS
+    SELECT i, (freight.create_shipment('Origin street ' || i, 'Destination street ' || i, 10, :cust,
+                                        NULL, '2030-01-07')).tracking_number AS tn
+    FROM generate_series(1, 5) AS i;
+UPDATE freight.shipments SET driver_id = :drv WHERE tracking_number IN (SELECT tn FROM day_ships);
+SELECT freight.plan_driver_day(:drv, 13.40, 52.50, '2030-01-07');  -- no delivery points yet
+SELECT count(*) FROM (
+    SELECT freight.set_delivery_point(tn, 13.40 + i * 0.01 * (i % 2 * 2 - 1), 52.52 + i * 0.005,
+                                      CASE WHEN i = 3 THEN time '08:00' END, CASE WHEN i = 3 THEN time '08:20' END)
+    FROM day_ships) s;
+SELECT position(convert_to('13.4', 'UTF8') IN location) = 0 AS no_plaintext_coordinates
+FROM freight.delivery_points d JOIN freight.shipments s ON s.id = d.shipment_id
+WHERE s.tracking_number = (SELECT tn FROM day_ships WHERE i = 1);
+SELECT p.seq, d.i AS shipment, p.eta::time(0) AS eta
+FROM freight.plan_driver_day(:drv, 13.40, 52.50, '2030-01-07', '08:00', '{"seed": 1}') p
+JOIN freight.shipments s ON s.id = p.shipment_id JOIN day_ships d ON d.tn = s.tracking_number
+ORDER BY p.seq;
+SELECT round(distance_m) AS planned_m, stale FROM freight.route_plans WHERE driver_id = :drv;
+-- a shipment added to the day makes the plan stale; replan_due_routes re-plans it
+INSERT INTO day_ships
+    SELECT 6, (freight.create_shipment('Origin street 6', 'Destination street 6', 5, :cust, NULL, '2030-01-07')).tracking_number;
+SELECT freight.set_delivery_point(tn, 13.45, 52.55) FROM day_ships WHERE i = 6;
+UPDATE freight.shipments SET driver_id = :drv WHERE tracking_number = (SELECT tn FROM day_ships WHERE i = 6);
+SELECT stale FROM freight.route_plans WHERE driver_id = :drv;
+SELECT freight.replan_due_routes('2030-01-07');
+SELECT count(*) AS stops, bool_and(eta > '2030-01-07 08:00') AS etas_after_start
+FROM freight.route_plan_stops WHERE driver_id = :drv;
+-- the driver is late: after the first delivery at 09:30, stop 3's window has closed
+SELECT (freight.update_status(tn, 'picked_up')).status FROM day_ships WHERE i = 1;
+SELECT (freight.update_status(tn, 'in_transit')).status FROM day_ships WHERE i = 1;
+SELECT (freight.update_status(tn, 'out_for_delivery')).status FROM day_ships WHERE i = 1;
+SELECT (freight.update_status(tn, 'delivered')).status FROM day_ships WHERE i = 1;
+SELECT count(*) AS remaining, min(eta)::time(0) >= '09:30' AS from_now_on
+FROM freight.replan_driver_day(:drv, '2030-01-07', '2030-01-07 09:30');
+-- bad input
+SELECT freight.plan_driver_day(-1, 13.4, 52.5);
+SELECT freight.plan_driver_day(:drv, 200, 52.5);
+SELECT freight.plan_driver_day(:drv, 13.4, 52.5, '2030-01-07', '08:00', '{"metric": "euclidean"}');
+SELECT freight.replan_driver_day(:drv, '2031-01-01');
+SELECT freight.set_delivery_point('IFE-000000000000', 13.4, 52.5);
+SELECT freight.set_delivery_point(tn, 13.4, 95) FROM day_ships WHERE i = 2;
+SELECT freight.set_delivery_point(tn, 13.4, 52.5, '10:00', '09:00') FROM day_ships WHERE i = 2;
+UPDATE freight.shipments SET weight_kg = 200 WHERE driver_id = :drv;
+SELECT freight.replan_driver_day(:drv, '2030-01-07', '2030-01-07 09:30');

@@ -222,3 +222,304 @@ CREATE FUNCTION freight.score_route(cost float8[], route int[], options jsonb DE
 $$;
 COMMENT ON FUNCTION freight.score_route(float8[], int[], jsonb) IS
 	'score_route over a square cost matrix (row = from, column = to)';
+
+-- ---------------------------------------------------------------------------------------------
+-- A driver's day: delivery points, planned routes with ETAs, re-planning
+-- ---------------------------------------------------------------------------------------------
+
+-- Where a shipment is delivered.  The coordinates locate the recipient as precisely as the
+-- destination address does, so they are stored only as ciphertext ("lon,lat").
+CREATE TABLE freight.delivery_points (
+	customer_id		bigint NOT NULL,
+	shipment_id		bigint PRIMARY KEY,
+	location		bytea NOT NULL,		-- ciphertext of 'lon,lat', context freight.delivery_points.location:<shipment_id>
+	window_start	time,
+	window_end		time,
+	service_minutes numeric(6, 1) NOT NULL DEFAULT 5 CHECK (service_minutes >= 0),
+	FOREIGN KEY (customer_id, shipment_id) REFERENCES freight.shipments (customer_id, id) ON DELETE CASCADE,
+	CHECK ((window_start IS NULL) = (window_end IS NULL) AND window_start <= window_end)
+);
+COMMENT ON TABLE freight.delivery_points IS
+	'Delivery coordinates (ciphertext), time window and service time of a shipment: the stops route planning uses';
+INSERT INTO freight.encrypted_columns (table_name, column_name, key_column) VALUES
+	('freight.delivery_points', 'location', 'shipment_id');
+
+-- A planned day per driver: where the vehicle starts, and the ordered stops with their ETAs.
+CREATE TABLE freight.route_plans (
+	driver_id	bigint NOT NULL REFERENCES freight.drivers,
+	day			date NOT NULL,
+	depot_lon	float8 NOT NULL CHECK (depot_lon BETWEEN -180 AND 180),
+	depot_lat	float8 NOT NULL CHECK (depot_lat BETWEEN -90 AND 90),
+	start_time	time NOT NULL,
+	planned_at	timestamptz,
+	distance_m	float8,
+	stale		boolean NOT NULL DEFAULT true,	-- stops were added or changed since planned_at
+	PRIMARY KEY (driver_id, day)
+);
+COMMENT ON TABLE freight.route_plans IS
+	'Planned day of a driver: depot, start time, planned distance; stale once its shipments change';
+
+CREATE TABLE freight.route_plan_stops (
+	driver_id	bigint NOT NULL,
+	day			date NOT NULL,
+	seq			int NOT NULL CHECK (seq > 0),
+	customer_id bigint NOT NULL,
+	shipment_id bigint NOT NULL,
+	eta			timestamptz NOT NULL,
+	PRIMARY KEY (driver_id, day, seq),
+	FOREIGN KEY (driver_id, day) REFERENCES freight.route_plans ON DELETE CASCADE,
+	FOREIGN KEY (customer_id, shipment_id) REFERENCES freight.shipments (customer_id, id) ON DELETE CASCADE
+);
+COMMENT ON TABLE freight.route_plan_stops IS 'Stops of a planned day in visiting order, with their ETAs';
+
+ALTER TABLE freight.delivery_points ENABLE ROW LEVEL SECURITY;
+ALTER TABLE freight.route_plans ENABLE ROW LEVEL SECURITY;
+ALTER TABLE freight.route_plan_stops ENABLE ROW LEVEL SECURITY;
+CREATE POLICY staff_all ON freight.delivery_points TO freight_app USING (true) WITH CHECK (true);
+CREATE POLICY staff_all ON freight.route_plans TO freight_app USING (true) WITH CHECK (true);
+CREATE POLICY staff_all ON freight.route_plan_stops TO freight_app USING (true) WITH CHECK (true);
+CREATE POLICY customer_read ON freight.delivery_points FOR SELECT TO freight_customer
+	USING (customer_id = freight.current_customer_id());
+CREATE POLICY driver_read ON freight.delivery_points FOR SELECT TO freight_driver
+	USING (EXISTS (SELECT 1 FROM freight.shipments s
+				   WHERE s.id = shipment_id AND s.driver_id = freight.current_driver_id()));
+CREATE POLICY driver_own ON freight.route_plans TO freight_driver
+	USING (driver_id = freight.current_driver_id()) WITH CHECK (driver_id = freight.current_driver_id());
+CREATE POLICY driver_own ON freight.route_plan_stops TO freight_driver
+	USING (driver_id = freight.current_driver_id()) WITH CHECK (driver_id = freight.current_driver_id());
+GRANT SELECT, INSERT, UPDATE, DELETE ON freight.delivery_points, freight.route_plans,
+	freight.route_plan_stops TO freight_app;
+GRANT SELECT ON freight.delivery_points TO freight_customer, freight_driver;
+GRANT SELECT, INSERT, UPDATE, DELETE ON freight.route_plans, freight.route_plan_stops TO freight_driver;
+SELECT pg_catalog.pg_extension_config_dump('freight.delivery_points', '');
+SELECT pg_catalog.pg_extension_config_dump('freight.route_plans', '');
+SELECT pg_catalog.pg_extension_config_dump('freight.route_plan_stops', '');
+
+CREATE FUNCTION freight.set_delivery_point(tracking_number text, lon float8, lat float8,
+										   window_start time DEFAULT NULL, window_end time DEFAULT NULL,
+										   service_minutes numeric DEFAULT 5) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+	ship freight.shipments;
+BEGIN
+	SELECT s.* INTO ship FROM freight.shipments s WHERE s.tracking_number = set_delivery_point.tracking_number;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no shipment with tracking number %', tracking_number
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	IF lon IS NULL OR lat IS NULL OR NOT (lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90) THEN
+		RAISE EXCEPTION 'delivery point coordinates are out of range' USING ERRCODE = 'numeric_value_out_of_range',
+			DETAIL = pg_catalog.format('lon = %s, lat = %s; lon must be in [-180, 180] and lat in [-90, 90].', lon, lat);
+	END IF;
+	IF (window_start IS NULL) <> (window_end IS NULL) OR window_start > window_end THEN
+		RAISE EXCEPTION 'time window must have a start and an end, the start first' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF service_minutes IS NULL OR service_minutes < 0 THEN
+		RAISE EXCEPTION 'service_minutes must not be negative' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	INSERT INTO freight.delivery_points AS d
+		VALUES (ship.customer_id, ship.id,
+				freight.encrypt(lon || ',' || lat, freight.encryption_context('freight.delivery_points', 'location', ship.id)),
+				window_start, window_end, service_minutes)
+	ON CONFLICT (shipment_id) DO UPDATE
+		SET location = EXCLUDED.location, window_start = EXCLUDED.window_start,
+			window_end = EXCLUDED.window_end, service_minutes = EXCLUDED.service_minutes;
+	UPDATE freight.route_plans p SET stale = true
+		WHERE p.driver_id = ship.driver_id AND p.day = ship.scheduled_date;
+END
+$$;
+COMMENT ON FUNCTION freight.set_delivery_point(text, float8, float8, time, time, numeric) IS
+	'Set where (lon, lat; stored encrypted), when (optional time window) and how long (service minutes) a shipment is delivered';
+
+-- Plan (or re-plan) the open stops of a driver's day from a position at a time of day; closed
+-- = return to that position.  Stores the plan and returns its stops.
+CREATE FUNCTION freight.route_plan_build(p_driver bigint, p_day date, from_lon float8, from_lat float8,
+										 from_seconds float8, closed boolean, options jsonb)
+RETURNS SETOF freight.route_plan_stops LANGUAGE plpgsql AS $$
+DECLARE
+	ids bigint[]; custs bigint[]; xs float8[]; ys float8[]; windows jsonb; service jsonb;
+	load numeric; capacity numeric; missing int; opts jsonb; tour int[]; score jsonb;
+	has_windows boolean;
+BEGIN
+	PERFORM freight.route_check_options(options, ARRAY['time_budget_ms', 'seed', 'speed']);
+	SELECT count(*) INTO missing FROM freight.shipments s
+		WHERE s.driver_id = p_driver AND s.scheduled_date = p_day AND s.status NOT IN ('delivered', 'cancelled')
+		  AND NOT EXISTS (SELECT 1 FROM freight.delivery_points d WHERE d.shipment_id = s.id);
+	IF missing > 0 THEN
+		RAISE EXCEPTION '% shipment(s) of the day have no delivery point', missing
+			USING ERRCODE = 'invalid_parameter_value',
+			DETAIL = pg_catalog.format('Driver %s on %s.', p_driver, p_day),
+			HINT = 'Set them with freight.set_delivery_point().';
+	END IF;
+	WITH stops AS (
+		SELECT s.id, s.customer_id, s.weight_kg, d.window_start, d.window_end, d.service_minutes,
+			   pg_catalog.string_to_array(freight.decrypt(d.location,
+					freight.encryption_context('freight.delivery_points', 'location', s.id)), ',')::float8[] AS lonlat
+		FROM freight.shipments s JOIN freight.delivery_points d ON d.shipment_id = s.id
+		WHERE s.driver_id = p_driver AND s.scheduled_date = p_day AND s.status NOT IN ('delivered', 'cancelled'))
+	SELECT array_agg(id ORDER BY id), array_agg(customer_id ORDER BY id),
+		   from_lon || array_agg(lonlat[1] ORDER BY id), from_lat || array_agg(lonlat[2] ORDER BY id),
+		   pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_array(from_seconds, 2 * 86400)) ||
+			   pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(
+				   COALESCE(pg_catalog.date_part('epoch', window_start), 0),
+				   COALESCE(pg_catalog.date_part('epoch', window_end), 2 * 86400)) ORDER BY id),
+		   '[0]'::jsonb || pg_catalog.jsonb_agg(service_minutes * 60 ORDER BY id),
+		   sum(weight_kg), bool_or(window_start IS NOT NULL)
+	INTO ids, custs, xs, ys, windows, service, load, has_windows
+	FROM stops;
+
+	DELETE FROM freight.route_plan_stops p WHERE p.driver_id = p_driver AND p.day = p_day;
+	IF ids IS NULL THEN
+		UPDATE freight.route_plans p SET planned_at = pg_catalog.now(), distance_m = 0, stale = false
+			WHERE p.driver_id = p_driver AND p.day = p_day;
+		RETURN;
+	END IF;
+	SELECT v.capacity_kg INTO capacity FROM freight.drivers dr JOIN freight.vehicles v ON v.id = dr.vehicle_id
+		WHERE dr.id = p_driver;
+	IF load > capacity THEN
+		RAISE EXCEPTION 'the open shipments weigh % kg, more than the vehicle carries (% kg)', load, capacity
+			USING ERRCODE = 'invalid_parameter_value',
+			DETAIL = pg_catalog.format('Driver %s on %s.', p_driver, p_day),
+			HINT = 'Move shipments to another driver or day.';
+	END IF;
+
+	opts := pg_catalog.jsonb_build_object('metric', 'haversine', 'closed', closed, 'start', 1,
+										  'service_times', service) || options;
+	IF has_windows THEN
+		opts := opts || pg_catalog.jsonb_build_object('time_windows', windows);
+	END IF;
+	BEGIN
+		tour := freight.optimize_route(xs, ys, opts);
+	EXCEPTION WHEN invalid_parameter_value THEN
+		IF NOT has_windows THEN
+			RAISE;
+		END IF;
+		-- a window that can no longer be met (a late driver) must not block the rest of the day
+		RAISE NOTICE 'the time windows cannot all be met any more; planning the shortest route instead'
+			USING DETAIL = pg_catalog.format('Driver %s on %s.', p_driver, p_day);
+		tour := freight.optimize_route(xs, ys, opts - 'time_windows');
+	END;
+	score := freight.score_route(xs, ys, tour, pg_catalog.jsonb_build_object('metric', 'haversine',
+		'closed', closed, 'start_time', from_seconds, 'service_times', service, 'time_windows', windows)
+		|| (options - 'time_budget_ms' - 'seed'));
+	INSERT INTO freight.route_plan_stops (driver_id, day, seq, customer_id, shipment_id, eta)
+		SELECT p_driver, p_day, st.ord - 1, custs[(st.e ->> 'stop')::int - 1], ids[(st.e ->> 'stop')::int - 1],
+			   p_day + pg_catalog.make_interval(secs => (st.e ->> 'arrival')::float8)
+		FROM pg_catalog.jsonb_array_elements(score -> 'stops') WITH ORDINALITY AS st(e, ord)
+		WHERE st.ord > 1;
+	UPDATE freight.route_plans p SET planned_at = pg_catalog.now(), distance_m = (score ->> 'distance')::float8,
+		stale = false
+		WHERE p.driver_id = p_driver AND p.day = p_day;
+	RETURN QUERY SELECT * FROM freight.route_plan_stops p WHERE p.driver_id = p_driver AND p.day = p_day ORDER BY p.seq;
+END
+$$;
+COMMENT ON FUNCTION freight.route_plan_build(bigint, date, float8, float8, float8, boolean, jsonb) IS
+	'Internal: order the open stops of a driver''s day from a position and time, store them with ETAs';
+
+CREATE FUNCTION freight.plan_driver_day(driver_id bigint, depot_lon float8, depot_lat float8,
+										day date DEFAULT CURRENT_DATE, start_time time DEFAULT '08:00',
+										options jsonb DEFAULT '{}')
+RETURNS SETOF freight.route_plan_stops LANGUAGE plpgsql AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM freight.drivers d WHERE d.id = plan_driver_day.driver_id) THEN
+		RAISE EXCEPTION 'no driver with id %', driver_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF depot_lon IS NULL OR depot_lat IS NULL OR NOT (depot_lon BETWEEN -180 AND 180 AND depot_lat BETWEEN -90 AND 90) THEN
+		RAISE EXCEPTION 'depot coordinates are out of range' USING ERRCODE = 'numeric_value_out_of_range';
+	END IF;
+	INSERT INTO freight.route_plans AS p (driver_id, day, depot_lon, depot_lat, start_time)
+		VALUES (plan_driver_day.driver_id, plan_driver_day.day, depot_lon, depot_lat, start_time)
+		ON CONFLICT ON CONSTRAINT route_plans_pkey DO UPDATE
+		SET depot_lon = EXCLUDED.depot_lon, depot_lat = EXCLUDED.depot_lat, start_time = EXCLUDED.start_time;
+	RETURN QUERY SELECT * FROM freight.route_plan_build(plan_driver_day.driver_id, plan_driver_day.day,
+		depot_lon, depot_lat, pg_catalog.date_part('epoch', start_time), true, COALESCE(options, '{}'));
+END
+$$;
+COMMENT ON FUNCTION freight.plan_driver_day(bigint, float8, float8, date, time, jsonb) IS
+	'Plan a driver''s day: the open shipments of that day with delivery points, from and back to the depot (lon, lat), with ETAs stored in freight.route_plan_stops';
+
+CREATE FUNCTION freight.replan_driver_day(driver_id bigint, day date DEFAULT CURRENT_DATE,
+										  at timestamptz DEFAULT pg_catalog.now(), options jsonb DEFAULT '{}')
+RETURNS SETOF freight.route_plan_stops LANGUAGE plpgsql AS $$
+DECLARE
+	plan freight.route_plans;
+	last_loc float8[];
+	from_seconds float8;
+BEGIN
+	SELECT p.* INTO plan FROM freight.route_plans p
+		WHERE p.driver_id = replan_driver_day.driver_id AND p.day = replan_driver_day.day;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'the driver has no plan for that day' USING ERRCODE = 'no_data_found',
+			DETAIL = pg_catalog.format('Driver %s on %s.', driver_id, day),
+			HINT = 'Plan the day first with freight.plan_driver_day().';
+	END IF;
+	-- the vehicle is where it delivered last (or still at the depot)
+	SELECT pg_catalog.string_to_array(freight.decrypt(d.location,
+			freight.encryption_context('freight.delivery_points', 'location', s.id)), ',')::float8[]
+		INTO last_loc
+		FROM freight.shipments s JOIN freight.delivery_points d ON d.shipment_id = s.id
+		WHERE s.driver_id = plan.driver_id AND s.scheduled_date = plan.day AND s.status = 'delivered'
+		ORDER BY s.updated_at DESC LIMIT 1;
+	from_seconds := GREATEST(pg_catalog.date_part('epoch', plan.start_time),
+							 pg_catalog.date_part('epoch', at - plan.day::timestamptz));
+	IF last_loc IS NULL THEN
+		RETURN QUERY SELECT * FROM freight.route_plan_build(plan.driver_id, plan.day, plan.depot_lon,
+			plan.depot_lat, from_seconds, true, COALESCE(options, '{}'));
+	ELSE
+		RETURN QUERY SELECT * FROM freight.route_plan_build(plan.driver_id, plan.day, last_loc[1],
+			last_loc[2], from_seconds, false, COALESCE(options, '{}'));
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION freight.replan_driver_day(bigint, date, timestamptz, jsonb) IS
+	'Re-plan the remaining stops of a planned day from where the driver delivered last (or the depot) at time at';
+
+-- Stops whose ETA has passed without a delivery.
+CREATE VIEW freight.late_stops WITH (security_invoker = true) AS
+	SELECT p.driver_id, p.day, p.seq, p.shipment_id, s.tracking_number, p.eta, pg_catalog.now() - p.eta AS late_by
+	FROM freight.route_plan_stops p JOIN freight.shipments s ON s.id = p.shipment_id
+	WHERE p.eta < pg_catalog.now() AND s.status NOT IN ('delivered', 'cancelled');
+COMMENT ON VIEW freight.late_stops IS 'Planned stops whose ETA has passed and that are not delivered yet';
+GRANT SELECT ON freight.late_stops TO freight_app, freight_driver;
+
+-- Re-plan every plan of the day that is stale (shipments added or moved) or has a late stop.
+CREATE FUNCTION freight.replan_due_routes(day date DEFAULT CURRENT_DATE) RETURNS int
+LANGUAGE plpgsql AS $$
+DECLARE
+	d bigint;
+	n int := 0;
+BEGIN
+	FOR d IN SELECT p.driver_id FROM freight.route_plans p
+			 WHERE p.day = replan_due_routes.day
+			   AND (p.stale OR EXISTS (SELECT 1 FROM freight.late_stops l
+									   WHERE l.driver_id = p.driver_id AND l.day = p.day))
+			 ORDER BY p.driver_id
+	LOOP
+		PERFORM freight.replan_driver_day(d, replan_due_routes.day);
+		n := n + 1;
+	END LOOP;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION freight.replan_due_routes(date) IS
+	'Re-plan the day''s plans that are stale or have late stops; returns how many were re-planned';
+
+-- A shipment added to, moved between or removed from drivers' days makes their plans stale.
+CREATE FUNCTION freight.route_plans_mark_stale() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF TG_OP <> 'DELETE' THEN
+		UPDATE freight.route_plans SET stale = true
+			WHERE driver_id = NEW.driver_id AND day = NEW.scheduled_date AND NOT stale;
+	END IF;
+	IF TG_OP <> 'INSERT' THEN
+		UPDATE freight.route_plans SET stale = true
+			WHERE driver_id = OLD.driver_id AND day = OLD.scheduled_date AND NOT stale;
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION freight.route_plans_mark_stale() IS
+	'Trigger: marks the route plans of a shipment''s old and new driver/day stale';
+CREATE TRIGGER route_plans_stale AFTER INSERT OR DELETE OR UPDATE OF driver_id, scheduled_date, status
+	ON freight.shipments FOR EACH ROW EXECUTE FUNCTION freight.route_plans_mark_stale();
