@@ -21,7 +21,7 @@ if [ "$(id -u)" = 0 ]; then
 	chown freight "$WORK"
 	AS="runuser -u freight --"
 fi
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1", LocalPort => 0)->sockport')
 PG="$PGBIN/psql -X -q -h 127.0.0.1 -p $PORT -U postgres"
 
 cleanup() { $AS "$PGBIN/pg_ctl" -D "$WORK/data" -m fast stop > /dev/null 2>&1 || true; rm -rf "$WORK"; }
