@@ -51,3 +51,20 @@ SELECT count(*) AS recorded FROM (SELECT freight.log_security_event('auth_failur
 SELECT kind, severity, actor, client_addr, detail ->> 'rule' AS rule
 FROM freight.security_events ORDER BY id DESC LIMIT 3;
 SELECT line AS syslog FROM freight.security_events_syslog(0, 100000) ORDER BY id DESC LIMIT 1;
+
+-- ---- routing ----
+\echo
+\echo == Routing: 200 stops around Berlin, one vehicle (freight.optimize_route; haversine, km)
+WITH pts AS (SELECT i, 13.2 + ((i * 7919) % 1000) / 2500.0 AS lon, 52.4 + ((i * 104729) % 1000) / 4000.0 AS lat
+			 FROM generate_series(1, 200) AS i),
+a AS (SELECT array_agg(lon ORDER BY i) AS x, array_agg(lat ORDER BY i) AS y FROM pts)
+SELECT round((freight.score_route(x, y, ARRAY(SELECT generate_series(1, 200)), '{"closed": true}') ->> 'distance')::numeric / 1000, 1) AS km_as_given,
+	   round((freight.score_route(x, y, freight.optimize_route(x, y), '{"closed": true}') ->> 'distance')::numeric / 1000, 1) AS km_optimized
+FROM a;
+\echo == ... the same stops as parcels of 1-3 for vans carrying 120 (freight.plan_routes): stops per van
+WITH pts AS (SELECT i, 13.2 + ((i * 7919) % 1000) / 2500.0 AS lon, 52.4 + ((i * 104729) % 1000) / 4000.0 AS lat
+			 FROM generate_series(1, 200) AS i)
+SELECT ordinality AS van, jsonb_array_length(r) AS stops
+FROM jsonb_array_elements(freight.plan_routes(
+		(SELECT 13.4 || array_agg(lon ORDER BY i) FROM pts), (SELECT 52.52 || array_agg(lat ORDER BY i) FROM pts),
+		(SELECT 0 || array_agg(1 + i % 3 ORDER BY i)::float8[] FROM pts), 120)) WITH ORDINALITY AS t(r, ordinality);
