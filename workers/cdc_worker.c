@@ -205,8 +205,12 @@ cdc_start(void)
 	CommitTransactionCommand();
 
 	ereport(LOG,
-			(errmsg("freight cdc worker capturing changes of database \"%s\" from %X/%X",
-					freight_database, LSN_FORMAT_ARGS(MyReplicationSlot->data.confirmed_flush))));
+			(errmsg("freight cdc worker capturing changes of database \"%s\" committed after %X/%X",
+					freight_database,
+					LSN_FORMAT_ARGS(Max(start, MyReplicationSlot->data.confirmed_flush))),
+			 errdetail("Events are recorded up to %X/%X; the slot has confirmed %X/%X.",
+					   LSN_FORMAT_ARGS(start),
+					   LSN_FORMAT_ARGS(MyReplicationSlot->data.confirmed_flush))));
 	return true;
 }
 
