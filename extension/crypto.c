@@ -25,6 +25,7 @@
 #include "utils/acl.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 #include "crypto_keys.h"
 #include "freight.h"
@@ -44,6 +45,7 @@ PG_FUNCTION_INFO_V1(freight_blind_index);
 PG_FUNCTION_INFO_V1(freight_ciphertext_key_id);
 PG_FUNCTION_INFO_V1(freight_rotate_data_key);
 PG_FUNCTION_INFO_V1(freight_rewrap_data_keys);
+PG_FUNCTION_INFO_V1(freight_encryption_context);
 
 static inline void
 CheckLabel(text *context, const char *what, const char *hint)
@@ -321,4 +323,62 @@ Datum
 freight_rewrap_data_keys(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(crypto_rewrap_data_keys());
+}
+
+/* Per-call-site cache of freight.encryption_context: the table name and the key's output function. */
+typedef struct ContextCache
+{
+	Oid			relid;
+	char	   *relname;
+	Oid			key_type;
+	FmgrInfo	key_out;
+} ContextCache;
+
+/*
+ * freight.encryption_context(table regclass, column name, key anyelement) RETURNS text:
+ * 'freight.<table>.<column>:<key>', the context that binds a value to its row.  Written in C
+ * because it runs once per encrypted value read or written (a SQL version cost ~8 µs a call).
+ */
+Datum
+freight_encryption_context(PG_FUNCTION_ARGS)
+{
+	ContextCache *cache = fcinfo->flinfo->fn_extra;
+	Oid			relid;
+	StringInfoData buf;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("encryption context needs a table, a column and a key"),
+				 errhint("A row must have its primary key before its values are encrypted.")));
+	relid = PG_GETARG_OID(0);
+	if (cache == NULL)
+	{
+		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ContextCache));
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	if (cache->relid != relid)
+	{
+		char	   *name = get_rel_name(relid);
+
+		if (name == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("relation with OID %u does not exist", relid)));
+		cache->relname = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, name);
+		cache->relid = relid;
+	}
+	if (cache->key_type != get_fn_expr_argtype(fcinfo->flinfo, 2))
+	{
+		Oid			outfn;
+		bool		varlena;
+
+		cache->key_type = get_fn_expr_argtype(fcinfo->flinfo, 2);
+		getTypeOutputInfo(cache->key_type, &outfn, &varlena);
+		fmgr_info_cxt(outfn, &cache->key_out, fcinfo->flinfo->fn_mcxt);
+	}
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "freight.%s.%s:%s", cache->relname, NameStr(*PG_GETARG_NAME(1)),
+					 OutputFunctionCall(&cache->key_out, PG_GETARG_DATUM(2)));
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(buf.data, buf.len));
 }

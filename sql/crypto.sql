@@ -76,3 +76,8 @@ SELECT decrypt(encrypt('app can read', 'freight.t.c:9'), 'freight.t.c:9');
 RESET ROLE;
 DROP OWNED BY crypto_outsider;
 DROP ROLE crypto_outsider;
+
+-- The conventional context string, and a clear error for a missing key.
+SELECT encryption_context('pg_class'::regclass, 'relname', 42) AS ctx_int,
+       encryption_context('pg_class'::regclass, 'relname', 'abc'::text) AS ctx_text;
+SELECT encryption_context('pg_class'::regclass, 'relname', NULL::int);

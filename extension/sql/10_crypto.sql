@@ -74,11 +74,7 @@ GRANT SELECT ON freight.encrypted_columns TO freight_admin, freight_app;
 
 -- freight.encryption_context('freight.shipments'::regclass, 'origin', 42) = 'freight.shipments.origin:42'
 CREATE FUNCTION freight.encryption_context(table_name regclass, column_name name, key anyelement)
-RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
-	SELECT pg_catalog.format('freight.%s.%s:%s',
-		(SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = table_name), column_name, key)
-$$;
+RETURNS text AS 'MODULE_PATHNAME', 'freight_encryption_context' LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION freight.encryption_context(regclass, name, anyelement) IS
 	'The context string that binds a ciphertext to its table, column and row';
 
