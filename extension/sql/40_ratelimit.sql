@@ -18,6 +18,9 @@ CREATE TABLE freight.rate_limit_tiers (
 COMMENT ON TABLE freight.rate_limit_tiers IS
 	'Rate-limit tiers: requests per window, and the burst (most requests admitted at once; RateLimit-Limit)';
 
+-- pg_dump keeps the tiers an operator added (the defaults come with CREATE EXTENSION).
+SELECT pg_catalog.pg_extension_config_dump('freight.rate_limit_tiers',
+	$$WHERE tier NOT IN ('free', 'pro', 'enterprise')$$);
 INSERT INTO freight.rate_limit_tiers (tier, requests, "window", burst) VALUES
 	('free', 100, interval '1 hour', 100),
 	('pro', 10000, interval '1 hour', 10000),
@@ -34,6 +37,7 @@ CREATE TABLE freight.rate_limit_overrides (
 		   (tier IS NULL AND requests IS NOT NULL AND "window" IS NOT NULL AND burst IS NOT NULL)),
 	CHECK (requests IS NULL OR extract(epoch FROM "window") * 1000000 >= requests)
 );
+SELECT pg_catalog.pg_extension_config_dump('freight.rate_limit_overrides', '');
 COMMENT ON TABLE freight.rate_limit_overrides IS
 	'Per-key rate limits: either another tier or explicit requests, window and burst';
 

@@ -46,6 +46,8 @@ CREATE TABLE freight.security_events (
 	detail		jsonb NOT NULL DEFAULT '{}' CHECK (pg_catalog.jsonb_typeof(detail) = 'object')
 );
 CREATE INDEX security_events_time ON freight.security_events (time);
+SELECT pg_catalog.pg_extension_config_dump('freight.security_events', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('freight.security_events', 'id')::regclass, '');
 CREATE INDEX security_events_actor ON freight.security_events (kind, actor, time);
 CREATE INDEX security_events_addr ON freight.security_events (kind, client_addr, time);
 COMMENT ON TABLE freight.security_events IS
@@ -63,6 +65,9 @@ CREATE TABLE freight.security_rules (
 );
 COMMENT ON TABLE freight.security_rules IS
 	'Detection rules: threshold or more events of kind from one actor or address within window raise one alert per window';
+-- pg_dump keeps the rules an operator added (the defaults come with CREATE EXTENSION).
+SELECT pg_catalog.pg_extension_config_dump('freight.security_rules',
+	$$WHERE name NOT IN ('failed_auth_by_actor', 'failed_auth_by_address', 'rate_limit_abuse', 'decrypt_denials', 'privilege_escalation_attempts')$$);
 INSERT INTO freight.security_rules (name, kind, group_by, threshold, "window", severity, description) VALUES
 	('failed_auth_by_actor', 'auth_failure', 'actor', 5, interval '10 minutes', 'high',
 	 '5 failed authentications for one key or user within 10 minutes'),
@@ -135,6 +140,8 @@ DECLARE
 	n bigint;
 BEGIN
 	FOR r IN SELECT * FROM freight.security_rules WHERE enabled AND kind = NEW.kind LOOP
+		-- history (a restore, a backfill) does not raise alerts
+		CONTINUE WHEN NEW.time < now() - r."window";
 		group_value := CASE r.group_by WHEN 'actor' THEN NEW.actor ELSE host(NEW.client_addr) END;
 		CONTINUE WHEN group_value IS NULL;
 		PERFORM pg_advisory_xact_lock(hashtext('freight.security_rules'), hashtext(r.name || '/' || group_value));
@@ -170,7 +177,9 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	IF to_regprocedure('freight.emit_event(text, text, text, json)') IS NOT NULL THEN
+	-- An event more than a minute old when stored is history (a restore, a backfill), not news.
+	IF NEW.time >= now() - interval '1 minute'
+	   AND to_regprocedure('freight.emit_event(text, text, text, json)') IS NOT NULL THEN
 		PERFORM freight.emit_event('/freight/security', 'security.' || NEW.kind,
 								   coalesce(NEW.actor, host(NEW.client_addr)),
 								   freight.security_event_ocsf(NEW)::json);
@@ -249,6 +258,7 @@ CREATE TABLE freight.security_export_cursors (
 	last_id		bigint NOT NULL,
 	updated_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
+SELECT pg_catalog.pg_extension_config_dump('freight.security_export_cursors', '');
 COMMENT ON TABLE freight.security_export_cursors IS
 	'Last security event id exported to each file or syslog target (freight.security_events_file, freight.security_syslog_server)';
 
