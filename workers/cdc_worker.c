@@ -339,15 +339,25 @@ static int64 lag_retained_bytes;
 static void
 emit_lag_event(void)
 {
+	char		detail[256];
 	char		sql[512];
 
 	if (!OidIsValid(get_extension_oid("freight", true)))
 		return;
+	snprintf(detail, sizeof(detail),
+			 "{\"slot\": \"" CDC_SLOT_NAME "\", \"retained_wal_bytes\": " INT64_FORMAT
+			 ", \"limit_bytes\": " INT64_FORMAT ", \"cdc_enabled\": %s}",
+			 lag_retained_bytes, (int64) cdc_slot_lag_limit_mb * 1024 * 1024,
+			 cdc_enabled ? "true" : "false");
+	/* For consumers of the event log (and webhooks) ... */
 	snprintf(sql, sizeof(sql),
-			 "SELECT freight.emit_event('/freight/cdc', 'cdc.slot_lag', '" CDC_SLOT_NAME "', "
-			 "pg_catalog.json_build_object('retained_wal_bytes', " INT64_FORMAT "::bigint, "
-			 "'limit_bytes', %d::bigint * 1048576, 'cdc_enabled', %s))",
-			 lag_retained_bytes, cdc_slot_lag_limit_mb, cdc_enabled ? "true" : "false");
+			 "SELECT freight.emit_event('/freight/cdc', 'cdc.slot_lag', '" CDC_SLOT_NAME "', '%s')",
+			 detail);
+	run_sql(sql);
+	/* ... and for the security/ops feed. */
+	snprintf(sql, sizeof(sql),
+			 "SELECT freight.log_security_event('cdc_slot_lag', NULL, 'freight cdc worker', NULL, '%s')",
+			 detail);
 	run_sql(sql);
 }
 

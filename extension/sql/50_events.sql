@@ -202,6 +202,11 @@ INSERT INTO freight.cdc_tables (rel, source, event_prefix, subject_column, statu
 -- Health of the capture
 -- ---------------------------------------------------------------------------------------------
 
+-- The CDC worker reports a slot holding back too much WAL to the security/ops feed as well.
+INSERT INTO freight.security_event_kinds VALUES
+	('cdc_slot_lag', 'high', 6003, 'API Activity',
+	 'the CDC replication slot holds back more WAL than freight.cdc_slot_lag_limit');
+
 CREATE VIEW freight.cdc_status AS
 SELECT s.slot_name,
 	   s.active,

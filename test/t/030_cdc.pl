@@ -145,6 +145,9 @@ ok($node->wait_for_log(qr/replication slot "freight_cdc" holds back \d+ MB of WA
 ok($node->poll_query_until('freight', "SELECT count(*) = 1 FROM freight.events WHERE type = 'cdc.slot_lag' "
 		  . "AND (data->>'retained_wal_bytes')::bigint > 1048576 AND data->>'cdc_enabled' = 'false'"),
 	'cdc.slot_lag event written');
+is(sql("SELECT count(*) FROM freight.security_events WHERE kind = 'cdc_slot_lag' AND severity = 'high' "
+		  . "AND (detail->>'retained_wal_bytes')::bigint > 1048576"),
+	'1', 'cdc_slot_lag security event written');
 
 # Capture on again: the changes made meanwhile arrive.
 sql("ALTER SYSTEM SET freight.cdc_enabled = on");
