@@ -42,6 +42,7 @@ static const Option options[] = {
 	OPT("server-max-body", "FREIGHT_MAX_BODY", OPT_LONG, max_body),
 	OPT("log-slow-ms", "FREIGHT_SLOW_MS", OPT_INT, slow_ms),
 	OPT("log-access", "FREIGHT_ACCESS_LOG", OPT_BOOL, access_log),
+	OPT("log-sql", "FREIGHT_LOG_SQL", OPT_BOOL, log_sql),
 	OPT("server-tls-cert", "FREIGHT_TLS_CERT", OPT_STR, tls_cert),
 	OPT("server-tls-key", "FREIGHT_TLS_KEY", OPT_STR, tls_key),
 	OPT("server-tls-client-ca", "FREIGHT_TLS_CLIENT_CA", OPT_STR, tls_client_ca),

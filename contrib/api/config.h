@@ -26,6 +26,7 @@ typedef struct ApiConfig
 	long		max_body;		/* FREIGHT_MAX_BODY / server-max-body: bytes, default 1 MiB */
 	int			slow_ms;		/* FREIGHT_SLOW_MS / log-slow-ms: default 500 */
 	bool		access_log;		/* FREIGHT_ACCESS_LOG / log-access: default on */
+	bool		log_sql;		/* FREIGHT_LOG_SQL / log-sql: each statement and its parameters */
 	char	   *tls_cert;		/* FREIGHT_TLS_CERT / server-tls-cert: PEM file, enables TLS */
 	char	   *tls_key;		/* FREIGHT_TLS_KEY / server-tls-key */
 	char	   *tls_client_ca;	/* FREIGHT_TLS_CLIENT_CA / server-tls-client-ca: enables mTLS */

@@ -321,6 +321,34 @@ rest_query_as(const RunAs *as, const char *sql, const char *const *params, int n
 	return ok;
 }
 
+/* One JSON line with the statement and its parameters (log-sql). */
+static void
+log_statement(Request *req, const SqlStatement *st, const char *const setup[5])
+{
+	Buf			b;
+
+	buf_init(&b);
+	buf_printf(&b, "{\"event\":\"sql\",\"request_id\":\"%s\",\"setup\":[", req->request_id);
+	for (int i = 0; i < 5; i++)
+	{
+		buf_printf(&b, "%s\"", i ? "," : "");
+		buf_json_escape(&b, setup[i]);
+		buf_putc(&b, '"');
+	}
+	buf_puts(&b, "],\"sql\":\"");
+	buf_json_escape(&b, st->sql.data);
+	buf_puts(&b, "\",\"params\":[");
+	for (int i = 0; i < st->nparams; i++)
+	{
+		buf_printf(&b, "%s\"", i ? "," : "");
+		buf_json_escape(&b, st->params[i]);
+		buf_putc(&b, '"');
+	}
+	buf_puts(&b, "]}\n");
+	fputs(b.data, stderr);
+	buf_free(&b);
+}
+
 static void
 run_statement(Request *req, Response *resp, SqlStatement *st, const Exec *ex)
 {
@@ -336,6 +364,8 @@ run_statement(Request *req, Response *resp, SqlStatement *st, const Exec *ex)
 	ApiError	err;
 
 	setup_params_for(&req->arena, &as, setup_params);
+	if (server.cfg.log_sql)
+		log_statement(req, st, setup_params);
 	stmts[0] = (PipeStmt) {ex->read_only ? "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY" : "BEGIN", NULL, 0, NULL};
 	stmts[1] = (PipeStmt) {setup_sql, setup_params, 5, NULL};
 	stmts[2] = (PipeStmt) {st->sql.data, st->params, st->nparams, NULL};

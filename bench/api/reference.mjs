@@ -1,0 +1,47 @@
+// reference.mjs — what a Node server needs to answer bench/api's two endpoints the way
+// freight-api does: verify the HS256 JWT, then one round trip to PostgreSQL running the same
+// transaction (BEGIN READ ONLY; role and claims via set_config; the query, JSON built by
+// PostgreSQL; COMMIT) as one multi-statement query — the best a pg client without pipelining
+// can do.  Used by fastify_server.mjs and express_server.mjs.
+import pg from 'pg';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+const secret = process.env.FREIGHT_JWT_SECRET;
+export const pool = new pg.Pool({
+  connectionString: process.env.BENCH_DB_URI,
+  max: Number(process.env.BENCH_NODE_POOL || 16),
+});
+
+// Returns the claims of a valid token, or null.
+export function verifyJwt(header) {
+  if (!header || !header.startsWith('Bearer ')) return null;
+  const [h, p, s] = header.slice(7).split('.');
+  if (!s) return null;
+  const mac = createHmac('sha256', secret).update(`${h}.${p}`).digest();
+  const sig = Buffer.from(s, 'base64url');
+  if (sig.length !== mac.length || !timingSafeEqual(sig, mac)) return null;
+  const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
+  if (claims.exp && claims.exp < Date.now() / 1000) return null;
+  return claims;
+}
+
+const lit = (v) => pg.Client.prototype.escapeLiteral(String(v));
+
+// The two read shapes the benchmark uses: ?tracking_number=eq.X and ?status=eq.S&order=created_at.desc&limit=N
+export function shipmentsSql(query) {
+  const eq = (v) => (typeof v === 'string' && v.startsWith('eq.') ? v.slice(3) : null);
+  if (query.tracking_number) {
+    return `SELECT coalesce(json_agg(_t), '[]')::text AS body FROM (SELECT t.* FROM "api"."shipments" t WHERE t."tracking_number" = ${lit(eq(query.tracking_number))}) _t`;
+  }
+  const limit = Math.min(Number(query.limit || 50), 1000);
+  return `SELECT coalesce(json_agg(_t), '[]')::text AS body FROM (SELECT t.* FROM "api"."shipments" t WHERE t."status" = ${lit(eq(query.status))} ORDER BY t."created_at" DESC LIMIT ${limit}) _t`;
+}
+
+export async function runAs(claims, path, sql) {
+  const text = 'BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;'
+    + `SELECT set_config('search_path', '"api", "public"', true), set_config('role', ${lit(claims.role)}, true),`
+    + ` set_config('request.jwt.claims', ${lit(JSON.stringify(claims))}, true), set_config('request.method', 'GET', true),`
+    + ` set_config('request.path', ${lit(path)}, true);${sql};COMMIT`;
+  const results = await pool.query(text);
+  return results[2].rows[0].body;
+}

@@ -1,0 +1,142 @@
+#!/bin/sh
+# bench/api/run.sh — freight-api against its references, in one run, on the same data
+# (make run's demo data: 10,000 shipments) and the same two requests:
+#   single: GET /api/shipments?tracking_number=eq.<one>      (admin JWT)
+#   list:   GET /api/shipments?status=eq.in_transit&order=created_at.desc&limit=50
+# References: (1) pgbench -M prepared running exactly the transaction freight-api sends for
+# that request (taken from its log-sql output), pipelined like freight-api; (2) Fastify + pg and
+# (3) Express + pg servers (bench/api/*.mjs), PostgreSQL building the JSON in all.  Load: wrk,
+# 64 connections over 127.0.0.1.  Prints req/s, p50, p99 and the ratios.
+# Env: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (64), BENCH_API_POOL (freight-api pool
+# and threads, default 8), BENCH_NODE_POOL (16).
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+PGBIN=$(/usr/lib/postgresql/15/bin/pg_config --bindir)
+SECS=${BENCH_SECONDS:-10}
+CONNS=${BENCH_CONNECTIONS:-64}
+API_POOL=${BENCH_API_POOL:-8}
+
+if [ "$(id -u)" = 0 ]; then
+	# PostgreSQL refuses to run as root: run the whole benchmark as the OS user freight.
+	exec runuser -u freight -- env BENCH_SECONDS="$SECS" BENCH_CONNECTIONS="$CONNS" BENCH_API_POOL="$API_POOL" \
+		BENCH_NODE_POOL="${BENCH_NODE_POOL:-16}" PATH="$PATH" sh "$0" "$@"
+fi
+for tool in wrk node "$PGBIN/pgbench"; do
+	command -v "$tool" > /dev/null || { echo "bench/api: $tool is missing (make deps installs it)"; exit 1; }
+done
+[ -x "$SRC/contrib/api/freight-api" ] || { echo "bench/api: build freight-api first (make)"; exit 1; }
+[ -d "$HERE/node_modules/fastify" ] || { echo "bench/api: npm packages missing in bench/api (make deps)"; exit 1; }
+[ -f "$(/usr/lib/postgresql/15/bin/pg_config --sharedir)/extension/freight.control" ] || { echo "bench/api: install the extension first (make install)"; exit 1; }
+
+WORK=$(mktemp -d /tmp/freight-bench-api.XXXXXX)
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill "$p" 2> /dev/null; done
+	"$PGBIN/pg_ctl" -D "$WORK/data" -m immediate stop > /dev/null 2>&1
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+wait_http() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; echo "bench/api: $1 did not come up"; exit 1; }
+
+echo "bench/api: preparing a cluster with the demo data ..."
+PGPORT=$(free_port)
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$WORK/kek.key"
+chmod 600 "$WORK/kek.key"
+"$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 > /dev/null
+cat >> "$WORK/data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $PGPORT
+unix_socket_directories = '$WORK'
+shared_preload_libraries = 'freight'
+freight.key_file = '$WORK/kek.key'
+freight.database = 'freight'
+max_connections = 200
+shared_buffers = 256MB
+CONF
+"$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w start > /dev/null || { tail "$WORK/pg.log"; exit 1; }
+PSQL="$PGBIN/psql -X -q -h 127.0.0.1 -p $PGPORT -U postgres"
+$PSQL -d postgres -c "CREATE DATABASE freight"
+$PSQL -d freight -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "CREATE EXTENSION freight CASCADE" > /dev/null || exit 1
+$PSQL -d freight -v ON_ERROR_STOP=1 -f "$SRC/contrib/local/demo.sql" > /dev/null || exit 1
+$PSQL -d freight -c "CREATE ROLE freight_authenticator LOGIN NOINHERIT" \
+	-c "GRANT freight_admin, freight_anon TO freight_authenticator" -c "ANALYZE" > /dev/null
+TN=$($PSQL -d freight -tAc "SELECT tracking_number FROM freight.shipments ORDER BY id LIMIT 1")
+DB_URI="postgresql://freight_authenticator@127.0.0.1:$PGPORT/freight"
+SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+JWT=$(FREIGHT_JWT_SECRET="$SECRET" "$SRC/contrib/api/freight-api" --sign-jwt '{"role":"freight_admin","sub":"bench"}')
+SINGLE="/api/shipments?tracking_number=eq.$TN"
+LIST="/api/shipments?status=eq.in_transit&order=created_at.desc&limit=50"
+
+start_api() {	# start_api PORT [VAR=VALUE ...]
+	port=$1; shift
+	env FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_JWT_SECRET="$SECRET" \
+		FREIGHT_API_PORT="$port" FREIGHT_DB_POOL="$API_POOL" FREIGHT_API_THREADS="$API_POOL" "$@" \
+		"$SRC/contrib/api/freight-api" > "$WORK/api-$port.out" 2> "$WORK/api-$port.err" &
+	PIDS="$PIDS $!"
+	wait_http "http://127.0.0.1:$port/api/health"
+}
+
+# The statements freight-api sends for the two requests, for the pgbench anchor.
+LOGPORT=$(free_port)
+start_api "$LOGPORT" FREIGHT_LOG_SQL=1 FREIGHT_ACCESS_LOG=0
+curl -s -o /dev/null -H "Authorization: Bearer $JWT" "http://127.0.0.1:$LOGPORT$SINGLE"
+grep '"event":"sql"' "$WORK/api-$LOGPORT.err" | tail -n 1 > "$WORK/single.sql.json"
+curl -s -o /dev/null -H "Authorization: Bearer $JWT" "http://127.0.0.1:$LOGPORT$LIST"
+grep '"event":"sql"' "$WORK/api-$LOGPORT.err" | tail -n 1 > "$WORK/list.sql.json"
+
+API_PORT=$(free_port)
+start_api "$API_PORT" FREIGHT_ACCESS_LOG=0
+FASTIFY_PORT=$(free_port)
+(cd "$HERE" && PORT=$FASTIFY_PORT BENCH_DB_URI="$DB_URI" FREIGHT_JWT_SECRET="$SECRET" node fastify_server.mjs) &
+PIDS="$PIDS $!"
+EXPRESS_PORT=$(free_port)
+(cd "$HERE" && PORT=$EXPRESS_PORT BENCH_DB_URI="$DB_URI" FREIGHT_JWT_SECRET="$SECRET" node express_server.mjs) &
+PIDS="$PIDS $!"
+wait_http "http://127.0.0.1:$FASTIFY_PORT/"
+wait_http "http://127.0.0.1:$EXPRESS_PORT/"
+
+# Same answer from all three (same rows, same JSON from PostgreSQL).
+for path in "$SINGLE" "$LIST"; do
+	a=$(curl -s -H "Authorization: Bearer $JWT" "http://127.0.0.1:$API_PORT$path" | md5sum)
+	f=$(curl -s -H "Authorization: Bearer $JWT" "http://127.0.0.1:$FASTIFY_PORT$path" | md5sum)
+	e=$(curl -s -H "Authorization: Bearer $JWT" "http://127.0.0.1:$EXPRESS_PORT$path" | md5sum)
+	if [ "$a" != "$f" ] || [ "$a" != "$e" ]; then echo "bench/api: the servers disagree on $path"; exit 1; fi
+done
+
+to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.2f", v}'; }
+run_wrk() {	# run_wrk URL -> "rps p50 p99"
+	wrk -t2 -c"$CONNS" -d2s -H "Authorization: Bearer $JWT" "$1" > /dev/null 2>&1	# warm-up
+	wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -H "Authorization: Bearer $JWT" "$1" > "$WORK/wrk.out" 2>&1
+	rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.out")
+	p50=$(awk '$1 == "50%" {print $2}' "$WORK/wrk.out" | to_ms)
+	p99=$(awk '$1 == "99%" {print $2}' "$WORK/wrk.out" | to_ms)
+	non2xx=$(awk '/Non-2xx/ {print $NF}' "$WORK/wrk.out")
+	[ -n "$non2xx" ] && echo "  (warning: $non2xx non-2xx answers from $1)" >&2
+	echo "$rps $p50 $p99"
+}
+run_pgbench() {	# run_pgbench SQLJSON -> "tps p50 p99"
+	mkdir -p "$WORK/pgb" && rm -f "$WORK/pgb"/pgbench_log*
+	node "$HERE/pgbench_anchor.mjs" "$1" "$PGBIN/pgbench" "host=127.0.0.1 port=$PGPORT user=freight_authenticator dbname=freight" \
+		"$CONNS" 2 "$WORK/pgb" > /dev/null	# warm-up
+	rm -f "$WORK/pgb"/pgbench_log*
+	node "$HERE/pgbench_anchor.mjs" "$1" "$PGBIN/pgbench" "host=127.0.0.1 port=$PGPORT user=freight_authenticator dbname=freight" \
+		"$CONNS" "$SECS" "$WORK/pgb" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);console.log(r.tps.toFixed(0), r.p50_ms.toFixed(2), r.p99_ms.toFixed(2))})'
+}
+
+echo "bench/api: $(nproc) cores, wrk $CONNS connections, ${SECS} s per run; freight-api pool/threads $API_POOL"
+printf '%-8s %-26s %10s %9s %9s\n' endpoint server req/s p50_ms p99_ms
+for ep in single list; do
+	if [ "$ep" = single ]; then path=$SINGLE; else path=$LIST; fi
+	set -- $(run_pgbench "$WORK/$ep.sql.json"); pg_rps=$1
+	printf '%-8s %-26s %10s %9s %9s\n' "$ep" "pgbench -M prepared" "$1" "$2" "$3"
+	set -- $(run_wrk "http://127.0.0.1:$API_PORT$path"); api_rps=$1
+	printf '%-8s %-26s %10s %9s %9s\n' "$ep" "freight-api" "$1" "$2" "$3"
+	set -- $(run_wrk "http://127.0.0.1:$FASTIFY_PORT$path"); fa_rps=$1
+	printf '%-8s %-26s %10s %9s %9s\n' "$ep" "Fastify + pg" "$1" "$2" "$3"
+	set -- $(run_wrk "http://127.0.0.1:$EXPRESS_PORT$path"); ex_rps=$1
+	printf '%-8s %-26s %10s %9s %9s\n' "$ep" "Express + pg" "$1" "$2" "$3"
+	awk -v a="$api_rps" -v p="$pg_rps" -v f="$fa_rps" -v e="$ex_rps" -v ep="$ep" \
+		'BEGIN {printf "%-8s ratios: freight-api / pgbench = %.2f, / Fastify = %.2f, / Express = %.2f\n", ep, a/p, a/f, a/e}'
+done
