@@ -120,7 +120,7 @@ rate_limit_resolve(const char *key, GcraParams *params)
 	SPI_connect();
 	if (resolve_plan == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare("SELECT requests, "
+		SPIPlanPtr	plan = SPI_prepare("SELECT requests::int8, "
 									   "(extract(epoch FROM \"window\") * 1000000)::int8, burst "
 									   "FROM freight.rate_limit_resolve($1, $2)",
 									   2, argtypes);
