@@ -68,3 +68,12 @@ SELECT ordinality AS van, jsonb_array_length(r) AS stops
 FROM jsonb_array_elements(freight.plan_routes(
 		(SELECT 13.4 || array_agg(lon ORDER BY i) FROM pts), (SELECT 52.52 || array_agg(lat ORDER BY i) FROM pts),
 		(SELECT 0 || array_agg(1 + i % 3 ORDER BY i)::float8[] FROM pts), 120)) WITH ORDINALITY AS t(r, ordinality);
+
+-- ---- change-data capture: every committed change of the tracked tables as a CloudEvent ----
+\echo
+\echo == Change-data capture: the slot and the newest events (freight.cdc_status, freight.events)
+SELECT active, pending_wal_bytes, last_event_id, last_capture_delay FROM freight.cdc_status;
+SELECT type, count(*) AS events FROM freight.events GROUP BY type ORDER BY events DESC LIMIT 6;
+\echo == The newest shipment event as a CloudEvent (freight.cloudevent; no addresses: they are ciphertext)
+SELECT jsonb_pretty(freight.cloudevent(e)) AS cloudevent
+FROM freight.events e WHERE e.source = '/freight/shipments' ORDER BY e.id DESC LIMIT 1;
