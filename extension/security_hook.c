@@ -169,7 +169,7 @@ security_emit_log(ErrorData *edata)
 		prev_emit_log_hook(edata);
 	/* Refused decryptions are queued as decrypt_denied by crypto.c itself. */
 	if (edata->elevel >= ERROR && edata->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE &&
-		!in_recorded_utility && OidIsValid(MyDatabaseId) &&
+		!in_recorded_utility && OidIsValid(MyDatabaseId) && IsNormalProcessingMode() &&
 		(edata->message == NULL || strcmp(edata->message, "permission denied to decrypt") != 0))
 		security_queue_push("permission_denied", "medium", NULL, edata->sqlerrcode,
 							edata->message, debug_query_string);

@@ -195,8 +195,7 @@ CREATE TRIGGER security_events_publish AFTER INSERT ON freight.security_events
 
 -- Called by the janitor for each event from the shared-memory queue (security_queue.c).
 -- Permission denials are kept only when they concern an object in schema freight or api of this
--- database, or decryption (recorded as decrypt_denied); statements are kept only for privilege
--- changes, with passwords masked.
+-- database; statements are kept only for privilege changes, with passwords masked.
 CREATE FUNCTION freight.record_queued_security_event(kind text, severity text, happened timestamptz,
 	actor text, userid oid, session_userid oid, dbid oid, client_addr text, sqlstate text,
 	message text, statement text, pid int)
@@ -209,11 +208,7 @@ DECLARE
 	new_id bigint;
 	db name := (SELECT d.datname FROM pg_database d WHERE d.oid = dbid);
 BEGIN
-	-- crypto.c refuses decryption with insufficient_privilege: that is its own kind.
-	IF kind = 'permission_denied' AND message = 'permission denied to decrypt' THEN
-		kind := 'decrypt_denied';
-		severity := 'high';
-	ELSIF kind = 'permission_denied' THEN
+	IF kind = 'permission_denied' THEN
 		object := regexp_match(message, '^permission denied for (table|view|materialized view|sequence|foreign table|function|procedure|schema) (.+)$');
 		IF object IS NULL OR dbid <> (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()) THEN
 			RETURN NULL;
