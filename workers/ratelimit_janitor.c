@@ -19,6 +19,7 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -192,9 +193,14 @@ report_violations(const RateLimitKeyState *states, int n)
 	}
 }
 
+/* Fingerprint of the last state saved, so an unchanged state is not written again. */
+static bool saved_once = false;
+static uint64 saved_fingerprint;
+
 /*
  * Save the keys whose budget is not full, report denials, forget idle keys.  One transaction: the
- * saved table is replaced as a whole.
+ * saved table is replaced as a whole, unless nothing changed since the last save (an idle server
+ * writes nothing).
  */
 static void
 sweep(void)
@@ -206,6 +212,7 @@ sweep(void)
 	char	  **keys;
 	Datum	   *tats;
 	int			nsaved = 0;
+	uint64		fingerprint = 0;
 	Oid			save_types[2] = {TEXTARRAYOID, TIMESTAMPTZARRAYOID};
 	Datum		args[2];
 
@@ -220,9 +227,16 @@ sweep(void)
 		{
 			keys[nsaved] = states[i].key;
 			tats[nsaved++] = TimestampTzGetDatum(states[i].tat);
+			fingerprint += hash_bytes_extended((const unsigned char *) states[i].key,
+											   strlen(states[i].key), (uint64) states[i].tat);
 		}
 	}
 	report_violations(states, n);
+	if (saved_once && fingerprint == saved_fingerprint)
+	{
+		unit_end();
+		return;
+	}
 	SPI_execute("DELETE FROM freight.rate_limit_saved", false, 0);
 	args[0] = text_array(keys, nsaved);
 	args[1] = PointerGetDatum(construct_array(tats, nsaved, TIMESTAMPTZOID, sizeof(int64),
@@ -231,6 +245,8 @@ sweep(void)
 						  "SELECT * FROM unnest($1::text[], $2::timestamptz[])",
 						  2, save_types, args, NULL, false, 0);
 	unit_end();
+	saved_once = true;
+	saved_fingerprint = fingerprint;
 	elog(DEBUG1, "freight janitor: saved %d keys, expired %d", nsaved, nexpired);
 }
 

@@ -137,5 +137,12 @@ $node->poll_query_until('freight',
 pass('full table reported as a security event');
 is(sql("SELECT count(*) FROM freight.rate_limit_state()"), '200', 'table holds exactly its capacity');
 
+# An idle server writes nothing: the saved state is rewritten only when it changed.
+sleep(2);
+my $writes = "SELECT n_tup_ins + n_tup_del FROM pg_stat_user_tables WHERE relid = 'freight.rate_limit_saved'::regclass";
+my $before = sql($writes);
+sleep(3);
+is(sql($writes), $before, 'no rewrites of the saved state while idle');
+
 $node->stop;
 done_testing();
