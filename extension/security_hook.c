@@ -70,6 +70,8 @@ is_escalating_set(VariableSetStmt *stmt)
 	if (stmt->kind != VAR_SET_VALUE || stmt->args == NIL ||
 		(strcmp(stmt->name, "role") != 0 && strcmp(stmt->name, "session_authorization") != 0))
 		return false;
+	if (!IsA(linitial(stmt->args), A_Const))
+		return false;
 	arg = linitial_node(A_Const, stmt->args);
 	if (arg->isnull || !IsA(&arg->val, String))
 		return false;
