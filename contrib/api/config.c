@@ -28,6 +28,7 @@ typedef struct Option
 static const Option options[] = {
 	OPT("db-uri", "FREIGHT_DB_URI", OPT_STR, db_uri),
 	OPT("db-replica-uri", "FREIGHT_DB_REPLICA_URI", OPT_STR, db_replica_uri),
+	OPT("replica-wait-ms", "FREIGHT_REPLICA_WAIT_MS", OPT_INT, replica_wait_ms),
 	OPT("db-schemas", "FREIGHT_DB_SCHEMAS", OPT_STR, db_schemas),
 	OPT("db-anon-role", "FREIGHT_DB_ANON_ROLE", OPT_STR, db_anon_role),
 	OPT("jwt-secret", "FREIGHT_JWT_SECRET", OPT_STR, jwt_secret),
@@ -183,6 +184,7 @@ config_load(ApiConfig *cfg, const char *path, char *err, size_t errlen)
 	cfg->slow_ms = 500;
 	cfg->access_log = true;
 	cfg->compress_min = 1024;
+	cfg->replica_wait_ms = 200;
 	cfg->api_key_function = xstrdup("freight.authenticate_api_key");
 	cfg->api_key_role = xstrdup("freight_customer");
 	cfg->service_role = xstrdup("freight_app");

@@ -12,6 +12,7 @@ typedef struct ApiConfig
 {
 	char	   *db_uri;			/* FREIGHT_DB_URI / db-uri: libpq URI of the primary */
 	char	   *db_replica_uri;	/* FREIGHT_DB_REPLICA_URI / db-replica-uri: reads, optional */
+	int			replica_wait_ms;	/* FREIGHT_REPLICA_WAIT_MS: read-your-writes wait, default 200 */
 	char	   *db_schemas;		/* FREIGHT_DB_SCHEMAS / db-schemas: comma list, default "api" */
 	char	   *db_anon_role;	/* FREIGHT_DB_ANON_ROLE / db-anon-role: NULL = no anonymous */
 	char	   *jwt_secret;		/* FREIGHT_JWT_SECRET / jwt-secret: HMAC secret or PEM key */

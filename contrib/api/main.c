@@ -264,6 +264,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "freight-api: cannot connect to the database: %s\n", err);
 		return 1;
 	}
+	if (server.cfg.db_replica_uri &&
+		(server.replica_pool = pool_create(server.cfg.db_replica_uri, server.cfg.db_pool, err, sizeof(err))) == NULL)
+	{
+		fprintf(stderr, "freight-api: cannot connect to the replica: %s\n", err);
+		return 1;
+	}
 	if (!server_cache_reload(err, sizeof(err)))
 	{
 		fprintf(stderr, "freight-api: %s\n", err);
@@ -299,6 +305,8 @@ main(int argc, char **argv)
 	MHD_stop_daemon(daemon);
 	pthread_join(listener, NULL);
 	pool_destroy(server.pool);
+	if (server.replica_pool)
+		pool_destroy(server.replica_pool);
 	server_cache_release(server.cache);
 	jwt_key_free(server.jwt);
 	fflush(stdout);

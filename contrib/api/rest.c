@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "auth.h"
+#include "replica.h"
 #include "sql_build.h"
 
 typedef enum ReturnPref
@@ -349,20 +350,77 @@ log_statement(Request *req, const SqlStatement *st, const char *const setup[5])
 	buf_free(&b);
 }
 
+/* After a committed write: the LSN that covers it, for read-your-writes on replicas. */
+static void
+lsn_header(Request *req, Response *resp, PGresult *lsn)
+{
+	if (lsn && PQresultStatus(lsn) == PGRES_TUPLES_OK && PQntuples(lsn) == 1)
+		response_header(req, resp, "Freight-LSN", arena_strdup(&req->arena, PQgetvalue(lsn, 0, 0)));
+}
+
+/* 406 for a singular response with 0 or more than 1 rows. */
+static void
+singular_error(Request *req, Response *resp, long long count)
+{
+	ApiError	err;
+	char		det[80];
+
+	snprintf(det, sizeof(det), "The result contains %lld rows", count);
+	api_error(&err, 406, "PGRST116", "JSON object requested, multiple (or no) rows returned", det, NULL);
+	response_error(req, resp, &err);
+}
+
+/* Status, Content-Range and body from the statement's one row (total, page count, body). */
+static void
+shape_response(Request *req, Response *resp, PGresult *main_res, const Exec *ex)
+{
+	long long	count = atoll(PQgetvalue(main_res, 0, 1));
+	const char *total = PQgetisnull(main_res, 0, 0) ? NULL : PQgetvalue(main_res, 0, 0);
+	ApiError	err;
+
+	resp->status = ex->ok_status;
+	if (!ex->write && total && count < atoll(total))
+		resp->status = 206;
+	if (!ex->write && total && ex->first > 0 && ex->first >= atoll(total) && count == 0)
+	{
+		char		msg[160];
+
+		snprintf(msg, sizeof(msg), "An offset of %lld was requested, but there are only %s rows.",
+				 ex->first, total);
+		api_error(&err, 416, "PGRST103", "Requested range not satisfiable", msg, NULL);
+		response_error(req, resp, &err);
+		return;
+	}
+	content_range(req, resp, ex->write ? 0 : ex->first, ex->write ? 0 : count, total);
+	if (ex->body_wanted && !PQgetisnull(main_res, 0, 2))
+	{
+		buf_add(&resp->body, PQgetvalue(main_res, 0, 2), (size_t) PQgetlength(main_res, 0, 2));
+		resp->content_type = ex->ctype;
+	}
+	else if (ex->write)
+		resp->status = ex->ok_status == 201 ? 201 : 204;
+}
+
+/*
+ * One pipeline: BEGIN; role, claims and request settings; the statement; COMMIT; and for writes
+ * the LSN after the commit.  A singular write instead leaves the transaction open, checks that
+ * exactly one row was affected, then commits or rolls back.
+ */
 static void
 run_statement(Request *req, Response *resp, SqlStatement *st, const Exec *ex)
 {
 	const char *setup_params[5];
 	RunAs		as = {ex->auth->role, ex->auth->claims, ex->schema, req->method, req->path,
 	ex->auth->anonymous};
-	PipeStmt	stmts[4];
-	Pool	   *pool = server.pool;
-	PgConn	   *c;
+	PipeStmt	stmts[5];
+	Route		route;
 	char		errmsg[512];
 	bool		singular_write = ex->write && ex->shape == SHAPE_OBJECT;
+	int			n = singular_write ? 3 : (ex->write ? 5 : 4);
 	PGresult   *main_res;
 	ApiError	err;
 
+	memset(stmts, 0, sizeof(stmts));
 	setup_params_for(&req->arena, &as, setup_params);
 	if (server.cfg.log_sql)
 		log_statement(req, st, setup_params);
@@ -370,22 +428,22 @@ run_statement(Request *req, Response *resp, SqlStatement *st, const Exec *ex)
 	stmts[1] = (PipeStmt) {setup_sql, setup_params, 5, NULL};
 	stmts[2] = (PipeStmt) {st->sql.data, st->params, st->nparams, NULL};
 	stmts[3] = (PipeStmt) {"COMMIT", NULL, 0, NULL};
+	stmts[4] = (PipeStmt) {replica_lsn_sql, NULL, 0, NULL};
 
-	c = pool_acquire(pool, server.cfg.db_pool_timeout_ms);
-	if (c == NULL)
+	if (!route_acquire(req, ex->read_only && !ex->write, &route, &err))
 	{
-		api_error(&err, 504, "PGRST003", "Timed out acquiring connection from connection pool.", NULL, NULL);
 		response_error(req, resp, &err);
 		return;
 	}
-	if (!pg_pipeline(c, stmts, singular_write ? 3 : 4, singular_write, errmsg, sizeof(errmsg)))
+	response_header(req, resp, "Freight-Served-By", route.served_by);
+	if (!pg_pipeline(route.conn, stmts, n, singular_write, errmsg, sizeof(errmsg)))
 	{
-		pool_release(pool, c);
+		route_release(&route);
 		api_error(&err, 503, "PGRST001", "Database client error. Retrying the connection.", errmsg, NULL);
 		response_error(req, resp, &err);
 		return;
 	}
-	for (int i = 0; i < (singular_write ? 3 : 4); i++)
+	for (int i = 0; i < n && i < 4; i++)
 		if (PQresultStatus(stmts[i].result) == PGRES_FATAL_ERROR)
 		{
 			pg_error(req, resp, stmts[i].result, ex->auth->anonymous);
@@ -398,70 +456,45 @@ run_statement(Request *req, Response *resp, SqlStatement *st, const Exec *ex)
 		response_error(req, resp, &err);
 		goto done;
 	}
+	if (ex->shape == SHAPE_OBJECT && atoll(PQgetvalue(main_res, 0, 1)) != 1)
 	{
-		long long	count = atoll(PQgetvalue(main_res, 0, 1));
-		const char *total = PQgetisnull(main_res, 0, 0) ? NULL : PQgetvalue(main_res, 0, 0);
-
-		if (ex->shape == SHAPE_OBJECT && count != 1)
-		{
-			char		det[80];
-
-			if (singular_write)
-			{
-				PGresult   *r;
-
-				pg_finish(c, false, &r);
-				PQclear(r);
-			}
-			snprintf(det, sizeof(det), "The result contains %lld rows", count);
-			api_error(&err, 406, "PGRST116", "JSON object requested, multiple (or no) rows returned", det, NULL);
-			response_error(req, resp, &err);
-			goto done;
-		}
 		if (singular_write)
 		{
 			PGresult   *r;
 
-			if (!pg_finish(c, true, &r) || PQresultStatus(r) != PGRES_COMMAND_OK)
-			{
-				if (r)
-					pg_error(req, resp, r, ex->auth->anonymous);
-				else
-				{
-					api_error(&err, 503, "PGRST001", "Database client error", NULL, NULL);
-					response_error(req, resp, &err);
-				}
-				PQclear(r);
-				goto done;
-			}
+			pg_finish(route.conn, false, &r);
 			PQclear(r);
 		}
-		resp->status = ex->ok_status;
-		if (!ex->write && total && count < atoll(total))
-			resp->status = 206;
-		if (!ex->write && total && ex->first > 0 && ex->first >= atoll(total) && count == 0)
-		{
-			char		msg[160];
+		singular_error(req, resp, atoll(PQgetvalue(main_res, 0, 1)));
+		goto done;
+	}
+	if (singular_write)
+	{
+		PGresult   *r;
 
-			snprintf(msg, sizeof(msg), "An offset of %lld was requested, but there are only %s rows.",
-					 ex->first, total);
-			api_error(&err, 416, "PGRST103", "Requested range not satisfiable", msg, NULL);
-			response_error(req, resp, &err);
+		if (!pg_finish(route.conn, true, &r) || PQresultStatus(r) != PGRES_COMMAND_OK)
+		{
+			if (r)
+				pg_error(req, resp, r, ex->auth->anonymous);
+			else
+			{
+				api_error(&err, 503, "PGRST001", "Database client error", NULL, NULL);
+				response_error(req, resp, &err);
+			}
+			PQclear(r);
 			goto done;
 		}
-		content_range(req, resp, ex->write ? 0 : ex->first, ex->write ? 0 : count, total);
-		if (ex->body_wanted && !PQgetisnull(main_res, 0, 2))
-		{
-			buf_add(&resp->body, PQgetvalue(main_res, 0, 2), (size_t) PQgetlength(main_res, 0, 2));
-			resp->content_type = ex->ctype;
-		}
-		else if (ex->write)
-			resp->status = ex->ok_status == 201 ? 201 : 204;
+		PQclear(r);
+		if (pg_pipeline(route.conn, &stmts[4], 1, false, errmsg, sizeof(errmsg)))
+			lsn_header(req, resp, stmts[4].result);
 	}
+	else if (ex->write)
+		lsn_header(req, resp, stmts[4].result);
+	shape_response(req, resp, main_res, ex);
 done:
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		PQclear(stmts[i].result);
-	pool_release(pool, c);
+	route_release(&route);
 }
 
 /* Common front half: auth, schema, parse.  Returns false after filling resp with the error. */

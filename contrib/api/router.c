@@ -107,35 +107,52 @@ router_dispatch(Request *req, Response *resp)
 	}
 }
 
+/* One query on a pool; the first value as text into out ("null" when NULL); false when down. */
+static bool
+probe(Pool *pool, const char *sql, char *out, size_t n)
+{
+	PgConn	   *c = pool_acquire(pool, 2000);
+	PipeStmt	st = {sql, NULL, 0, NULL};
+	char		err[256];
+	bool		ok = false;
+
+	snprintf(out, n, "null");
+	if (c == NULL)
+		return false;
+	if (pg_pipeline(c, &st, 1, false, err, sizeof(err)) && PQresultStatus(st.result) == PGRES_TUPLES_OK)
+	{
+		ok = true;
+		if (!PQgetisnull(st.result, 0, 0))
+			snprintf(out, n, "%s", PQgetvalue(st.result, 0, 0));
+	}
+	PQclear(st.result);
+	pool_release(pool, c);
+	return ok;
+}
+
 static void
 handle_health(Request *req, Response *resp, const char *arg)
 {
-	PgConn	   *c = pool_acquire(server.pool, 2000);
-	PipeStmt	st = {"SELECT CASE WHEN pg_is_in_recovery() THEN"
-		" extract(epoch FROM now() - pg_last_xact_replay_timestamp()) ELSE 0 END", NULL, 0, NULL};
-	char		err[256];
-	bool		db_ok = false;
-	char		lag[32] = "null";
+	char		one[32], lag[32] = "null";
+	bool		db_ok = probe(server.pool, "SELECT 1", one, sizeof(one));
+	bool		replica_ok = true;
 	SchemaCache *sc = server_cache_acquire();
 
+	(void) req;
 	(void) arg;
-	if (c)
-	{
-		db_ok = pg_pipeline(c, &st, 1, false, err, sizeof(err)) &&
-			PQresultStatus(st.result) == PGRES_TUPLES_OK;
-		if (db_ok && !PQgetisnull(st.result, 0, 0))
-			snprintf(lag, sizeof(lag), "%s", PQgetvalue(st.result, 0, 0));
-		PQclear(st.result);
-		pool_release(server.pool, c);
-	}
+	if (server.replica_pool)
+		replica_ok = probe(server.replica_pool,
+						   "SELECT round(extract(epoch FROM now() - pg_last_xact_replay_timestamp())::numeric, 3)",
+						   lag, sizeof(lag));
 	resp->status = db_ok && sc ? 200 : 503;
 	resp->content_type = "application/json; charset=utf-8";
 	resp->cache_control = "no-store";
 	buf_printf(&resp->body, "{\"status\":\"%s\",\"database\":\"%s\",\"schema_cache\":\"%s\","
-			   "\"replica_lag_seconds\":%s,\"pool\":{\"size\":%d,\"in_use\":%d}}",
+			   "\"replica\":%s,\"replica_lag_seconds\":%s,\"pool\":{\"size\":%d,\"in_use\":%d}}",
 			   resp->status == 200 ? "ok" : "unavailable", db_ok ? "up" : "down",
-			   sc ? "loaded" : "missing", lag, pool_size(server.pool), pool_in_use(server.pool));
-	(void) req;
+			   sc ? "loaded" : "missing",
+			   server.replica_pool ? (replica_ok ? "\"up\"" : "\"down\"") : "null", lag,
+			   pool_size(server.pool), pool_in_use(server.pool));
 	server_cache_release(sc);
 }
 

@@ -24,6 +24,7 @@ fail() { FAILED=$((FAILED + 1)); echo "not ok - $1"; }
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	"$PGBIN/pg_ctl" -D "$WORK/data" -m immediate stop > /dev/null 2>&1
+	[ -d "$WORK/replica" ] && "$PGBIN/pg_ctl" -D "$WORK/replica" -m immediate stop > /dev/null 2>&1
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -278,6 +279,34 @@ if start_api mtls "$MPORT" FREIGHT_TLS_CERT="$WORK/srv.crt" FREIGHT_TLS_KEY="$WO
 	[ "$code" != 200 ] && pass "mTLS with an untrusted certificate refused ($code)" || fail "mTLS with a rogue certificate got 200"
 else
 	fail "mTLS daemon start"
+fi
+
+echo "# read replica with read-your-writes"
+RPGPORT=$(free_port)
+if "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PGPORT" -U postgres -D "$WORK/replica" -R -X stream > "$WORK/basebackup.log" 2>&1; then
+	# the replica applies commits 2 s late, so reads that must see a write cannot use it yet
+	"$PGBIN/pg_ctl" -D "$WORK/replica" -l "$WORK/replica.log" -w \
+		-o "-p $RPGPORT -k $WORK -c listen_addresses=127.0.0.1 -c recovery_min_apply_delay=2s -c hot_standby_feedback=on" start > /dev/null
+	REPPORT=$(free_port)
+	start_api rep "$REPPORT" FREIGHT_JWT_SECRET="$SECRET" FREIGHT_REPLICA_WAIT_MS=100 \
+		FREIGHT_DB_REPLICA_URI="postgresql://authenticator@127.0.0.1:$RPGPORT/apitest" || fail "replica daemon start"
+	RB="http://127.0.0.1:$REPPORT/api"
+	check "write goes to the primary and returns its LSN" 201 '' -D "$WORK/hw" -H "Authorization: Bearer $USER_TOKEN" \
+		-H 'Content-Type: application/json' -d '{"id":900,"body":"replicated"}' "$RB/notes"
+	lsn=$(grep -i '^Freight-LSN:' "$WORK/hw" | sed 's/^[^:]*: //' | tr -d '\r')
+	[ -n "$lsn" ] && pass "Freight-LSN header ($lsn)" || fail "Freight-LSN header missing"
+	check "a plain read is served by the lagging replica" 200 '^\[\]$' -D "$WORK/hr1" "$RB/notes?id=eq.900&select=id"
+	grep -qi '^Freight-Served-By: replica' "$WORK/hr1" && pass "served by replica" || fail "not served by replica"
+	check "a read with Freight-Min-LSN sees the write" 200 '"id":900' -D "$WORK/hr2" -H "Freight-Min-LSN: $lsn" "$RB/notes?id=eq.900&select=id"
+	grep -qi '^Freight-Served-By: primary' "$WORK/hr2" && pass "read-your-writes fell back to the primary" || fail "read-your-writes routing"
+	sleep 3
+	check "once replayed, the replica serves it" 200 '"id":900' -D "$WORK/hr3" -H "Freight-Min-LSN: $lsn" "$RB/notes?id=eq.900&select=id"
+	grep -qi '^Freight-Served-By: replica' "$WORK/hr3" && pass "replica used after replay" || fail "replica not used after replay"
+	check "bad Freight-Min-LSN" 400 '"code":"PGRST100"' -H "Freight-Min-LSN: 0/1; DROP" "$RB/notes"
+	check "health reports replica lag" 200 '"replica":"up","replica_lag_seconds":[0-9.]+' "$RB/health"
+else
+	cat "$WORK/basebackup.log"
+	fail "pg_basebackup"
 fi
 
 echo "# tracking page in headless Chromium"
