@@ -76,7 +76,7 @@ typedef struct FcResult
 	double	   *lower;
 	double	   *upper;
 	int			season;			/* the period used (1 = none) */
-	char		model[64];		/* short description of what was fitted */
+	char		model[160];		/* short description of what was fitted */
 } FcResult;
 
 extern FcStatus forecast_run(const FcRequest *req, const FcEnv *env, FcResult *res,

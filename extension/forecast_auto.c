@@ -174,9 +174,13 @@ candidate_forecast(Candidate c, const Work *w, const double *y, int n, int h,
 	return true;
 }
 
-/* All candidates' forecasts from y[0..n); available[c] says which ones apply. */
+/*
+ * All candidates' forecasts from y[0..n); available[c] says which ones apply, *s receives the
+ * seasonality found.
+ */
 static void
-candidates_forecast(const Work *w, const double *y, int n, int h, double **f, bool *available)
+candidates_forecast(const Work *w, const double *y, int n, int h, double **f, bool *available,
+					FcSeasonality *season)
 {
 	static const FcEtsSpec ses_spec = {FC_ADD, FC_NONE, false, FC_NONE, 1};
 	FcSeasonality s;
@@ -189,6 +193,7 @@ candidates_forecast(const Work *w, const double *y, int n, int h, double **f, bo
 	ses_ok = fc_ets_fit(x, n, ses_spec, w->env, &ses);
 	for (int c = 0; c < CAND_COUNT; c++)
 		available[c] = candidate_forecast((Candidate) c, w, y, n, h, &s, x, &ses, ses_ok, f[c]);
+	*season = s;
 }
 
 /*
@@ -271,6 +276,7 @@ holdout_weights(const Work *w, const double *y, int n, int h, double *weight, Ho
 	bool		available[FC_MAX_ORIGINS][CAND_COUNT];
 	bool		usable[CAND_COUNT];
 	double		mae[CAND_COUNT] = {0};
+	FcSeasonality s;
 
 	ho->len = h < n / 3 ? h : n / 3;
 	ho->origins = 0;
@@ -289,7 +295,7 @@ holdout_weights(const Work *w, const double *y, int n, int h, double *weight, Ho
 
 		for (int c = 0; c < CAND_COUNT; c++)
 			f[o][c] = alloc_doubles(w->env, ho->len);
-		candidates_forecast(w, y, cut, ho->len, f[o], available[o]);
+		candidates_forecast(w, y, cut, ho->len, f[o], available[o], &s);
 	}
 	for (int c = 0; c < CAND_COUNT; c++)
 	{
@@ -365,16 +371,31 @@ holdout_bounds(const Holdout *ho, int h, double level, const double *point, doub
 	}
 }
 
+/* "name, season 24" or "name, seasons 24+168" or just "name" */
 static void
-describe_weights(const double *weight, char *buf, size_t len)
+describe_model(const char *name, const FcSeasonality *s, char *buf, size_t len)
 {
-	size_t		used = 0;
+	if (s->m2 > 1)
+		snprintf(buf, len, "%s, seasons %d+%d", name, s->m1, s->m2);
+	else if (s->m1 > 1)
+		snprintf(buf, len, "%s, season %d", name, s->m1);
+	else
+		snprintf(buf, len, "%s", name);
+}
 
-	buf[0] = '\0';
-	for (int c = 0; c < CAND_COUNT && used < len; c++)
+static void
+describe_weights(const double *weight, const FcSeasonality *s, char *buf, size_t len)
+{
+	char		list[160];
+	size_t		used = snprintf(list, sizeof(list), "ensemble(");
+
+	for (int c = 0; c < CAND_COUNT && used < sizeof(list); c++)
 		if (weight[c] > 0)
-			used += snprintf(buf + used, len - used, "%s%s:%.2f", used ? "+" : "",
-							 candidate_names[c], weight[c]);
+			used += snprintf(list + used, sizeof(list) - used, "%s%s:%.2f",
+							 list[used - 1] == '(' ? "" : "+", candidate_names[c], weight[c]);
+	if (used < sizeof(list))
+		snprintf(list + used, sizeof(list) - used, ")");
+	describe_model(list, s, buf, len);
 }
 
 static bool
@@ -384,18 +405,19 @@ ensemble_forecast(const Work *w, const double *y, int n, int h, FcResult *res)
 	double	   *f[CAND_COUNT];
 	bool		available[CAND_COUNT];
 	Holdout		ho;
+	FcSeasonality s;
 
 	if (!holdout_weights(w, y, n, h, weight, &ho))
 		return false;
 	for (int c = 0; c < CAND_COUNT; c++)
 		f[c] = alloc_doubles(w->env, h);
-	candidates_forecast(w, y, n, h, f, available);
+	candidates_forecast(w, y, n, h, f, available, &s);
 	for (int c = 0; c < CAND_COUNT; c++)
 		if (weight[c] > 0 && !available[c])
 			return false;
 	combine(f, weight, h, res->point);
 	holdout_bounds(&ho, h, w->level, res->point, res->lower, res->upper);
-	describe_weights(weight, res->model, sizeof(res->model));
+	describe_weights(weight, &s, res->model, sizeof(res->model));
 	return true;
 }
 
@@ -418,7 +440,10 @@ naive_forecast(const double *y, int n, int m, int h, double level, FcResult *res
 		res->lower[j] = res->point[j] - half;
 		res->upper[j] = res->point[j] + half;
 	}
-	snprintf(res->model, sizeof(res->model), m > 1 ? "snaive(%d)" : "naive", m);
+	if (m > 1)
+		snprintf(res->model, sizeof(res->model), "snaive, season %d", m);
+	else
+		snprintf(res->model, sizeof(res->model), "naive");
 }
 
 /* SES, Holt, damped, Theta, optimised Theta on the seasonally adjusted series. */
@@ -451,12 +476,7 @@ adjusted_forecast(const Work *w, FcMethod method, const double *y, int n, int h,
 	fc_adjust_restore(&s, n, h, res->point);
 	fc_adjust_restore(&s, n, h, res->lower);
 	fc_adjust_restore(&s, n, h, res->upper);
-	if (s.m2 > 1)
-		snprintf(res->model, sizeof(res->model), "%s, seasons %d+%d",
-				 forecast_method_name(method), s.m1, s.m2);
-	else
-		snprintf(res->model, sizeof(res->model), "%s, season %d",
-				 forecast_method_name(method), s.m1);
+	describe_model(forecast_method_name(method), &s, res->model, sizeof(res->model));
 	return true;
 }
 
@@ -480,6 +500,9 @@ ets_forecast(const Work *w, FcMethod method, const double *y, int n, int h, FcRe
 		return false;
 	fc_ets_forecast(&fit, h, w->level, w->env, res->point, res->lower, res->upper);
 	fc_ets_describe(&fit.spec, res->model, sizeof(res->model));
+	if (fit.spec.season != FC_NONE)
+		snprintf(res->model + strlen(res->model), sizeof(res->model) - strlen(res->model),
+				 ", season %d", fit.spec.m);
 	return true;
 }
 
