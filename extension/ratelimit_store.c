@@ -4,8 +4,9 @@
  * A fixed-capacity shared hash table (freight.rate_limit_capacity entries, sized at postmaster
  * start) maps a key to its GCRA state and the tier parameters it was last resolved to.  The table
  * is split into RATE_LIMIT_PARTITIONS lock partitions (named LWLock tranche "freight_ratelimit"),
- * so backends deciding for different keys rarely wait for each other; one decision holds one
- * partition lock for a few hundred nanoseconds.
+ * so backends deciding for different keys rarely wait for each other.  A decision for a known key
+ * takes its partition lock in shared mode plus the entry's spinlock; creating an entry, changing
+ * its parameters and the janitor's whole-table passes take partition locks exclusively.
  *
  * Tier parameters are cached in the entry together with the "generation" they were resolved
  * under.  Changing a tier or an override bumps the generation (at commit, see ratelimit.c), so the
@@ -20,6 +21,7 @@
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "storage/spin.h"
 #include "utils/hsearch.h"
 
 #include "ratelimit.h"
@@ -39,6 +41,7 @@ typedef struct RateLimitEntry
 	GcraParams	params;
 	int32		denied;
 	int64		last_denied;
+	slock_t		mutex;			/* guards the fields above under a shared partition lock */
 } RateLimitEntry;
 
 typedef struct RateLimitShared
@@ -167,7 +170,26 @@ rate_limit_entry_create(const char *key, uint32 hash)
 	entry->generation = 0;
 	entry->denied = 0;
 	entry->last_denied = 0;
+	SpinLockInit(&entry->mutex);
 	return entry;
+}
+
+/* Decide with the entry's cached parameters; the caller makes the entry its own (see decide). */
+static RateLimitOutcome
+rate_limit_entry_decide(RateLimitEntry *entry, int32 cost, TimestampTz now, GcraParams *params,
+						GcraDecision *decision)
+{
+	*params = entry->params;
+	if (cost > entry->params.burst)
+		return RATE_LIMIT_COST_TOO_HIGH;
+	gcra_decide(&entry->params, &entry->tat, now, cost, decision);
+	entry->last_seen = now;
+	if (!decision->allowed)
+	{
+		entry->denied++;
+		entry->last_denied = now;
+	}
+	return RATE_LIMIT_DECIDED;
 }
 
 /*
@@ -184,13 +206,31 @@ rate_limit_store_decide(const char *key, int32 cost, TimestampTz now, const Gcra
 	RateLimitEntry *entry;
 	RateLimitOutcome outcome = RATE_LIMIT_DECIDED;
 
+	/*
+	 * Fast path, a known key with current parameters: the partition lock in shared mode and the
+	 * entry's spinlock, so backends deciding for one hot key hold each other up for nanoseconds
+	 * and never sleep on the lock.
+	 */
+	LWLockAcquire(lock, LW_SHARED);
+	entry = hash_search_with_hash_value(rl_table, key, hash, HASH_FIND, NULL);
+	if (entry != NULL && entry->generation == rate_limit_generation())
+	{
+		SpinLockAcquire(&entry->mutex);
+		outcome = rate_limit_entry_decide(entry, cost, now, params, decision);
+		SpinLockRelease(&entry->mutex);
+		LWLockRelease(lock);
+		return outcome;
+	}
+	LWLockRelease(lock);
+	if (fresh == NULL)
+		return RATE_LIMIT_NEED_PARAMS;
+
+	/* Slow path: create the entry or install new parameters, with the partition to ourselves. */
 	LWLockAcquire(lock, LW_EXCLUSIVE);
 	entry = hash_search_with_hash_value(rl_table, key, hash, HASH_FIND, NULL);
 	if (entry == NULL || entry->generation != rate_limit_generation())
 	{
-		if (fresh == NULL)
-			outcome = RATE_LIMIT_NEED_PARAMS;
-		else if (cost > fresh->burst)
+		if (cost > fresh->burst)
 		{
 			*params = *fresh;
 			outcome = RATE_LIMIT_COST_TOO_HIGH;
@@ -205,21 +245,7 @@ rate_limit_store_decide(const char *key, int32 cost, TimestampTz now, const Gcra
 		}
 	}
 	if (outcome == RATE_LIMIT_DECIDED)
-	{
-		*params = entry->params;
-		if (cost > entry->params.burst)
-			outcome = RATE_LIMIT_COST_TOO_HIGH;
-		else
-		{
-			gcra_decide(&entry->params, &entry->tat, now, cost, decision);
-			entry->last_seen = now;
-			if (!decision->allowed)
-			{
-				entry->denied++;
-				entry->last_denied = now;
-			}
-		}
-	}
+		outcome = rate_limit_entry_decide(entry, cost, now, params, decision);
 	LWLockRelease(lock);
 	return outcome;
 }
@@ -290,7 +316,9 @@ rate_limit_store_snapshot(RateLimitKeyState **states)
 			hash_seq_term(&scan);
 			break;
 		}
+		SpinLockAcquire(&entry->mutex);
 		rate_limit_copy_state(&(*states)[n++], entry);
+		SpinLockRelease(&entry->mutex);
 	}
 	rate_limit_unlock_all();
 	return n;
