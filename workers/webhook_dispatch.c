@@ -254,6 +254,8 @@ static void
 record_step(DispatchState *state)
 {
 	webhook_store_record(&state->outcomes, webhook_disable_after_s);
+	/* Failed attempts were just scheduled: wake up for the earliest. */
+	state->next_due = webhook_store_next_due();
 }
 
 /* Claims due deliveries and starts them (the requests start after the claim commits). */

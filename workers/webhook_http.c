@@ -5,10 +5,12 @@
  * no redirects, http/https only, connect and total timeouts, no proxy from the environment,
  * response read capped, and an open-socket callback that refuses private, loopback and
  * link-local addresses at connect time (unless freight.webhook_allow_private), so a DNS answer
- * that changed since registration cannot reach the internal network.
+ * that changed since registration cannot reach the internal network; a pre-request callback
+ * checks the address again on reused connections.
  */
 #include "postgres.h"
 
+#include <arpa/inet.h>
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
@@ -112,6 +114,32 @@ open_socket_callback(void *clientp, curlsocktype purpose, struct curl_sockaddr *
 		return CURL_SOCKET_BAD;
 	}
 	return socket(address->family, address->socktype, address->protocol);
+}
+
+/*
+ * Before each request, also on a reused connection: the address actually used must still be
+ * allowed (freight.webhook_allow_private may have been turned off since the connection opened).
+ */
+static int
+prereq_callback(void *clientp, char *conn_primary_ip, char *conn_local_ip,
+				int conn_primary_port, int conn_local_port)
+{
+	Request    *req = (Request *) clientp;
+	struct sockaddr_storage ss = {0};
+	const char *cls;
+
+	if (req->allow_private)
+		return CURL_PREREQFUNC_OK;
+	if (inet_pton(AF_INET, conn_primary_ip, &((struct sockaddr_in *) &ss)->sin_addr) == 1)
+		ss.ss_family = AF_INET;
+	else if (inet_pton(AF_INET6, conn_primary_ip, &((struct sockaddr_in6 *) &ss)->sin6_addr) == 1)
+		ss.ss_family = AF_INET6;
+	cls = webhook_address_class((struct sockaddr *) &ss);
+	if (cls == NULL)
+		return CURL_PREREQFUNC_OK;
+	snprintf(req->refused, sizeof(req->refused),
+			 "refused to send to a non-public address (%s); freight.webhook_allow_private is off", cls);
+	return CURL_PREREQFUNC_ABORT;
 }
 
 void
@@ -248,6 +276,8 @@ webhook_http_start(int64 delivery_id, int64 endpoint_id, int attempts, const cha
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket_callback);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, req);
+	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, prereq_callback);
+	curl_easy_setopt(e, CURLOPT_PREREQDATA, req);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->errbuf);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, req);
 	if (target->client_cert != NULL && target->client_key != NULL)

@@ -102,13 +102,14 @@ webhook_store_claim(int limit, MemoryContext into, WebhookClaim **claims)
 	return (int) n;
 }
 
+/* Not read-only: it must see the rows this transaction just claimed or rescheduled. */
 TimestampTz
 webhook_store_next_due(void)
 {
 	bool		isnull;
 	Datum		d;
 
-	if (SPI_execute("SELECT freight.webhook_next_due()", true, 1) != SPI_OK_SELECT)
+	if (SPI_execute("SELECT freight.webhook_next_due()", false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "freight.webhook_next_due() failed");
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return isnull ? DT_NOEND : DatumGetTimestampTz(d);

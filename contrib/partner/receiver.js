@@ -6,6 +6,8 @@
 //
 //   WEBHOOK_SECRETS=whsec_...[,whsec_...] PORT=0 LOG=deliveries.jsonl node receiver.js
 //
+// SECRETS_FILE=path instead of WEBHOOK_SECRETS reads the secrets (one a line) from a file before
+// each request, so a test can change them while the receiver runs (secret rotation).
 // It prints "listening <port>" once ready.  The path decides the answer, so one receiver can
 // play every kind of partner:
 //   /ok            200                         /gone        410 Gone
@@ -13,19 +15,22 @@
 //   /slow?ms=N     200 after N ms              /throttle?s=N  429 with Retry-After: N
 //   /hang          never answers (timeout)     /drop        closes the connection, no answer
 //   /flaky?n=K     500 for the first K attempts of each webhook-id, then 200
-// Without WEBHOOK_SECRETS signatures are not checked (verified: null in the log).
+// Without secrets, signatures are not checked (verified: null in the log).
 'use strict';
 const http = require('node:http');
 const fs = require('node:fs');
 const { Webhook } = require('standardwebhooks');
 
-const secrets = (process.env.WEBHOOK_SECRETS || '').split(',').filter(Boolean);
-const verifiers = secrets.map((s) => new Webhook(s));
+const fixedVerifiers = (process.env.WEBHOOK_SECRETS || '').split(',').filter(Boolean)
+	.map((s) => new Webhook(s));
 const log = process.env.LOG ? fs.createWriteStream(process.env.LOG, { flags: 'a' }) : null;
 const seen = new Map();	// webhook-id -> attempts seen
 
 // True if any configured secret verifies the request (the library checks the timestamp too).
 function verify(body, headers) {
+	const verifiers = process.env.SECRETS_FILE
+		? fs.readFileSync(process.env.SECRETS_FILE, 'utf8').split('\n').filter(Boolean).map((s) => new Webhook(s))
+		: fixedVerifiers;
 	if (verifiers.length === 0) return null;
 	for (const wh of verifiers) {
 		try {
