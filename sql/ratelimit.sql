@@ -79,4 +79,4 @@ DELETE FROM rate_limit_tiers WHERE tier = 'pro';
 SELECT rate_limit_selftest(0);
 
 -- The C path: well under a microsecond per decision.
-SELECT rate_limit_selftest(200000) < 1000 AS sub_microsecond;
+SELECT cpu_ns < 1000 AS sub_microsecond FROM rate_limit_selftest(200000);

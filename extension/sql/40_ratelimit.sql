@@ -102,11 +102,12 @@ LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION freight.rate_limit_state() IS
 	'Every key tracked in shared memory: theoretical arrival time, last request, denials since the janitor''s last sweep';
 
-CREATE FUNCTION freight.rate_limit_selftest(decisions int) RETURNS float8
+CREATE FUNCTION freight.rate_limit_selftest(decisions int, OUT wall_ns float8, OUT cpu_ns float8)
+RETURNS record
 AS 'MODULE_PATHNAME', 'rate_limit_selftest'
 LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION freight.rate_limit_selftest(int) IS
-	'Benchmark: nanoseconds per rate-limit decision in shared memory, measured in a loop inside the backend';
+	'Benchmark: nanoseconds per rate-limit decision in shared memory (elapsed and CPU time), measured in a loop inside the backend';
 
 CREATE FUNCTION freight.rate_limit_tiers_changed() RETURNS trigger
 AS 'MODULE_PATHNAME', 'rate_limit_tiers_changed'
