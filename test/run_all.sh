@@ -58,7 +58,7 @@ record() {	# record NAME PASSED FAILED
 	PASSED=$((PASSED + $2))
 	FAILED=$((FAILED + $3))
 	[ "$3" -gt 0 ] && FAILED_NAMES="$FAILED_NAMES $1"
-	echo "== $1: $2 passed, $3 failed"
+	echo "== $1: $2 passed, $3 failed ($(( $(date +%s) - ITEM_START )) s)"
 }
 
 # A key-encryption key for the test clusters, outside any data directory.
@@ -73,6 +73,7 @@ run_script_suite() {	# run_script_suite SUITE DIR
 		want "$1" "$name" || continue
 		log="$WORK/$1-$name.log"
 		echo "-- $1/$name"
+		ITEM_START=$(date +%s)
 		( cd "$WORK" && sh "$t" ) > "$log" 2>&1
 		rc=$?
 		line=$(grep -E '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 | sed 's/^[A-Za-z]*: //')
@@ -98,6 +99,7 @@ run_regress() {
 	out="$WORK/regress"
 	mkdir -p "$out"
 	echo "-- regress:$tests"
+	ITEM_START=$(date +%s)
 	"$PGXS_DIR/test/regress/pg_regress" --bindir="$PGBIN" --inputdir="$SRC" --outputdir="$out" \
 		--temp-instance="$out/tmp_check" --temp-config="$conf" --dbname=contrib_regression \
 		--load-extension=pgcrypto --load-extension=freight \
@@ -118,6 +120,7 @@ run_tap() {
 		dir="$WORK/tap-$name"
 		mkdir -p "$dir"
 		echo "-- tap/$name"
+		ITEM_START=$(date +%s)
 		( cd "$dir" && TESTDIR="$dir" PG_REGRESS="$PGXS_DIR/test/regress/pg_regress" \
 			perl -I "$PGXS_DIR/test/perl" -I "$SRC/test/perl" "$t" ) > "$dir/tap.log" 2>&1
 		rc=$?
