@@ -35,11 +35,11 @@ PG_FUNCTION_INFO_V1(freight_route_score);
 #define MAX_BUDGET_MS 600000
 
 /*
- * Default search lengths: without max_iterations, a TSP search stops after 300 + n kicks that
- * found nothing shorter (small problems finish in milliseconds, deterministically) or at the
+ * Default search lengths: without max_iterations, a TSP search stops after max(100, 2n) kicks
+ * that found nothing shorter (small problems finish in milliseconds, deterministically) or at the
  * time budget; a VRP search runs 2,000 ruin-and-recreate steps per stop or to the budget.
  */
-#define DEFAULT_TSP_STALL(n) (300 + (int64) (n))
+#define DEFAULT_TSP_STALL(n) ((n) < 50 ? 100 : 2 * (int64) (n))
 #define DEFAULT_VRP_ITERATIONS(n) (2000 * (int64) (n))
 
 static void *
@@ -501,10 +501,9 @@ freight_route_vrp(PG_FUNCTION_ARGS)
 				 errmsg("vehicle_cost must be a number that is not negative")));
 	if (isinf(p.vehicle_cost))
 	{
-		/* "minimize_vehicles": one vehicle outweighs any distance saving */
-		p.vehicle_cost = 1.0;
-		for (int i = 1; i < n; i++)
-			p.vehicle_cost += route_dist(&m, 0, i) + route_dist(&m, i, 0);
+		/* "minimize_vehicles": fewest vehicles first, then distance */
+		p.vehicle_cost = 0.0;
+		p.minimize_vehicles = true;
 	}
 	check_search_limits((int) p.time_budget_ms, p.max_iterations);
 	if ((p.tw_open == NULL) != (p.tw_close == NULL))

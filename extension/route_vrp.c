@@ -17,6 +17,10 @@
 #define MAX_STRING 10			/* L-max: longest removed string */
 #define BLINK_RATE 0.01
 #define ROUTE_REMOVAL_RATE 0.1	/* with a vehicle cost: ruin a whole route this often */
+#define FLEET_AT 0.5			/* minimising vehicles: try with fewer half-way through */
+#define FLEET_SHARE 0.3			/* for at most this share of the budget */
+#define FLEET_STALL 5000		/* give up one vehicle fewer after this many steps without progress */
+#define VRP_CACHE_MAX 2000		/* cache distances up to 2,000 stops (32 MB) */
 
 typedef struct VrpSol
 {
@@ -34,14 +38,20 @@ typedef struct VrpSol
 	int			nroutes;
 	int		   *unassigned;
 	int			nun;
-	double		cost;
+	double		distance;		/* sum of the routes' distances */
+	double		cost;			/* what the annealing minimises */
 } VrpSol;
 
 typedef struct Vrp
 {
 	const RouteEnv *env;
 	const RouteVrpProblem *p;
+	const RouteMetric *m;		/* p->m, or a cached matrix of it */
+	RouteMetric cached;
 	int			n;
+	int			max_routes;		/* 0 = no limit (p->max_vehicles, or fewer while minimising) */
+	double		vehicle_cost;	/* per route in the annealing's cost */
+	bool		fleet_phase;	/* minimising vehicles: no whole-route ruin */
 	int		   *adj;			/* customers nearest each customer */
 	int			kadj;
 	double		penalty;		/* cost of one unassigned customer */
@@ -55,13 +65,13 @@ typedef struct Vrp
 static inline double
 vd(const Vrp *v, int i, int j)
 {
-	return route_dist(v->p->m, i, j);
+	return route_dist(v->m, i, j);
 }
 
 static inline double
 vt(const Vrp *v, int i, int j)
 {
-	return route_dist(v->p->m, i, j) / v->p->speed;
+	return route_dist(v->m, i, j) / v->p->speed;
 }
 
 static inline double
@@ -118,6 +128,7 @@ sol_copy(const Vrp *v, VrpSol *dst, const VrpSol *src)
 	memcpy(dst->unassigned, src->unassigned, (size_t) src->nun * sizeof(int));
 	dst->nroutes = src->nroutes;
 	dst->nun = src->nun;
+	dst->distance = src->distance;
 	dst->cost = src->cost;
 }
 
@@ -175,7 +186,8 @@ sol_cost(const Vrp *v, VrpSol *s)
 
 	for (int r = 0; r < s->nroutes; r++)
 		cost += s->dist[r];
-	s->cost = cost + v->p->vehicle_cost * s->nroutes + v->penalty * s->nun;
+	s->distance = cost;
+	s->cost = cost + v->vehicle_cost * s->nroutes + v->penalty * s->nun;
 }
 
 static void
@@ -281,7 +293,8 @@ ruin(Vrp *v, VrpSol *s)
 		seed = 1 + route_rng_int(&v->rng, v->n - 1);
 	while (s->route[seed] < 0);
 
-	if (v->p->vehicle_cost > 0 && s->nroutes > 1 && route_rng_unit(&v->rng) < ROUTE_REMOVAL_RATE)
+	if (v->vehicle_cost > 0 && !v->fleet_phase && s->nroutes > 1 &&
+		route_rng_unit(&v->rng) < ROUTE_REMOVAL_RATE)
 	{
 		int			r = s->route[seed];
 
@@ -362,7 +375,7 @@ insert_best(Vrp *v, VrpSol *s, int u)
 	}
 	if (best_r < 0)
 	{
-		if (p->max_vehicles > 0 && s->nroutes >= p->max_vehicles)
+		if (v->max_routes > 0 && s->nroutes >= v->max_routes)
 			return false;
 		best_r = s->nroutes++;
 		s->first[best_r] = s->last[best_r] = 0;
@@ -467,13 +480,36 @@ vrp_init(Vrp *v, const RouteEnv *env, const RouteVrpProblem *p)
 	memset(v, 0, sizeof(*v));
 	v->env = env;
 	v->p = p;
+	v->m = p->m;
 	v->n = n;
+	if (p->m->kind != ROUTE_METRIC_MATRIX && n <= VRP_CACHE_MAX)
+	{
+		double	   *cache = ROUTE_NEW(env, double, (size_t) n * n);
+
+		for (int i = 0; i < n; i++)
+		{
+			env->check_interrupts(env->ctx);
+			for (int j = 0; j < n; j++)
+				cache[(size_t) i * n + j] = route_dist(p->m, i, j);
+		}
+		route_metric_init_matrix(&v->cached, n, cache);
+		v->m = &v->cached;
+	}
 	v->kadj = route_neighbors(p->m, env, RUIN_NEIGHBOURS, &nb);
 	v->adj = nb;
 	for (int c = 1; c < n; c++)
 		far = fmax(far, vd(v, 0, c) + vd(v, c, 0));
-	v->penalty = 1000.0 * (far + 1.0) + 10.0 * p->vehicle_cost;
+	/* fewest vehicles first: one vehicle outweighs any distance (all round trips) */
+	v->vehicle_cost = p->vehicle_cost;
+	if (p->minimize_vehicles)
+	{
+		v->vehicle_cost = 1.0;
+		for (int c = 1; c < n; c++)
+			v->vehicle_cost += vd(v, 0, c) + vd(v, c, 0);
+	}
+	v->penalty = 1000.0 * (far + 1.0) + 10.0 * v->vehicle_cost;
 	route_rng_seed(&v->rng, p->seed);
+	v->max_routes = p->max_vehicles;
 	v->removed = ROUTE_NEW(env, int, n);
 	v->key = ROUTE_NEW(env, double, n);
 	v->ruined = ROUTE_NEW(env, bool, n);
@@ -499,6 +535,92 @@ extract_result(const Vrp *v, const VrpSol *s, RouteVrpResult *result)
 	}
 }
 
+/* Is a better than b: fewer unassigned, then (if minimising) fewer vehicles, then cheaper? */
+static bool
+better(const Vrp *v, const VrpSol *a, const VrpSol *b)
+{
+	if (a->nun != b->nun)
+		return a->nun < b->nun;
+	if (v->p->minimize_vehicles && a->nroutes != b->nroutes)
+		return a->nroutes < b->nroutes;
+	if (v->p->minimize_vehicles)
+		return a->distance < b->distance - 1e-9;
+	return a->cost < b->cost - 1e-9;
+}
+
+/*
+ * Fleet minimisation (SISR's): take the smallest route out, then ruin and recreate with one
+ * vehicle fewer, accepting a solution with fewer unassigned customers or with a lower sum of
+ * "absences" (how often each unassigned customer has been left out), until every customer fits;
+ * repeat.  Gives up when the unassigned count has not fallen for FLEET_STALL steps, or at the
+ * deadline or iteration limit, with cur the complete solution with the fewest vehicles.
+ */
+static void
+minimise_fleet(Vrp *v, VrpSol **cur, VrpSol **cand, double deadline, long max_iterations,
+			   long *iterations)
+{
+	const RouteEnv *env = v->env;
+	VrpSol	   *work = sol_new(v);
+	long	   *absence = ROUTE_NEW(env, long, v->n);
+
+	v->fleet_phase = true;
+	while ((*cur)->nroutes > 1 && *iterations < max_iterations && route_clock_ms() < deadline)
+	{
+		int			smallest = 0;
+		int			nremoved;
+		int			fewest;
+		long		fewest_at;
+
+		sol_copy(v, work, *cur);
+		for (int r = 1; r < work->nroutes; r++)
+			if (work->size[r] < work->size[smallest])
+				smallest = r;
+		nremoved = remove_string(v, work, work->first[smallest], work->size[smallest], 0);
+		for (int i = 0; i < nremoved; i++)
+			work->unassigned[work->nun++] = v->removed[i];
+		route_update(v, work, smallest);
+		compact_routes(work);
+		v->max_routes = work->nroutes;
+		fewest = work->nun;
+		fewest_at = *iterations;
+		while (work->nun > 0 && *iterations < max_iterations && *iterations - fewest_at < FLEET_STALL)
+		{
+			long		abs_work = 0, abs_cand = 0;
+			VrpSol	   *tmp;
+
+			env->check_interrupts(env->ctx);
+			if ((++*iterations & 15) == 0 && route_clock_ms() > deadline)
+				break;
+			sol_copy(v, *cand, work);
+			recreate(v, *cand, ruin(v, *cand));
+			for (int i = 0; i < work->nun; i++)
+				abs_work += absence[work->unassigned[i]];
+			for (int i = 0; i < (*cand)->nun; i++)
+				abs_cand += absence[(*cand)->unassigned[i]];
+			if (all_feasible(*cand) &&
+				((*cand)->nun < work->nun || abs_cand < abs_work))
+			{
+				tmp = work;
+				work = *cand;
+				*cand = tmp;
+			}
+			for (int i = 0; i < work->nun; i++)
+				absence[work->unassigned[i]]++;
+			if (work->nun < fewest)
+			{
+				fewest = work->nun;
+				fewest_at = *iterations;
+			}
+		}
+		if (work->nun > 0)
+			break;
+		sol_cost(v, work);
+		sol_copy(v, *cur, work);
+	}
+	v->fleet_phase = false;
+	v->max_routes = v->p->max_vehicles;
+}
+
 void
 route_vrp_solve(const RouteEnv *env, const RouteVrpProblem *p, RouteVrpResult *result)
 {
@@ -507,6 +629,7 @@ route_vrp_solve(const RouteEnv *env, const RouteVrpProblem *p, RouteVrpResult *r
 	double		t0 = route_clock_ms();
 	double		temp0, temp1;
 	double		frac = 0.0;
+	bool		fleet_pending = p->minimize_vehicles;
 
 	memset(result, 0, sizeof(*result));
 	vrp_init(&v, env, p);
@@ -522,9 +645,8 @@ route_vrp_solve(const RouteEnv *env, const RouteVrpProblem *p, RouteVrpResult *r
 	sol_cost(&v, cur);
 	sol_copy(&v, best, cur);
 
-	/* temperatures relative to the average edge, as SISR's 100 -> 1 on coordinates ~0..1000 */
-	temp0 = 0.5 * (best->cost - p->vehicle_cost * best->nroutes - v.penalty * best->nun) /
-		(v.n - 1 + best->nroutes);
+	/* temperatures relative to the average edge (SISR: 100 -> 1 on coordinates ~0..1000) */
+	temp0 = 1.0 * best->distance / (v.n - 1 + best->nroutes);
 	temp1 = temp0 / 100.0;
 
 	for (result->iterations = 0; result->iterations < p->max_iterations; result->iterations++)
@@ -542,6 +664,19 @@ route_vrp_solve(const RouteEnv *env, const RouteVrpProblem *p, RouteVrpResult *r
 			frac = fmax(elapsed / p->time_budget_ms,
 						(double) result->iterations / (double) p->max_iterations);
 		}
+		if (fleet_pending && frac >= FLEET_AT && best->nun == 0)
+		{
+			/* half-way: try to do with fewer vehicles, then anneal on from there */
+			fleet_pending = false;
+			sol_copy(&v, cur, best);
+			minimise_fleet(&v, &cur, &cand, t0 + (FLEET_AT + FLEET_SHARE) * p->time_budget_ms,
+						   result->iterations + (long) (FLEET_SHARE * p->max_iterations),
+						   &result->iterations);
+			sol_cost(&v, cur);
+			if (better(&v, cur, best))
+				sol_copy(&v, best, cur);
+			continue;
+		}
 		temp = temp0 * pow(temp1 / temp0, frac);
 		sol_copy(&v, cand, cur);
 		nremoved = ruin(&v, cand);
@@ -554,7 +689,7 @@ route_vrp_solve(const RouteEnv *env, const RouteVrpProblem *p, RouteVrpResult *r
 			tmp = cur;
 			cur = cand;
 			cand = tmp;
-			if (cur->cost < best->cost - 1e-9)
+			if (better(&v, cur, best))
 				sol_copy(&v, best, cur);
 		}
 	}

@@ -24,6 +24,7 @@ typedef struct RouteVrpProblem
 	double		speed;			/* distance units per time unit */
 	int			max_vehicles;	/* 0 = as many as needed */
 	double		vehicle_cost;	/* added per route: > 0 makes fewer vehicles win */
+	bool		minimize_vehicles;	/* fewest vehicles first, then distance */
 	double		time_budget_ms;
 	long		max_iterations;
 	uint64_t	seed;

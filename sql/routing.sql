@@ -51,11 +51,13 @@ FROM pts, opts GROUP BY o;
 SELECT freight.optimize_route(ARRAY[0, 10, 0, 10]::float8[], ARRAY[0, 0, 10, 10]::float8[],
     '{"metric": "euclidean", "time_windows": [[0, 1000], [40, 1000], [0, 1000], [0, 15]]}');
 
--- plan_routes: four clusters of two, capacity 2
-SELECT freight.plan_routes(ARRAY[0, 10, 11, -10, -11, 0, 0, 0, 0]::float8[],
+-- plan_routes: four clusters of two, capacity 2 (routes shown sorted)
+SELECT array_agg(r ORDER BY r) AS routes
+FROM jsonb_array_elements(freight.plan_routes(ARRAY[0, 10, 11, -10, -11, 0, 0, 0, 0]::float8[],
                            ARRAY[0, 0, 0, 0, 0, 10, 11, -10, -11]::float8[],
                            ARRAY[0, 1, 1, 1, 1, 1, 1, 1, 1]::float8[], 2,
-                           '{"metric": "euclidean", "max_iterations": 2000, "time_budget_ms": 600000}');
+                           '{"metric": "euclidean", "max_iterations": 2000, "time_budget_ms": 600000}')) AS e,
+     LATERAL (SELECT array_agg(v::int ORDER BY v::int) AS r FROM jsonb_array_elements_text(e) AS v) s;
 -- with time windows and service times; minimize vehicles
 SELECT jsonb_array_length(freight.plan_routes(ARRAY[0, 10, 11, -10, -11]::float8[], ARRAY[0, 0, 0, 0, 0]::float8[],
     ARRAY[0, 1, 1, 1, 1]::float8[], 10,

@@ -26,7 +26,7 @@ BEGIN
 	SELECT array_agg(x ORDER BY idx), array_agg(y ORDER BY idx) INTO xs, ys FROM bench_points WHERE instance = inst;
 	n := cardinality(xs);
 	t0 := clock_timestamp();
-	-- default stopping rule (300 + n kicks without improvement) capped by the budget
+	-- default stopping rule (max(100, 2n) kicks without improvement) capped by the budget
 	tour := freight.optimize_route(xs, ys, jsonb_build_object('metric', 'euc2d',
 		'time_budget_ms', CASE WHEN n > 1100 THEN large_budget ELSE budget END));
 	ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
