@@ -61,7 +61,6 @@ typedef enum Candidate
 	CAND_SAVG_LONG,				/* mean of the last cycles at the longest period */
 	CAND_SAVG,					/* mean of the last cycles at the first period */
 	CAND_DRIFT_SA,				/* random walk with drift */
-	CAND_OTHETA_SA,
 	CAND_COUNT
 } Candidate;
 
@@ -71,7 +70,7 @@ typedef enum Candidate
 #define FC_FIRST_PERIOD_CYCLES 7
 
 static const char *const candidate_names[CAND_COUNT] = {
-	"snaive_long", "snaive", "naive", "ses", "theta", "damped", "savg_long", "savg", "drift", "otheta"
+	"snaive_long", "snaive", "naive", "ses", "theta", "damped", "savg_long", "savg", "drift"
 };
 
 typedef struct Work
@@ -144,14 +143,6 @@ candidate_forecast(Candidate c, const Work *w, const double *y, int n, int h,
 		case CAND_DRIFT_SA:
 			for (int j = 0; j < h; j++)
 				f[j] = x[n - 1] + (j + 1) * (x[n - 1] - x[0]) / (n - 1);
-			break;
-		case CAND_OTHETA_SA:
-			{
-				double		theta;
-
-				if (!ses_ok || !fc_theta_optimised(x, n, h, 0.95, ses, env, f, NULL, NULL, &theta))
-					return false;
-			}
 			break;
 		case CAND_SES_SA:
 			if (!ses_ok)

@@ -68,6 +68,61 @@ unpack(const FcEtsSpec *spec, const double *x)
 	return p;
 }
 
+/* -2 log L from the sum of squared errors and sum of log |mu| (multiplicative errors). */
+static double
+minus_two_loglik(double sse, double sumlog, int n)
+{
+	if (!(sse > 0))
+		sse = 1e-300;
+	return n * log(sse / n) + n * (1 + log(2 * 3.14159265358979323846)) + 2 * sumlog;
+}
+
+/*
+ * The recursions of additive-error models without a season, the most frequent case, without
+ * branches in the loop (the loop is latency-bound: keep SES's dependency chain short).
+ */
+static double
+recurse_additive_nonseasonal(const double *y, int n, const EtsParams *p, bool trend,
+							 double *level, double *slope, double *sse_out)
+{
+	double		l = p->level,
+				b = trend ? p->slope : 0,
+				alpha = p->alpha,
+				sse = 0;
+
+	if (!trend)
+	{
+		for (int t = 0; t < n; t++)
+		{
+			double		e = y[t] - l;
+
+			sse += e * e;
+			l += alpha * e;
+		}
+	}
+	else
+	{
+		double		phi = p->phi,
+					beta_star = p->beta / p->alpha;
+
+		for (int t = 0; t < n; t++)
+		{
+			double		q = l + phi * b;
+			double		e = y[t] - q;
+			double		lnew = q + alpha * e;
+
+			sse += e * e;
+			b = phi * b + beta_star * (lnew - l - phi * b);
+			l = lnew;
+		}
+	}
+	*level = l;
+	*slope = b;
+	if (sse_out)
+		*sse_out = sse;
+	return minus_two_loglik(sse, 0, n);
+}
+
 /*
  * Run the recursion over y; returns -2 log L (HUGE_VAL when a multiplicative mean is not
  * positive) and leaves the final states in *level, *slope and season[].
@@ -83,6 +138,9 @@ ets_recurse(const double *y, int n, const FcEtsSpec *spec, const EtsParams *p,
 	int			m = spec->season != FC_NONE ? spec->m : 1;
 	bool		positive = spec->error == FC_MUL || spec->season == FC_MUL;
 
+	if (spec->error == FC_ADD && spec->season == FC_NONE)
+		return recurse_additive_nonseasonal(y, n, p, spec->trend != FC_NONE, level, slope,
+											sse_out);
 	for (int t = 0; t < n; t++)
 	{
 		double		q = l + p->phi * b;
@@ -113,9 +171,7 @@ ets_recurse(const double *y, int n, const FcEtsSpec *spec, const EtsParams *p,
 	*slope = b;
 	if (sse_out)
 		*sse_out = sse;
-	if (!(sse > 0))
-		sse = 1e-300;
-	return n * log(sse / n) + n * (1 + log(2 * 3.14159265358979323846)) + 2 * sumlog;
+	return minus_two_loglik(sse, sumlog, n);
 }
 
 static double
