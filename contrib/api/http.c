@@ -321,7 +321,11 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		memset(rnd, 0, sizeof(rnd));
 	for (int i = 0; i < 16; i++)
-		snprintf(req->request_id + 2 * i, 3, "%02x", rnd[i]);
+	{
+		req->request_id[2 * i] = "0123456789abcdef"[rnd[i] >> 4];
+		req->request_id[2 * i + 1] = "0123456789abcdef"[rnd[i] & 15];
+	}
+	req->request_id[32] = '\0';
 	req->route = "other";
 	atomic_fetch_add(&active_requests, 1);
 	return req;
@@ -331,7 +335,8 @@ static void
 log_access(Request *req, double seconds)
 {
 	Buf			line;
-	bool		slow = seconds * 1000.0 >= server.cfg.slow_ms;
+	/* event streams are long by design: never "slow" */
+	bool		slow = seconds * 1000.0 >= server.cfg.slow_ms && strcmp(req->route, "stream") != 0;
 
 	if (!server.cfg.access_log && !slow)
 		return;

@@ -221,6 +221,13 @@ fetch_status(SseClient *c)
 		emit_error(c, &err);
 		return false;
 	}
+	if (c->last_status == NULL && (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)))
+	{
+		api_error(&err, 404, "PGRST116", "shipment not found", c->tracking, NULL);
+		emit_error(c, &err);
+		PQclear(r);
+		return false;
+	}
 	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0) &&
 		(c->last_status == NULL || strcmp(c->last_status, PQgetvalue(r, 0, 0)) != 0))
 	{

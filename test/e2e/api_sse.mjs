@@ -100,6 +100,12 @@ await test('a role that may not read events gets an error event', async () => {
   assert.match(text, /event: error/);
   assert.match(text, /42501/);
 });
+await test('an unknown shipment gets an error event and the stream ends', async () => {
+  const res = await fetch(`${url}/shipments/IFE-none/stream`);
+  const text = await res.text();
+  assert.match(text, /event: error/);
+  assert.match(text, /shipment not found/);
+});
 await test('a bad Last-Event-ID is a 400', async () => {
   const res = await fetch(`${url}/events/stream`, { headers: { ...auth, 'Last-Event-ID': "1; DROP TABLE x" } });
   assert.equal(res.status, 400);
