@@ -11,10 +11,11 @@
 failover_with_monitor() {
 	local old new t0
 	t0=$(now_ms)
-	old=$(sql_uri "SELECT nodehost || ':' || nodeport FROM pgautofailover.get_primary('default', 0)")
+	old=$(monitor_primary) || die "the monitor at $FREIGHT_MONITOR_URI knows no writable primary"
 	sql_uri "SELECT pgautofailover.perform_failover('default', 0)" >/dev/null
-	wait_until "${FREIGHT_FAILOVER_TIMEOUT:-60}" "pg_auto_failover to promote a new primary" monitor_has_new_primary "$old"
-	new=$(sql_uri "SELECT nodehost || ':' || nodeport FROM pgautofailover.get_primary('default', 0)")
+	wait_until "${FREIGHT_FAILOVER_TIMEOUT:-60}" "pg_auto_failover to promote a new primary" \
+		new_primary_takes_writes "$old"
+	new=$(monitor_primary)
 	say "failover done by pg_auto_failover in $(seconds_since "$t0") s: primary was $old, now $new"
 }
 
@@ -22,11 +23,18 @@ sql_uri() {
 	"$FREIGHT_PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -tA -d "$FREIGHT_MONITOR_URI" -c "$1"
 }
 
-monitor_has_new_primary() {
+# host:port of the node the monitor considers writable.
+monitor_primary() {
+	local p
+	p=$(sql_uri "SELECT primary_host || ':' || primary_port FROM pgautofailover.get_primary('default', 0)" 2>/dev/null)
+	[ -n "$p" ] && echo "$p"
+}
+
+new_primary_takes_writes() {
 	local now
-	now=$(sql_uri "SELECT nodehost || ':' || nodeport || ' ' || reportedstate FROM pgautofailover.node
-		WHERE goalstate = 'primary' AND reportedstate = 'primary'")
-	[ -n "$now" ] && [ "${now% *}" != "$1" ]
+	now=$(monitor_primary) && [ "$now" != "$1" ] &&
+		[ "$(sql "${now%:*}" "${now##*:}" postgres "SELECT NOT pg_is_in_recovery()
+			AND current_setting('default_transaction_read_only') = 'off'")" = t ]
 }
 
 # The registered replica that has replayed the most WAL.
