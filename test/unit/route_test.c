@@ -440,6 +440,14 @@ test_vrp(void)
 	CHECK(r.nroutes == 4, "cvrp: one route per cluster, got %d", r.nroutes);
 	check_vrp_solution(&p, &r, "cvrp");
 
+	/* capacity 10 and fewest vehicles first: two vans, each taking two opposite-ish clusters */
+	p.capacity = 10;
+	p.minimize_vehicles = true;
+	route_vrp_solve(&env, &p, &r);
+	CHECK(r.nroutes == 2, "cvrp, fewest vehicles: 2 routes, got %d", r.nroutes);
+	check_vrp_solution(&p, &r, "cvrp fewest vehicles");
+	p.minimize_vehicles = false;
+
 	/* time windows: cluster 0 in the morning, cluster 1 late; service 10 */
 	for (int i = 0; i < n; i++)
 	{
