@@ -31,7 +31,7 @@ my ($port) = $out =~ /streaming on 127\.0\.0\.1:(\d+)/;
 ok($port, 'replica r1 reports its port');
 my $r1 = sub {
 	my ($q) = @_;
-	my $o = `psql -X -tA -h 127.0.0.1 -p $port -d freight -c "$q" 2>&1`;
+	my $o = `psql -X -q -tA -h 127.0.0.1 -p $port -d freight -c "$q" 2>&1`;
 	chomp $o;
 	return $o;
 };
@@ -106,6 +106,22 @@ system('pg_ctl', '-D', "$home/r1", '-m', 'fast', '-w', 'stop');
 ($rc, $out, $err) = freightctl('replica', 'status');
 isnt($rc, 0, 'status fails when a registered replica is down');
 like($out, qr/replica r1 .*NOT STREAMING/, 'status names the replica that is down');
+system('pg_ctl', '-D', "$home/r1", '-l', "$home/r1.log", '-w', 'start');
+$node->poll_query_until('postgres', q{SELECT state = 'streaming' FROM pg_stat_replication WHERE application_name = 'r1'})
+  or die 'r1 did not come back';
 
-$node->stop;
+# Failover without a monitor: freightctl fences the primary and promotes the most advanced replica.
+my $rows = $node->safe_psql('freight', 'SELECT count(*) FROM readings');
+($rc, $out, $err) = freightctl('failover');
+is($rc, 0, 'freightctl failover promotes r1');
+like($out, qr/failover done in [\d.]+ s: r1 \(127\.0\.0\.1:$port\) is the primary/, 'failover names the new primary');
+is($node->psql('postgres', 'SELECT 1'), 2, 'the old primary is fenced (stopped)');
+is($r1->('SELECT pg_is_in_recovery()'), 'f', 'r1 is promoted');
+is($r1->(q{INSERT INTO readings (secret) VALUES (freight.encrypt('after', 'readings')) RETURNING id > 0}), 't',
+	'r1 takes writes, encrypting with its key file');
+is($r1->('SELECT count(*) FROM readings'), $rows + 1, 'every row committed on the old primary is on r1');
+like(slurp_file("$home/current-primary.conf"), qr/FREIGHT_PGPORT=$port/, 'the new primary is recorded for later commands');
+($rc, $out, $err) = freightctl('replica', 'status');
+like($out, qr/from the primary, 127\.0\.0\.1:$port/, 'later commands talk to the new primary');
+
 done_testing();
