@@ -116,6 +116,7 @@ my $rows = $node->safe_psql('freight', 'SELECT count(*) FROM readings');
 is($rc, 0, 'freightctl failover promotes r1');
 like($out, qr/failover done in [\d.]+ s: r1 \(127\.0\.0\.1:$port\) is the primary/, 'failover names the new primary');
 is($node->psql('postgres', 'SELECT 1'), 2, 'the old primary is fenced (stopped)');
+$node->_update_pid(0);    # stopped behind the test framework's back
 is($r1->('SELECT pg_is_in_recovery()'), 'f', 'r1 is promoted');
 is($r1->(q{INSERT INTO readings (secret) VALUES (freight.encrypt('after', 'readings')) RETURNING id > 0}), 't',
 	'r1 takes writes, encrypting with its key file');
