@@ -240,6 +240,9 @@ cdc_config_build(CdcCacheEntry *entry, Relation rel, CdcTableRow *row)
 		col->typid = getBaseType(attr->atttypid);
 		col->kind = list_has_string(row->exclude_columns, name)
 			? CDC_JSON_SKIP : cdc_json_kind(col->typid);
+		/* A column never emitted in data is not shown as the subject either. */
+		if (col->kind == CDC_JSON_SKIP && info->subject_attnum == attr->attnum)
+			info->subject_attnum = 0;
 		getTypeOutputInfo(attr->atttypid, &outfn, &isvarlena);
 		fmgr_info_cxt(outfn, &col->output, entry->cxt);
 		initStringInfo(&key);

@@ -62,6 +62,15 @@ SELECT split_part(data, E'\t', 1)::pg_lsn > '0/0' AS lsn_ok,
 	   split_part(data, E'\t', 3)::timestamptz BETWEEN now() - interval '1 hour' AND clock_timestamp() AS time_recent
 FROM pg_logical_slot_get_changes('regress_cdc', NULL, NULL);
 
+-- Schema changes of a tracked table apply from their commit on: a new column appears, a dropped
+-- one disappears, a column turned into bytea is no longer emitted.
+ALTER TABLE public.regress_items ADD COLUMN extra int DEFAULT 7;
+ALTER TABLE public.regress_items DROP COLUMN weight;
+ALTER TABLE public.regress_items ALTER COLUMN name TYPE bytea USING convert_to(name, 'UTF8');
+INSERT INTO public.regress_items (id, name) VALUES (6, 'after ddl');
+SELECT * FROM public.decoded();
+ALTER TABLE public.regress_items ALTER COLUMN name TYPE text USING convert_from(name, 'UTF8');
+
 -- Removing the configuration stops capture from that commit on.
 DELETE FROM cdc_tables WHERE rel = 'public.regress_items'::regclass;
 INSERT INTO public.regress_items (id, name) VALUES (5, 'untracked again');
@@ -76,6 +85,8 @@ INSERT INTO cdc_tables (rel, source, event_prefix) VALUES ('public.regress_items
 INSERT INTO cdc_tables (rel, source, event_prefix) VALUES ('public.regress_items', '/r', 'Item!');
 INSERT INTO cdc_tables (rel, source, event_prefix, subject_column) VALUES ('public.regress_items', '/r', 'item', 'nope');
 INSERT INTO cdc_tables (rel, source, event_prefix, status_events) VALUES ('public.regress_items', '/r', 'item', '{Bad Status}');
+INSERT INTO cdc_tables (rel, source, event_prefix, subject_column) VALUES ('public.regress_items', '/r', 'item', 'secret');
+INSERT INTO cdc_tables (rel, source, event_prefix, subject_column, exclude_columns) VALUES ('public.regress_items', '/r', 'item', 'hidden', '{hidden}');
 CREATE TABLE public.regress_plain (id int PRIMARY KEY, status text);
 INSERT INTO cdc_tables (rel, source, event_prefix, status_column) VALUES ('public.regress_plain', '/p', 'plain', 'status');
 CREATE VIEW public.regress_view AS SELECT 1 AS one;

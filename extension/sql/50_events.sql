@@ -163,6 +163,12 @@ BEGIN
 			RAISE EXCEPTION 'column "%" of % does not exist', col, NEW.rel USING ERRCODE = '42703';
 		END IF;
 	END LOOP;
+	IF NEW.subject_column = ANY (NEW.exclude_columns)
+	   OR (SELECT pg_catalog.format_type(a.atttypid, NULL) FROM pg_attribute a
+		   WHERE a.attrelid = NEW.rel AND a.attname = NEW.subject_column) = 'bytea' THEN
+		RAISE EXCEPTION 'subject column "%" of % is never emitted', NEW.subject_column, NEW.rel
+			USING ERRCODE = '22023', DETAIL = 'bytea columns (ciphertext) and excluded columns never leave the database.';
+	END IF;
 	IF NEW.status_column IS NOT NULL
 	   AND (SELECT c.relreplident FROM pg_class c WHERE c.oid = NEW.rel) <> 'f' THEN
 		RAISE EXCEPTION 'status events on % need the old row in the WAL', NEW.rel
