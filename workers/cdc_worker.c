@@ -463,6 +463,9 @@ cdc_worker_main(Datum main_arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			/* New limits apply now, not at the next scheduled check. */
+			last_lag_check = 0;
+			last_purge = 0;
 		}
 		if (cdc_enabled && decoding == NULL)
 			cdc_start();

@@ -157,5 +157,14 @@ ok($node->poll_query_until('freight',
 		"SELECT count(*) = 30000 FROM freight.events WHERE source = '/test/items'"),
 	'capture resumes where it stopped');
 
+# Retention: events older than freight.events_retention go, oldest first; the rest stay.
+sql("UPDATE freight.events SET time = time - interval '30 days' WHERE id <= 100");
+my $total = sql("SELECT count(*) FROM freight.events");
+sql("ALTER SYSTEM SET freight.events_retention = '7d'");
+sql("SELECT pg_reload_conf()");
+ok($node->poll_query_until('freight', "SELECT NOT EXISTS (SELECT 1 FROM freight.events WHERE id <= 100)"),
+	'expired events deleted');
+is(sql("SELECT count(*) FROM freight.events"), $total - 100, 'only the expired events');
+
 $node->stop;
 done_testing();
