@@ -28,8 +28,13 @@
 static ProcessUtility_hook_type prev_process_utility;
 static emit_log_hook_type prev_emit_log_hook;
 
-/* True while a recorded utility statement runs: its own failure is recorded by the wrapper. */
-static bool in_recorded_utility;
+/*
+ * A recorded utility statement that failed has its event already; when its error reaches the log
+ * (emit_log_hook), it must not be recorded a second time as permission_denied.  The error is
+ * recognised by its message; the mark is dropped at the next recorded statement or error.
+ */
+static bool failure_recorded;
+static char failure_message[SECURITY_QUEUE_TEXT_MAX];
 
 static void security_process_utility(PlannedStmt *pstmt, const char *queryString,
 									 bool readOnlyTree, ProcessUtilityContext context,
@@ -133,7 +138,7 @@ security_process_utility(PlannedStmt *pstmt, const char *queryString, bool readO
 		return;
 	}
 
-	in_recorded_utility = true;
+	failure_recorded = false;
 	PG_TRY();
 	{
 		if (prev_process_utility)
@@ -147,18 +152,18 @@ security_process_utility(PlannedStmt *pstmt, const char *queryString, bool readO
 	{
 		ErrorData  *edata;
 
-		in_recorded_utility = false;
 		MemoryContextSwitchTo(caller_context);
 		edata = CopyErrorData();
 		snprintf(message, sizeof(message), "%s failed: %s", command,
 				 edata->message ? edata->message : "");
 		security_queue_push("privilege_escalation", "high", NULL, edata->sqlerrcode, message,
 							queryString);
+		strlcpy(failure_message, edata->message ? edata->message : "", sizeof(failure_message));
+		failure_recorded = true;
 		FreeErrorData(edata);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	in_recorded_utility = false;
 
 	snprintf(message, sizeof(message), "%s succeeded", command);
 	security_queue_push("privilege_escalation", "medium", NULL, 0, message, queryString);
@@ -167,11 +172,19 @@ security_process_utility(PlannedStmt *pstmt, const char *queryString, bool readO
 static void
 security_emit_log(ErrorData *edata)
 {
+	bool		already_recorded = false;
+
 	if (prev_emit_log_hook)
 		prev_emit_log_hook(edata);
+	if (edata->elevel >= ERROR && failure_recorded)
+	{
+		already_recorded = strncmp(edata->message ? edata->message : "", failure_message,
+								   sizeof(failure_message) - 1) == 0;
+		failure_recorded = false;
+	}
 	/* Refused decryptions are queued as decrypt_denied by crypto.c itself. */
 	if (edata->elevel >= ERROR && edata->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE &&
-		!in_recorded_utility && OidIsValid(MyDatabaseId) && IsNormalProcessingMode() &&
+		!already_recorded && OidIsValid(MyDatabaseId) && IsNormalProcessingMode() &&
 		(edata->message == NULL || strcmp(edata->message, "permission denied to decrypt") != 0))
 		security_queue_push("permission_denied", "medium", NULL, edata->sqlerrcode,
 							edata->message, debug_query_string);

@@ -208,7 +208,14 @@ DECLARE
 	new_id bigint;
 	db name := (SELECT d.datname FROM pg_database d WHERE d.oid = dbid);
 BEGIN
-	IF kind = 'permission_denied' THEN
+	-- Refused privileged actions outside the utility hook (set_config('role', ...), ALTER SYSTEM,
+	-- COPY to a file, ...) are escalation attempts; their statements are not kept.
+	IF kind = 'permission_denied'
+	   AND message ~ '^(permission denied to |must be superuser|must have admin option|must be member of)' THEN
+		kind := 'privilege_escalation';
+		severity := 'high';
+		statement := NULL;
+	ELSIF kind = 'permission_denied' THEN
 		object := regexp_match(message, '^permission denied for (table|view|materialized view|sequence|foreign table|function|procedure|schema) (.+)$');
 		IF object IS NULL OR dbid <> (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()) THEN
 			RETURN NULL;

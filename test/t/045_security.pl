@@ -74,6 +74,14 @@ like(sql("SELECT detail ->> 'message' FROM freight.security_events WHERE kind = 
 is(wait_events("kind = 'alert' AND detail ->> 'rule' = 'privilege_escalation_attempts' AND actor = 'mallory'", 1),
 	1, 'repeated attempts raise one critical alert');
 
+# Refused privileged actions outside utility statements are escalation attempts too.
+($ret, $err) = as_role('mallory', "SELECT set_config('role', 'freight_admin', false)");
+like($err, qr/permission denied to set role/, 'set_config(role) to a foreign role fails as usual');
+($ret, $err) = as_role('mallory', "ALTER SYSTEM SET work_mem = '1GB'");
+like($err, qr/permission denied to set parameter|must be superuser/, 'ALTER SYSTEM fails as usual');
+is(wait_events("kind = 'privilege_escalation' AND actor = 'mallory' AND detail ->> 'statement' IS NULL", 2), 2,
+	'both recorded as privilege escalation, without the statement');
+
 # Succeeded changes by a non-admin are recorded too, with passwords masked.
 ($ret, $err) = as_role('mallory', "CREATE TABLE mine (id int); GRANT SELECT ON mine TO freight_anon");
 is($ret, 0, 'GRANT on an own table works');
