@@ -20,6 +20,71 @@
 #include <time.h>
 
 #define KEY_CACHE_SLOTS 256
+#define JWT_CACHE_SLOTS 1024
+#define JWT_CACHE_SECONDS 300
+
+/* Verified tokens, so a client reusing its token costs no HMAC or JSON parse (like PostgREST's
+ * jwt-cache): trusted until min(exp, 5 minutes). */
+typedef struct JwtCacheEntry
+{
+	char	   *token;
+	char	   *claims;
+	char	   *role;			/* NULL = anonymous role */
+	double		expires;
+} JwtCacheEntry;
+
+static JwtCacheEntry jwt_cache[JWT_CACHE_SLOTS];
+static pthread_mutex_t jwt_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static unsigned
+token_slot(const char *token)
+{
+	unsigned	h = 2166136261u;
+
+	for (const char *p = token; *p; p++)
+		h = (h ^ (unsigned char) *p) * 16777619u;
+	return h % JWT_CACHE_SLOTS;
+}
+
+static bool
+jwt_cache_get(Request *req, const char *token, Auth *auth)
+{
+	JwtCacheEntry *e = &jwt_cache[token_slot(token)];
+	bool		hit = false;
+
+	pthread_mutex_lock(&jwt_cache_lock);
+	if (e->token && strcmp(e->token, token) == 0 && e->expires > (double) time(NULL))
+	{
+		auth->claims = arena_strdup(&req->arena, e->claims);
+		auth->role = e->role ? arena_strdup(&req->arena, e->role) : server.cfg.db_anon_role;
+		auth->anonymous = e->role == NULL;
+		hit = true;
+	}
+	pthread_mutex_unlock(&jwt_cache_lock);
+	return hit;
+}
+
+static void
+jwt_cache_put(const char *token, const JwtResult *jr)
+{
+	JwtCacheEntry *e = &jwt_cache[token_slot(token)];
+	json_t	   *claims = json_loads(jr->claims_json, 0, NULL);
+	json_t	   *exp = json_object_get(claims, "exp");
+	double		expires = (double) time(NULL) + JWT_CACHE_SECONDS;
+
+	if (json_is_number(exp) && json_number_value(exp) < expires)
+		expires = json_number_value(exp);
+	json_decref(claims);
+	pthread_mutex_lock(&jwt_cache_lock);
+	free(e->token);
+	free(e->claims);
+	free(e->role);
+	e->token = xstrdup(token);
+	e->claims = xstrdup(jr->claims_json);
+	e->role = jr->role ? xstrdup(jr->role) : NULL;
+	e->expires = expires;
+	pthread_mutex_unlock(&jwt_cache_lock);
+}
 
 typedef struct KeyCacheEntry
 {
@@ -211,9 +276,13 @@ auth_jwt(Request *req, const SchemaCache *sc, const char *token, Auth *auth, Api
 	if (server.jwt == NULL)
 		return api_error(err, 500, "PGRST300", "Server lacks JWT secret", NULL,
 						 "Set FREIGHT_JWT_SECRET (or jwt-secret).");
+	if (jwt_cache_get(req, token, auth))
+		return auth->role != NULL || api_error(err, 401, "PGRST302", "Anonymous access is disabled",
+											   NULL, "Send a token with a role claim.");
 	if (!jwt_verify(server.jwt, token, server.cfg.jwt_aud, server.cfg.jwt_role_claim,
 					time(NULL), &jr, msg, sizeof(msg)))
 		return fail(req, sc, err, "jwt", "bearer token", msg);
+	jwt_cache_put(token, &jr);
 	auth->claims = arena_strdup(&req->arena, jr.claims_json);
 	auth->role = jr.role ? arena_strdup(&req->arena, jr.role) : server.cfg.db_anon_role;
 	auth->anonymous = jr.role == NULL;

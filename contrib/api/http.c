@@ -294,6 +294,33 @@ send_error(Request *req, int status, const char *code, const char *message, cons
 
 static atomic_int active_requests;
 
+/*
+ * Request ids: unique, not secret.  Each thread seeds a splitmix64 stream from OpenSSL's
+ * generator once, instead of asking it for every request.
+ */
+static void
+next_request_id(unsigned char out[16])
+{
+	static _Thread_local uint64_t state;
+	static _Thread_local bool seeded;
+
+	if (!seeded)
+	{
+		if (RAND_bytes((unsigned char *) &state, sizeof(state)) != 1)
+			state = (uint64_t) time(NULL) ^ (uint64_t) (uintptr_t) &state;
+		seeded = true;
+	}
+	for (int half = 0; half < 2; half++)
+	{
+		uint64_t	z = (state += 0x9E3779B97F4A7C15ULL);
+
+		z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+		z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+		z ^= z >> 31;
+		memcpy(out + 8 * half, &z, 8);
+	}
+}
+
 int
 http_active_requests(void)
 {
@@ -318,8 +345,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	req->query = q ? q + 1 : "";
 	req->path = qp_percent_decode(&req->arena, req->raw_uri,
 								  q ? (size_t) (q - req->raw_uri) : strlen(req->raw_uri), false);
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-		memset(rnd, 0, sizeof(rnd));
+	next_request_id(rnd);
 	for (int i = 0; i < 16; i++)
 	{
 		req->request_id[2 * i] = "0123456789abcdef"[rnd[i] >> 4];
@@ -484,6 +510,8 @@ http_start(char *err, size_t errlen)
 	opts[n++] = (struct MHD_OptionItem) {MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL};
 	opts[n++] = (struct MHD_OptionItem) {MHD_OPTION_CONNECTION_LIMIT, 4096, NULL};
 	opts[n++] = (struct MHD_OptionItem) {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
+	/* per-connection buffer, cleared for every request: 16 KiB holds headers with long tokens */
+	opts[n++] = (struct MHD_OptionItem) {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 16384, NULL};
 	if (server.cfg.tls_cert)
 	{
 		if ((cert = read_file(server.cfg.tls_cert, err, errlen)) == NULL ||
