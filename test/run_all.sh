@@ -124,8 +124,9 @@ run_tap() {
 		( cd "$dir" && TESTDIR="$dir" PG_REGRESS="$PGXS_DIR/test/regress/pg_regress" \
 			perl -I "$PGXS_DIR/test/perl" -I "$SRC/test/perl" "$t" ) > "$dir/tap.log" 2>&1
 		rc=$?
-		p=$(grep -cE '^ok ' "$dir/tap.log")
-		f=$(grep -cE '^not ok ' "$dir/tap.log")
+		p=$(grep -cE '^ok ' "$dir/tap.log" 2>/dev/null)
+		f=$(grep -cE '^not ok ' "$dir/tap.log" 2>/dev/null)
+		p=${p:-0}; f=${f:-0}
 		if [ $rc != 0 ] && [ "$f" = 0 ]; then f=1; fi
 		if [ "$f" -gt 0 ]; then
 			grep -E '^(not ok|#)' "$dir/tap.log" | tail -n 40
