@@ -35,11 +35,11 @@ PG_FUNCTION_INFO_V1(freight_route_score);
 #define MAX_BUDGET_MS 600000
 
 /*
- * Default search lengths: without max_iterations, a TSP search stops after max(100, 2n) kicks
- * that found nothing shorter (small problems finish in milliseconds, deterministically) or at the
- * time budget; a VRP search runs 2,000 ruin-and-recreate steps per stop or to the budget.
+ * Default search lengths: without max_iterations, a TSP search stops after max(50, n) kicks
+ * (2n above 100 stops) that found nothing shorter — small problems finish in milliseconds,
+ * deterministically — or at the time budget; a VRP search runs 2,000 ruin-and-recreate steps per stop or to the budget.
  */
-#define DEFAULT_TSP_STALL(n) ((n) < 50 ? 100 : 2 * (int64) (n))
+#define DEFAULT_TSP_STALL(n) ((n) <= 100 ? Max(50, (int64) (n)) : 2 * (int64) (n))
 #define DEFAULT_VRP_ITERATIONS(n) (2000 * (int64) (n))
 
 static void *
