@@ -4,15 +4,18 @@
  *
  * Bounds are enforced by projecting every trial point onto the box; the initial simplex steps
  * 10% of each box width away from the start (inwards when the start is on the upper bound).
- * The search stops after max_evals evaluations or when the simplex's objective values agree to
- * a relative 1e-6.  env->check_interrupts is called once per iteration.
+ * A search stops after max_evals evaluations or when the simplex's objective values agree to
+ * a relative 1e-6, and is restarted from its best point while that still improves it.
+ * env->check_interrupts is called once per iteration.
  */
 #include "forecast_optim.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define FC_NM_MAX_DIM 8
+#define FC_NM_RESTARTS 3
 
 static void
 project(double *x, const double *lo, const double *hi, int dim)
@@ -65,9 +68,9 @@ sort_simplex(double simplex[][FC_NM_MAX_DIM], double *fv, int dim)
 	}
 }
 
-double
-fc_minimise(FcObjective f, void *arg, int dim, double *x, const double *lo, const double *hi,
-			int max_evals, const FcEnv *env)
+static double
+nelder_mead(FcObjective f, void *arg, int dim, double *x, const double *lo, const double *hi,
+			int max_evals, const FcEnv *env, int *used)
 {
 	double		simplex[FC_NM_MAX_DIM + 1][FC_NM_MAX_DIM];
 	double		fv[FC_NM_MAX_DIM + 1];
@@ -151,5 +154,44 @@ fc_minimise(FcObjective f, void *arg, int dim, double *x, const double *lo, cons
 	}
 	sort_simplex(simplex, fv, dim);
 	memcpy(x, simplex[0], sizeof(double) * dim);
+	*used = evals;
 	return fv[0];
+}
+
+static bool
+on_boundary(const double *x, const double *lo, const double *hi, int dim)
+{
+	for (int i = 0; i < dim; i++)
+		if (x[i] <= lo[i] || x[i] >= hi[i])
+			return true;
+	return false;
+}
+
+/*
+ * Projection can flatten the simplex onto a face of the box, where it stalls; so a search that
+ * ends on the boundary restarts from its best point with a fresh simplex until a restart no
+ * longer improves it.
+ */
+double
+fc_minimise(FcObjective f, void *arg, int dim, double *x, const double *lo, const double *hi,
+			int max_evals, const FcEnv *env)
+{
+	int			used = 0;
+	double		best = nelder_mead(f, arg, dim, x, lo, hi, max_evals, env, &used);
+
+	for (int restart = 0; restart < FC_NM_RESTARTS && used < max_evals &&
+		 on_boundary(x, lo, hi, dim); restart++)
+	{
+		int			more = 0;
+		double		again = nelder_mead(f, arg, dim, x, lo, hi, max_evals - used, env, &more);
+
+		used += more;
+		if (!(again < best - 1e-6 * (fabs(best) + 1e-6)))
+		{
+			best = again < best ? again : best;
+			break;
+		}
+		best = again;
+	}
+	return best;
 }

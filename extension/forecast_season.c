@@ -7,6 +7,8 @@
 
 #include <math.h>
 
+#include "forecast_stats.h"
+
 void
 fc_acf(const double *y, int n, int max_lag, double *r)
 {
@@ -29,15 +31,15 @@ fc_acf(const double *y, int n, int max_lag, double *r)
 	}
 }
 
-/* The threshold of the M4 test for lag m given r[1..m-1]. */
+/* The threshold of the M4 test for lag m given r[1..m-1], at critical value z. */
 static double
-acf_limit(const double *r, int n, int m)
+acf_limit(const double *r, int n, int m, double z)
 {
 	double		s = 0;
 
 	for (int k = 1; k < m; k++)
 		s += r[k] * r[k];
-	return 1.645 * sqrt(1 + 2 * s) / sqrt((double) n);
+	return z * sqrt(1 + 2 * s) / sqrt((double) n);
 }
 
 bool
@@ -46,7 +48,7 @@ fc_is_seasonal(const double *y, int n, int m, double *scratch)
 	if (m <= 1 || n < 3 * m)
 		return false;
 	fc_acf(y, n, m, scratch);
-	return fabs(scratch[m]) > acf_limit(scratch, n, m);
+	return fabs(scratch[m]) > acf_limit(scratch, n, m, 1.645);
 }
 
 int
@@ -55,16 +57,19 @@ fc_detect_season(const double *y, int n, int max_period, double *scratch)
 	int			max_lag = n / 3 < max_period ? n / 3 : max_period;
 	int			best = 1;
 	double		best_r = 0;
+	double		z;
 
 	if (max_lag < 2)
 		return 1;
+	/* many lags are tried: Bonferroni-correct the 5% level so noise rarely shows a period */
+	z = fc_normal_quantile(1 - 0.05 / max_lag);
 	fc_acf(y, n, max_lag + 1 <= n - 1 ? max_lag + 1 : max_lag, scratch);
 	for (int k = 2; k <= max_lag; k++)
 	{
 		bool		peak = scratch[k] > scratch[k - 1] &&
 			(k == max_lag || scratch[k] >= scratch[k + 1]);
 
-		if (peak && scratch[k] > best_r && scratch[k] > acf_limit(scratch, n, k))
+		if (peak && scratch[k] > best_r && scratch[k] > acf_limit(scratch, n, k, z))
 		{
 			/* a multiple of a period already found is only taken when clearly stronger */
 			if (best > 1 && k % best == 0 && scratch[k] < best_r + 0.1)

@@ -13,7 +13,11 @@ extern void fc_acf(const double *y, int n, int max_lag, double *r);
 /* The M4 90% test: |r_m| > 1.645 sqrt(1 + 2 sum_{k<m} r_k^2) / sqrt(n); needs n >= 3m. */
 extern bool fc_is_seasonal(const double *y, int n, int m, double *scratch);
 
-/* Strongest significant ACF peak between 2 and min(n / 3, max_period); 1 when none. */
+/*
+ * Strongest ACF peak between 2 and min(n / 3, max_period) that is significant at 5% after a
+ * Bonferroni correction for the number of lags tried; 1 when none.  scratch holds
+ * min(n / 3, max_period) + 2 values.
+ */
 extern int	fc_detect_season(const double *y, int n, int max_period, double *scratch);
 
 /*
