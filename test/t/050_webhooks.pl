@@ -27,7 +27,7 @@ freight.webhook_allow_private = on
 freight.webhook_retry_schedule = '300ms, 600ms, 1200ms'
 freight.webhook_timeout = 2s
 freight.webhook_connect_timeout = 1s
-freight.webhook_disable_after = 4s
+freight.webhook_disable_after = 1min
 });
 $node->start;
 create_freight_db($node);
@@ -224,10 +224,13 @@ ok($node->poll_query_until('freight', "SELECT count(*) = 1 FROM freight.webhook_
 like(sql("SELECT last_error FROM freight.webhook_deliveries d JOIN freight.events e ON e.id = d.event_id WHERE e.subject = 'big'"),
 	qr/exceeds freight.webhook_max_payload/, 'with a clear error');
 
-# --- An endpoint failing longer than freight.webhook_disable_after (4 s) is disabled ----------
+# --- An endpoint failing longer than freight.webhook_disable_after (1 min) is disabled --------
 sql("SELECT freight.send_webhook($ep{sick}, 'webhook.test', '{}')");
 wait_for_status("endpoint_id = $ep{sick}", 'dead', 'sick endpoint: first message dead-lettered');
-sleep 3;
+ok(sql("SELECT failing_since IS NOT NULL AND active FROM freight.webhook_endpoints WHERE id = $ep{sick}") eq 't',
+	'the failing endpoint is marked failing, still active');
+# Pretend the failures began two minutes ago rather than waiting for them.
+sql("UPDATE freight.webhook_endpoints SET failing_since = now() - interval '2 minutes' WHERE id = $ep{sick}");
 sql("SELECT freight.send_webhook($ep{sick}, 'webhook.test', '{}')");
 ok($node->poll_query_until('freight', "SELECT NOT active FROM freight.webhook_endpoints WHERE id = $ep{sick}"),
 	'an endpoint failing for longer than freight.webhook_disable_after is disabled');
