@@ -111,15 +111,43 @@ seasonal_average(const double *y, int n, int m, int k, int h, double *f)
 	return true;
 }
 
+/* The fitted models the candidates share. */
+typedef struct Fits
+{
+	FcEtsFit	ses;
+	FcEtsFit	damped;
+	bool		ses_ok;
+	bool		damped_ok;
+} Fits;
+
+/*
+ * Fit SES and damped trend to the adjusted series x[0..n) or, when the full series' fits are
+ * given, run their parameters over x (holdout origins: same start, no refitting).
+ */
+static void
+fit_models(const double *x, int n, const Fits *given, const FcEnv *env, Fits *fits)
+{
+	static const FcEtsSpec ses = {FC_ADD, FC_NONE, false, FC_NONE, 1};
+	static const FcEtsSpec damped = {FC_ADD, FC_ADD, true, FC_NONE, 1};
+
+	if (given)
+	{
+		fits->ses_ok = given->ses_ok && fc_ets_refilter(&given->ses, x, n, &fits->ses);
+		fits->damped_ok = given->damped_ok && fc_ets_refilter(&given->damped, x, n, &fits->damped);
+	}
+	else
+	{
+		fits->ses_ok = fc_ets_fit(x, n, ses, env, &fits->ses);
+		fits->damped_ok = fc_ets_fit(x, n, damped, env, &fits->damped);
+	}
+}
+
 /* Point forecast of one candidate from y[0..n), or false when it does not apply. */
 static bool
 candidate_forecast(Candidate c, const Work *w, const double *y, int n, int h,
-				   const FcSeasonality *s, const double *x, const FcEtsFit *ses, bool ses_ok,
-				   double *f)
+				   const FcSeasonality *s, const double *x, const Fits *fits, double *f)
 {
-	static const FcEtsSpec damped = {FC_ADD, FC_ADD, true, FC_NONE, 1};
 	const FcEnv *env = w->env;
-	FcEtsFit	fit;
 
 	switch (c)
 	{
@@ -145,18 +173,18 @@ candidate_forecast(Candidate c, const Work *w, const double *y, int n, int h,
 				f[j] = x[n - 1] + (j + 1) * (x[n - 1] - x[0]) / (n - 1);
 			break;
 		case CAND_SES_SA:
-			if (!ses_ok)
+			if (!fits->ses_ok)
 				return false;
-			fc_ets_forecast(ses, h, 0.95, env, f, NULL, NULL);
+			fc_ets_forecast(&fits->ses, h, 0.95, env, f, NULL, NULL);
 			break;
 		case CAND_THETA_SA:
-			if (!ses_ok || !fc_theta(x, n, h, 0.95, ses, env, f, NULL, NULL))
+			if (!fits->ses_ok || !fc_theta(x, n, h, 0.95, &fits->ses, env, f, NULL, NULL))
 				return false;
 			break;
 		case CAND_DAMPED_SA:
-			if (!fc_ets_fit(x, n, damped, env, &fit))
+			if (!fits->damped_ok)
 				return false;
-			fc_ets_forecast(&fit, h, 0.95, env, f, NULL, NULL);
+			fc_ets_forecast(&fits->damped, h, 0.95, env, f, NULL, NULL);
 			break;
 		case CAND_COUNT:
 			return false;
@@ -166,24 +194,21 @@ candidate_forecast(Candidate c, const Work *w, const double *y, int n, int h,
 }
 
 /*
- * All candidates' forecasts from y[0..n); available[c] says which ones apply, *s receives the
- * seasonality found.
+ * All candidates' forecasts from y[0..n); available[c] says which ones apply, *season receives
+ * the seasonality found, *fits the models (fitted, or given ones run over the series).
  */
 static void
 candidates_forecast(const Work *w, const double *y, int n, int h, double **f, bool *available,
-					FcSeasonality *season)
+					FcSeasonality *season, const Fits *given, Fits *fits)
 {
-	static const FcEtsSpec ses_spec = {FC_ADD, FC_NONE, false, FC_NONE, 1};
 	FcSeasonality s;
 	double	   *x = alloc_doubles(w->env, n);
-	FcEtsFit	ses;
-	bool		ses_ok;
 
 	fc_adjust_estimate(y, n, w->m1, w->m2, FC_FIRST_PERIOD_CYCLES, 0, w->env, &s);
 	fc_adjust_remove(&s, y, n, x);
-	ses_ok = fc_ets_fit(x, n, ses_spec, w->env, &ses);
+	fit_models(x, n, given, w->env, fits);
 	for (int c = 0; c < CAND_COUNT; c++)
-		available[c] = candidate_forecast((Candidate) c, w, y, n, h, &s, x, &ses, ses_ok, f[c]);
+		available[c] = candidate_forecast((Candidate) c, w, y, n, h, &s, x, fits, f[c]);
 	*season = s;
 }
 
@@ -261,13 +286,15 @@ combine(double **f, const double *weight, int h, double *out)
  * candidates' errors and keep the ensemble's errors for the intervals.
  */
 static bool
-holdout_weights(const Work *w, const double *y, int n, int h, double *weight, Holdout *ho)
+holdout_weights(const Work *w, const double *y, int n, int h, const Fits *full, double *weight,
+				Holdout *ho)
 {
 	double	   *f[FC_MAX_ORIGINS][CAND_COUNT];
 	bool		available[FC_MAX_ORIGINS][CAND_COUNT];
 	bool		usable[CAND_COUNT];
 	double		mae[CAND_COUNT] = {0};
 	FcSeasonality s;
+	Fits		fits;
 
 	ho->len = h < n / 3 ? h : n / 3;
 	ho->origins = 0;
@@ -286,7 +313,7 @@ holdout_weights(const Work *w, const double *y, int n, int h, double *weight, Ho
 
 		for (int c = 0; c < CAND_COUNT; c++)
 			f[o][c] = alloc_doubles(w->env, ho->len);
-		candidates_forecast(w, y, cut, ho->len, f[o], available[o], &s);
+		candidates_forecast(w, y, cut, ho->len, f[o], available[o], &s, full, &fits);
 	}
 	for (int c = 0; c < CAND_COUNT; c++)
 	{
@@ -397,12 +424,13 @@ ensemble_forecast(const Work *w, const double *y, int n, int h, FcResult *res)
 	bool		available[CAND_COUNT];
 	Holdout		ho;
 	FcSeasonality s;
+	Fits		fits;
 
-	if (!holdout_weights(w, y, n, h, weight, &ho))
-		return false;
 	for (int c = 0; c < CAND_COUNT; c++)
 		f[c] = alloc_doubles(w->env, h);
-	candidates_forecast(w, y, n, h, f, available, &s);
+	candidates_forecast(w, y, n, h, f, available, &s, NULL, &fits);
+	if (!holdout_weights(w, y, n, h, &fits, weight, &ho))
+		return false;
 	for (int c = 0; c < CAND_COUNT; c++)
 		if (weight[c] > 0 && !available[c])
 			return false;

@@ -292,12 +292,29 @@ fc_ets_fit(const double *y, int n, FcEtsSpec spec, const FcEnv *env, FcEtsFit *f
 	fit->beta = p.beta;
 	fit->gamma = p.gamma;
 	fit->phi = p.phi;
+	fit->level0 = p.level;
+	fit->slope0 = p.slope;
 	fit->season = env->alloc(env->ctx, sizeof(double) * m);
 	memcpy(fit->season, season0, sizeof(double) * m);
 	lik = ets_recurse(y, n, &spec, &p, fit->season, &fit->level, &fit->slope, &sse);
 	fit->n = n;
 	fit->sigma2 = sse / (n - dim > 1 ? n - dim : 1);
 	fit->aicc = lik + 2.0 * k + 2.0 * k * (k + 1) / (n - k - 1);
+	return true;
+}
+
+bool
+fc_ets_refilter(const FcEtsFit *fit, const double *y, int n, FcEtsFit *out)
+{
+	EtsParams	p = {fit->alpha, fit->beta, fit->gamma, fit->phi, fit->level0, fit->slope0};
+	double		sse;
+
+	if (fit->spec.season != FC_NONE || n < 1)
+		return false;
+	*out = *fit;
+	if (!isfinite(ets_recurse(y, n, &fit->spec, &p, NULL, &out->level, &out->slope, &sse)))
+		return false;
+	out->n = n;
 	return true;
 }
 

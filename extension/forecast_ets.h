@@ -30,6 +30,8 @@ typedef struct FcEtsFit
 				beta,
 				gamma,
 				phi;
+	double		level0,
+				slope0;			/* initial states (estimated) */
 	double		level,
 				slope;			/* states after the last observation */
 	double	   *season;			/* m states; season[t % m] belongs to time t */
@@ -41,6 +43,12 @@ typedef struct FcEtsFit
 /* Fit one model; false when the model does not suit the data (too short, non-positive). */
 extern bool fc_ets_fit(const double *y, int n, FcEtsSpec spec, const FcEnv *env,
 					   FcEtsFit *fit);
+
+/*
+ * A non-seasonal fit's parameters and initial states run over another series with the same
+ * start (e.g. a prefix of the fitted one, for holdout forecasts without refitting).
+ */
+extern bool fc_ets_refilter(const FcEtsFit *fit, const double *y, int n, FcEtsFit *out);
 
 /* Fit every admissible model with period m (1 = non-seasonal) and keep the lowest AICc. */
 extern bool fc_ets_select(const double *y, int n, int m, const FcEnv *env, FcEtsFit *best);

@@ -67,8 +67,8 @@ INSERT INTO $res SELECT m.id, f.* FROM m4 m, freight.forecast(m.vals, $h, $seaso
 \! date +%s.%N
 SQL
 		set -- $(cat "$OUT/cpu.txt")
-		seconds=$(echo "$4 - $2" | bc)
-		cpu=$(echo "$3 - $1" | bc)
+		seconds=$(awk "BEGIN { print $4 - $2 }")
+		cpu=$(awk "BEGIN { print $3 - $1 }")
 	else
 		start=$(now)
 		p=0
@@ -78,7 +78,7 @@ SQL
 			p=$((p + 1))
 		done
 		wait
-		seconds=$(echo "$(now) - $start" | bc)
+		seconds=$(awk "BEGIN { print $(now) - $start }")
 	fi
 	series=$($PSQL -At -c "SELECT count(DISTINCT id) FROM $res")
 	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$freq" "$method" "$sessions" "$series" "$seconds" "$cpu" >> "$OUT/timings.tsv"

@@ -32,6 +32,13 @@ SELECT (SELECT count(*) FROM api.shipments) AS visible_shipments,
 RESET ROLE;
 RESET request.jwt.claims;
 
+-- ---- HTTP API (freight-api, started by run.d/50_api.sh) ----
+\echo
+\echo == HTTP API: newest shipments of the pro demo customer with their packages, one SQL statement (PostgREST grammar)
+\! . "$FREIGHT_HOME/demo.env" && curl -s -H "apikey: $FREIGHT_API_KEY_PRO" "$FREIGHT_API_URL/shipments?select=tracking_number,status,packages(weight_kg)&order=created_at.desc&limit=2"; echo
+\echo == ... public tracking for anyone, and the health check
+\! . "$FREIGHT_HOME/demo.env" && tn=$(curl -s -H "Authorization: Bearer $FREIGHT_ADMIN_JWT" "$FREIGHT_API_URL/shipments?select=tracking_number&limit=1" -H 'Accept: text/csv' | tail -n 1) && curl -s "$FREIGHT_API_URL/rpc/track?tracking_number=$tn" | cut -c1-160; echo; curl -s "$FREIGHT_API_URL/health"; echo
+
 -- ---- rate limits and the security-event feed ----
 \echo
 \echo == Rate limits by tier (decided in shared memory; state survives restarts)
@@ -77,3 +84,20 @@ SELECT type, count(*) AS events FROM freight.events GROUP BY type ORDER BY event
 \echo == The newest shipment event as a CloudEvent (freight.cloudevent; no addresses: they are ciphertext)
 SELECT jsonb_pretty(freight.cloudevent(e)) AS cloudevent
 FROM freight.events e WHERE e.source = '/freight/shipments' ORDER BY e.id DESC LIMIT 1;
+
+-- ---- demand forecasting ----
+\echo
+\echo == Forecasting: shipment demand per region and hour, next 24 hours (freight.forecast_demand)
+INSERT INTO freight.demand_alerts (region, threshold) VALUES ('Hamburg', 0.5) ON CONFLICT (region) DO NOTHING;
+SELECT freight.forecast_demand(24) AS regions_forecast;
+SELECT region, hour, round(point::numeric, 2) AS shipments, round(lower::numeric, 2) AS lower,
+	   round(upper::numeric, 2) AS upper, model
+FROM freight.demand_forecasts WHERE hour < date_trunc('hour', now()) + interval '2 hours'
+ORDER BY region, hour LIMIT 6;
+\echo == ... forecasts above a regional threshold become events (demand.high_predicted)
+SELECT type, subject, data FROM freight.events WHERE type = 'demand.high_predicted' ORDER BY id DESC LIMIT 1;
+\echo == ... and any series: four weeks of a noisy daily cycle, every 6th hour of the next day (freight.forecast)
+SELECT step, round(point::numeric, 1) AS point, round(lower::numeric, 1) AS lower, round(upper::numeric, 1) AS upper
+FROM freight.forecast(ARRAY(SELECT 100 + 30 * sin(2 * pi() * t / 24) + 5 * sin(t * 12.9898)
+							FROM generate_series(0, 24 * 28 - 1) t), 24, 24)
+WHERE step % 6 = 0;
