@@ -56,6 +56,9 @@ all:
 	@echo "PostgreSQL 15 development files are missing: run 'make deps' first" >&2; exit 1
 endif
 
+# PGXS does not track headers: the forecasting objects share structs, so rebuild them together.
+$(patsubst %.c,%.o,$(wildcard extension/forecast_*.c)): $(wildcard extension/forecast*.h)
+
 extension/freight--$(EXTVERSION).sql: $(sort $(wildcard extension/sql/*.sql))
 	cat $^ > $@
 
