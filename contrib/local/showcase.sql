@@ -101,3 +101,8 @@ SELECT step, round(point::numeric, 1) AS point, round(lower::numeric, 1) AS lowe
 FROM freight.forecast(ARRAY(SELECT 100 + 30 * sin(2 * pi() * t / 24) + 5 * sin(t * 12.9898)
 							FROM generate_series(0, 24 * 28 - 1) t), 24, 24)
 WHERE step % 6 = 0;
+\echo
+\echo == Replicas streaming from this primary (FREIGHT_REPLICAS=1 make run starts one on port 5434; contrib/dba/freightctl)
+SELECT application_name AS replica, state, sync_state,
+	   pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)) AS replay_behind, replay_lag
+FROM pg_stat_replication ORDER BY 1;
