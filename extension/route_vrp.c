@@ -17,9 +17,9 @@
 #define MAX_STRING 10			/* L-max: longest removed string */
 #define BLINK_RATE 0.01
 #define ROUTE_REMOVAL_RATE 0.1	/* with a vehicle cost: ruin a whole route this often */
-#define FLEET_AT 0.5			/* minimising vehicles: try with fewer half-way through */
-#define FLEET_SHARE 0.3			/* for at most this share of the budget */
-#define FLEET_STALL 5000		/* give up one vehicle fewer after this many steps without progress */
+#define FLEET_AT 0.3			/* minimising vehicles: try with fewer after 30% of the budget */
+#define FLEET_SHARE 0.5			/* for at most half of the budget */
+#define FLEET_STALL 20000		/* give up one vehicle fewer after this many steps without progress */
 #define VRP_CACHE_MAX 2000		/* cache distances up to 2,000 stops (32 MB) */
 
 typedef struct VrpSol
@@ -666,7 +666,7 @@ route_vrp_solve(const RouteEnv *env, const RouteVrpProblem *p, RouteVrpResult *r
 		}
 		if (fleet_pending && frac >= FLEET_AT && best->nun == 0)
 		{
-			/* half-way: try to do with fewer vehicles, then anneal on from there */
+			/* at FLEET_AT: try to do with fewer vehicles, then anneal on from there */
 			fleet_pending = false;
 			sol_copy(&v, cur, best);
 			minimise_fleet(&v, &cur, &cand, t0 + (FLEET_AT + FLEET_SHARE) * p->time_budget_ms,
