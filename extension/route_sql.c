@@ -33,6 +33,7 @@ PG_FUNCTION_INFO_V1(freight_route_vrp);
 PG_FUNCTION_INFO_V1(freight_route_score);
 
 #define MAX_BUDGET_MS 600000
+#define MAX_MAGNITUDE 1e15		/* coordinates and costs: keeps every sum of distances finite */
 
 /*
  * Default search lengths: without max_iterations, a TSP search stops after max(50, n) kicks
@@ -105,10 +106,10 @@ float8_array(ArrayType *a, const char *name, int *count)
 					 errmsg("%s must not contain NULLs", name),
 					 errdetail("Element %d is NULL.", i + 1)));
 		out[i] = DatumGetFloat8(elems[i]);
-		if (!isfinite(out[i]))
+		if (!isfinite(out[i]) || fabs(out[i]) > MAX_MAGNITUDE)
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("%s must contain only finite numbers", name),
+					 errmsg("%s must contain only finite numbers of at most 1e15 in magnitude", name),
 					 errdetail("Element %d is %g.", i + 1, out[i])));
 	}
 	*count = n;
@@ -180,10 +181,10 @@ metric_from_args(FunctionCallInfo fcinfo, int xarg, RouteMetric *m, const RouteE
 						 errmsg("cost matrix must not contain NULLs"),
 						 errdetail("Row %d, column %d is NULL.", i / n + 1, i % n + 1)));
 			cost[i] = DatumGetFloat8(elems[i]);
-			if (!isfinite(cost[i]) || cost[i] < 0)
+			if (!isfinite(cost[i]) || cost[i] < 0 || cost[i] > MAX_MAGNITUDE)
 				ereport(ERROR,
 						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-						 errmsg("cost matrix entries must be finite and not negative"),
+						 errmsg("cost matrix entries must be between 0 and 1e15"),
 						 errdetail("Row %d, column %d is %g.", i / n + 1, i % n + 1, cost[i])));
 		}
 		for (int i = 0; i < n; i++)
@@ -275,10 +276,10 @@ freight_route_distance(PG_FUNCTION_ARGS)
 				 errmsg("unknown metric \"%s\"", metric),
 				 errhint("Use haversine, euclidean or euc2d.")));
 	for (int i = 0; i < 2; i++)
-		if (!isfinite(x[i]) || !isfinite(y[i]))
+		if (!isfinite(x[i]) || !isfinite(y[i]) || fabs(x[i]) > MAX_MAGNITUDE || fabs(y[i]) > MAX_MAGNITUDE)
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("coordinates must be finite numbers")));
+					 errmsg("coordinates must be finite numbers of at most 1e15 in magnitude")));
 	if (kind == ROUTE_METRIC_HAVERSINE)
 		check_haversine(x, y, 2);
 	env = route_env_begin();
@@ -614,10 +615,14 @@ freight_route_score(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("traffic factor of hour %d must be positive", h)));
 	in.traffic = traffic;
-	if (!(in.speed > 0))
+	if (!(in.speed > 0) || !isfinite(in.speed))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("speed must be a positive number")));
+	if (!isfinite(in.start_time) || fabs(in.start_time) > MAX_MAGNITUDE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("start_time must be a finite number of seconds")));
 	if (weights == NULL || nweights != 4)
 		elog(ERROR, "route_score needs four weights");
 	in.w_distance = weights[0];
