@@ -362,6 +362,76 @@ test_tsp_budget_and_interrupts(void)
 	free(order);
 }
 
+/*
+ * Random instances of random sizes with random options (open/closed, fixed ends, duplicates,
+ * asymmetric matrices, haversine): always a permutation honouring the fixed ends, with the
+ * reported length.
+ */
+static void
+test_tsp_random(void)
+{
+	RouteRng	rng;
+	int			bad_perm = 0, bad_ends = 0, bad_len = 0;
+
+	route_rng_seed(&rng, 2026);
+	for (int trial = 0; trial < 200; trial++)
+	{
+		int			n = 1 + route_rng_int(&rng, trial < 150 ? 40 : 400);
+		double	   *x = malloc(sizeof(double) * n), *y = malloc(sizeof(double) * n);
+		double	   *mat = NULL;
+		int		   *order = malloc(sizeof(int) * n);
+		RouteMetric m;
+		RouteTspOptions o;
+		RouteTspResult r;
+		int			kind = route_rng_int(&rng, 4);
+
+		for (int i = 0; i < n; i++)
+		{
+			bool		dup = i > 0 && route_rng_int(&rng, 5) == 0;
+
+			x[i] = dup ? x[i - 1] : route_rng_unit(&rng) * 360 - 180;
+			y[i] = dup ? y[i - 1] : route_rng_unit(&rng) * 180 - 90;
+		}
+		if (kind == 3)
+		{
+			mat = malloc(sizeof(double) * n * n);
+			for (int i = 0; i < n * n; i++)
+				mat[i] = (i / n == i % n) ? 0 : route_rng_int(&rng, 100);
+			route_metric_init_matrix(&m, n, mat);
+		}
+		else
+			route_metric_init_xy(&m, &env, kind == 0 ? ROUTE_METRIC_HAVERSINE :
+								 kind == 1 ? ROUTE_METRIC_EUCLIDEAN : ROUTE_METRIC_EUC2D, n, x, y);
+		o.closed = route_rng_int(&rng, 2) == 0;
+		o.start = route_rng_int(&rng, 3) == 0 ? -1 : route_rng_int(&rng, n);
+		o.end = (!o.closed && n > 1 && route_rng_int(&rng, 2) == 0) ? route_rng_int(&rng, n) : -1;
+		if (o.end == o.start)
+			o.end = -1;
+		o.time_budget_ms = 5000;
+		o.max_iterations = 300;
+		o.max_stall = route_rng_int(&rng, 2) ? 50 : 0;
+		o.seed = trial;
+		route_tsp_solve(&env, &m, &o, order, &r);
+		if (!is_permutation(order, n))
+			bad_perm++;
+		else
+		{
+			if ((o.start >= 0 && order[0] != o.start) || (o.closed && o.start < 0 && order[0] != 0) ||
+				(o.end >= 0 && order[n - 1] != o.end))
+				bad_ends++;
+			if (fabs(route_order_length(&m, order, n, o.closed) - r.length) > 1e-6 * (1 + r.length))
+				bad_len++;
+		}
+		free(x);
+		free(y);
+		free(mat);
+		free(order);
+	}
+	CHECK(bad_perm == 0, "random instances: %d answers were not permutations", bad_perm);
+	CHECK(bad_ends == 0, "random instances: %d answers missed their fixed start or end", bad_ends);
+	CHECK(bad_len == 0, "random instances: %d reported lengths were wrong", bad_len);
+}
+
 static void
 check_vrp_solution(const RouteVrpProblem *p, const RouteVrpResult *r, const char *what)
 {
@@ -536,6 +606,7 @@ main(void)
 	test_tsp_open_path();
 	test_tsp_deterministic_and_duplicates();
 	test_tsp_budget_and_interrupts();
+	test_tsp_random();
 	test_vrp();
 	test_score();
 	printf("%d passed, %d failed\n", passed, failed);
