@@ -548,6 +548,62 @@ test_vrp(void)
 	CHECK(r.unassigned == 15, "one vehicle of capacity 5: 15 left over, got %d", r.unassigned);
 }
 
+/* Random VRPTW instances: whatever the solver returns is a valid plan. */
+static void
+test_vrp_random(void)
+{
+	RouteRng	rng;
+
+	route_rng_seed(&rng, 77);
+	for (int trial = 0; trial < 20; trial++)
+	{
+		int			n = 2 + route_rng_int(&rng, 60);
+		double	   *x = malloc(sizeof(double) * n), *y = malloc(sizeof(double) * n);
+		double	   *dem = malloc(sizeof(double) * n), *open = malloc(sizeof(double) * n);
+		double	   *close = malloc(sizeof(double) * n), *svc = malloc(sizeof(double) * n);
+		RouteMetric m;
+		RouteVrpProblem p;
+		RouteVrpResult r;
+		const char *why;
+		char		what[64];
+
+		for (int i = 0; i < n; i++)
+		{
+			x[i] = route_rng_int(&rng, 100);
+			y[i] = route_rng_int(&rng, 100);
+			dem[i] = i ? 1 + route_rng_int(&rng, 10) : 0;
+			open[i] = i ? route_rng_int(&rng, 300) : 0;
+			close[i] = i ? open[i] + 30 + route_rng_int(&rng, 200) : 1000;
+			svc[i] = i ? route_rng_int(&rng, 10) : 0;
+		}
+		route_metric_init_xy(&m, &env, ROUTE_METRIC_EUCLIDEAN, n, x, y);
+		memset(&p, 0, sizeof(p));
+		p.m = &m;
+		p.demand = dem;
+		p.capacity = 30;
+		p.tw_open = open;
+		p.tw_close = close;
+		p.service = svc;
+		p.speed = 1;
+		p.minimize_vehicles = trial % 2 == 0;
+		p.time_budget_ms = 5000;
+		p.max_iterations = 500;
+		p.seed = trial;
+		if (route_vrp_unservable(&p, &why) < 0)
+		{
+			route_vrp_solve(&env, &p, &r);
+			snprintf(what, sizeof(what), "random vrptw %d (n=%d)", trial, n);
+			check_vrp_solution(&p, &r, what);
+		}
+		free(x);
+		free(y);
+		free(dem);
+		free(open);
+		free(close);
+		free(svc);
+	}
+}
+
 static void
 test_score(void)
 {
@@ -608,6 +664,7 @@ main(void)
 	test_tsp_budget_and_interrupts();
 	test_tsp_random();
 	test_vrp();
+	test_vrp_random();
 	test_score();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed > 0;
