@@ -661,9 +661,13 @@ forecast_run(const FcRequest *req, const FcEnv *env, FcResult *res, char *detail
 	}
 	for (int j = 0; j < h; j++)
 	{
+		/*
+		 * Simulated bounds of a multiplicative model are quantiles around the median, which
+		 * need not contain the (mean) point forecast at low levels: widen to contain it.
+		 */
+		res->lower[j] = fmin(res->lower[j], res->point[j]) * scale;
+		res->upper[j] = fmax(res->upper[j], res->point[j]) * scale;
 		res->point[j] *= scale;
-		res->lower[j] *= scale;
-		res->upper[j] *= scale;
 	}
 	return FC_OK;
 }

@@ -374,6 +374,16 @@ test_bad_input(void)
 		CHECK(run(flat, 40, 5, 4, (FcMethod) i, 0.95, &res) == FC_OK && res.point[0] == 0 && well_formed(&res, 5),
 			  "all zeros with method %s", forecast_method_name((FcMethod) i));
 	arena_reset();
+	{
+		/* found by the fuzzer: a low-level simulated interval must still contain the point */
+		double		step[158];
+
+		for (int t = 0; t < 158; t++)
+			step[t] = (t >= 130 && t < 154) ? 155 : 25;
+		CHECK(run(step, 158, 35, 17, FC_METHOD_ETS, 0.24, &res) == FC_OK && well_formed(&res, 35),
+			  "narrow simulated intervals contain the point forecast");
+		arena_reset();
+	}
 	for (int t = 0; t < 40; t++)
 		flat[t] = (t % 2 ? 1.7e308 : -1.7e308);
 	CHECK(run(flat, 40, 5, 0, FC_METHOD_AUTO, 0.95, &res) == FC_OK && well_formed(&res, 5),
