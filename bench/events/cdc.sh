@@ -11,6 +11,7 @@
 # switch until the last event of the round is committed (events carry their write time).
 # Prints each round and the median ratios, by wall clock and per CPU second of the decoding
 # process (the CDC worker; the backend running wal2json), the latter robust on a busy machine.
+# Then the capture delay of single-row commits (no anchor: wal2json has no worker).
 set -eu
 . "$(dirname "$0")/../lib.sh"
 CHANGES=${CHANGES:-200000}
@@ -69,6 +70,10 @@ CREATE FUNCTION public.cpu_seconds(pid int) RETURNS float8 LANGUAGE sql AS \$\$
 	SELECT (f[12]::float8 + f[13]::float8) / 100   -- utime, stime (fields 14, 15; ticks of 1/100 s)
 	FROM (SELECT string_to_array(split_part(pg_read_file('/proc/' || pid || '/stat'), ') ', 2), ' ') AS f) s
 \$\$;
+-- Seconds a process has waited for a CPU while runnable (/proc/<pid>/schedstat, 2nd field).
+CREATE FUNCTION public.runqueue_seconds(pid int) RETURNS float8 LANGUAGE sql AS \$\$
+	SELECT split_part(pg_read_file('/proc/' || pid || '/schedstat'), ' ', 2)::float8 / 1e9
+\$\$;
 CREATE TABLE w2j_runs (round int, n bigint, secs float8, cpu float8);
 CREATE PROCEDURE public.time_wal2json(r int) LANGUAGE plpgsql AS \$\$
 DECLARE t0 timestamptz; c0 float8; n bigint;
@@ -95,8 +100,11 @@ while [ $round -le $ROUNDS ]; do
 	$PSQL -c "CALL public.time_wal2json($round)"
 	W2J=$($PSQL -tAc "SELECT n || ' ' || secs || ' ' || greatest(cpu, 0.01) FROM w2j_runs WHERE round = $round ORDER BY secs LIMIT 1")
 
-	WORKER=$($PSQL -tAc "SELECT pid FROM pg_stat_activity WHERE backend_type = 'freight cdc worker'")
+	# The worker starts (or restarts, every 5 s, until database bench exists) on its own.
+	until WORKER=$($PSQL -tAc "SELECT pid FROM pg_stat_activity WHERE backend_type = 'freight cdc worker'") \
+		&& [ -n "$WORKER" ]; do sleep 0.2; done
 	C0=$($PSQL -tAc "SELECT public.cpu_seconds($WORKER)")
+	Q0=$($PSQL -tAc "SELECT public.runqueue_seconds($WORKER)")
 	T0=$($PSQL -tAc "SELECT extract(epoch FROM clock_timestamp())")
 	$PSQL -c "ALTER SYSTEM SET freight.cdc_enabled = on" -c "SELECT pg_reload_conf()" > /dev/null
 	want=$((round * HALF * 2))
@@ -108,6 +116,7 @@ while [ $round -le $ROUNDS ]; do
 	done
 	CDC=$($PSQL -tAc "SELECT count(*) || ' ' || (extract(epoch FROM max(recorded_at)) - $T0)
 		|| ' ' || greatest(public.cpu_seconds($WORKER) - $C0, 0.01)
+		|| ' ' || (public.runqueue_seconds($WORKER) - $Q0)
 		FROM freight.events WHERE source = '/bench/parcels' AND recorded_at >= to_timestamp($T0)")
 	# The next round's wal2json pass starts after everything so far (the events just written too);
 	# a running worker's slot moves its restart point on with each checkpoint: let it, so the next
@@ -120,8 +129,8 @@ while [ $round -le $ROUNDS ]; do
 		tries=$((tries + 1)); sleep 0.1
 	done
 	ratio=$(echo "$CDC $W2J" | awk -v r=$round '{
-		cdc = $1 / $2; w2j = $4 / $5; cdc_cpu = $1 / $3; w2j_cpu = $4 / $6;
-		printf "round %d: cdc %d events written durably in %.2f s = %.0f events/s (%.0f per CPU second); wal2json v2 %d changes decoded in %.2f s = %.0f changes/s (%.0f per CPU second); ratio %.2f (per CPU second %.2f)\n", r, $1, $2, cdc, cdc_cpu, $4, $5, w2j, w2j_cpu, cdc / w2j, cdc_cpu / w2j_cpu > "/dev/stderr";
+		cdc = $1 / $2; w2j = $5 / $6; cdc_cpu = $1 / $3; w2j_cpu = $5 / $7;
+		printf "round %d: cdc %d events written durably in %.2f s (%.2f s on a CPU, %.2f s waiting for one) = %.0f events/s (%.0f per CPU second); wal2json v2 %d changes decoded in %.2f s = %.0f changes/s (%.0f per CPU second); ratio %.2f (per CPU second %.2f)\n", r, $1, $2, $3, $4, cdc, cdc_cpu, $5, $6, w2j, w2j_cpu, cdc / w2j, cdc_cpu / w2j_cpu > "/dev/stderr";
 		printf "%.2f:%.2f", cdc / w2j, cdc_cpu / w2j_cpu }')
 	ratios="$ratios $ratio"
 	round=$((round + 1))
@@ -130,6 +139,26 @@ done 2>&1
 CHECK=$($PSQL -tAc "SELECT count(*) = count(DISTINCT (lsn, seq)) AND count(*) = $((ROUNDS * HALF * 2))
 	AND bool_and(type IN ('parcel.created', 'parcel.updated')) FROM freight.events WHERE source = '/bench/parcels'")
 echo "cdc: every change exactly one event: $CHECK"
+# Capture delay on a quiet system: single-row transactions 20 ms apart, commit to event written.
+$PSQL <<'SQL'
+CREATE TABLE public.pings (id serial PRIMARY KEY, at timestamptz DEFAULT clock_timestamp());
+INSERT INTO freight.cdc_tables (rel, source, event_prefix) VALUES ('public.pings', '/bench/pings', 'ping');
+CREATE PROCEDURE public.ping(n int) LANGUAGE plpgsql AS $$
+BEGIN
+	FOR i IN 1..n LOOP
+		INSERT INTO public.pings DEFAULT VALUES;
+		COMMIT;
+		PERFORM pg_sleep(0.02);
+	END LOOP;
+END $$;
+CALL public.ping(200);
+SQL
+sleep 1
+$PSQL -tAc "SELECT 'cdc: capture delay (commit to event written) over ' || count(*) || ' single-row commits: p50 '
+	|| round((percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM recorded_at - time)) * 1000)::numeric, 1)
+	|| ' ms, p99 ' || round((percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM recorded_at - time)) * 1000)::numeric, 1)
+	|| ' ms' FROM freight.events WHERE source = '/bench/pings'"
+
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ r[NR] = $1 } END { printf "%.2f", r[int((NR + 1) / 2)] }'; }
 wall=$(echo "$ratios" | tr ' ' '\n' | cut -d: -f1 | tr '\n' ' ' | median)
 cpu=$(echo "$ratios" | tr ' ' '\n' | cut -d: -f2 | tr '\n' ' ' | median)
