@@ -34,23 +34,38 @@ log_line_prefix = '%m [%p] %q%u@%d '
 CONF
 fi
 
+# A rebuilt extension needs a restarted server (freight.so is preloaded) and, since the install
+# script is not versioned during development, a fresh database: demo data is reloaded.
+BUILD_ID=$(cat "$($PGBIN/pg_config --pkglibdir)/freight.so" "$($PGBIN/pg_config --sharedir)"/extension/freight--*.sql | md5sum | cut -c1-32)
+REBUILT=""
+if [ -f "$FREIGHT_HOME/build.id" ] && [ "$(cat "$FREIGHT_HOME/build.id")" != "$BUILD_ID" ]; then
+	echo "run: freight was rebuilt since this cluster was set up: restarting it with fresh demo data"
+	sh "$FREIGHT_SRC/contrib/local/stop.sh" > /dev/null
+	REBUILT=1
+fi
+
 if ! $AS "$PGBIN/pg_ctl" -D "$PGDATA" status > /dev/null 2>&1; then
 	$AS "$PGBIN/pg_ctl" -D "$PGDATA" -l "$FREIGHT_HOME/postgres.log" -w start > /dev/null
 	echo "run: PostgreSQL started on 127.0.0.1:$FREIGHT_PGPORT (log: $FREIGHT_HOME/postgres.log)"
 fi
 
+[ -n "$REBUILT" ] && $PSQL -d postgres -c "DROP DATABASE IF EXISTS freight WITH (FORCE)"
 if [ "$($PSQL -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'freight'")" != 1 ]; then
 	$PSQL -d postgres -c "CREATE DATABASE freight"
 fi
-$PSQL -d freight -c "CREATE EXTENSION IF NOT EXISTS freight CASCADE"
+$PSQL -d freight -c "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS freight CASCADE"
 if [ "$($PSQL -d freight -tAc "SELECT count(*) > 0 FROM freight.customers")" != t ]; then
 	echo "run: loading demo data (customers, 50 drivers, 10,000 shipments, invoices)"
 	$PSQL -d freight -v ON_ERROR_STOP=1 < "$FREIGHT_SRC/contrib/local/demo.sql" > /dev/null
 fi
 
+echo "$BUILD_ID" > "$FREIGHT_HOME/build.id"
+
 for hook in "$FREIGHT_SRC"/contrib/local/run.d/*.sh; do
 	[ -f "$hook" ] && . "$hook"
 done
+# The showcase runs psql as the cluster's OS user, and reads the demo credentials.
+[ -n "$AS" ] && [ -f "$FREIGHT_HOME/demo.env" ] && chown freight "$FREIGHT_HOME/demo.env"
 
 $PSQL -d freight < "$FREIGHT_SRC/contrib/local/showcase.sql"
 
