@@ -150,63 +150,83 @@ append_value_json(StringInfo out, CdcColumn *col, Datum value)
 		escape_json(out, text);		/* strings, and NaN / Infinity, which JSON lacks */
 }
 
+/* A decoded row, deformed once: values and nulls by attribute number - 1. */
+typedef struct CdcRow
+{
+	Datum	   *values;
+	bool	   *nulls;
+} CdcRow;
+
+static CdcRow *
+deform_row(TupleDesc desc, HeapTuple tuple)
+{
+	CdcRow	   *row;
+
+	if (tuple == NULL)
+		return NULL;
+	row = palloc(sizeof(CdcRow));
+	row->values = palloc(sizeof(Datum) * desc->natts);
+	row->nulls = palloc(sizeof(bool) * desc->natts);
+	heap_deform_tuple(tuple, desc, row->values, row->nulls);
+	return row;
+}
+
+/* Whether attribute att (0-based) of row has a value that is in the WAL. */
+static bool
+has_value(TupleDesc desc, CdcRow *row, int att)
+{
+	return !row->nulls[att] &&
+		!(TupleDescAttr(desc, att)->attlen == -1 &&
+		  VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(row->values[att])));	/* unchanged TOAST */
+}
+
 static void
-append_tuple_json(StringInfo out, CdcRelInfo *info, TupleDesc desc, HeapTuple tuple)
+append_row_json(StringInfo out, CdcRelInfo *info, TupleDesc desc, CdcRow *row)
 {
 	bool		first = true;
 
 	appendStringInfoChar(out, '{');
-	for (int att = 0; tuple != NULL && att < desc->natts && att < info->natts; att++)
+	for (int att = 0; row != NULL && att < desc->natts && att < info->natts; att++)
 	{
-		Form_pg_attribute attr = TupleDescAttr(desc, att);
 		CdcColumn  *col = &info->columns[att];
-		bool		isnull;
-		Datum		value;
 
-		if (attr->attisdropped || col->kind == CDC_JSON_SKIP)
+		if (TupleDescAttr(desc, att)->attisdropped || col->kind == CDC_JSON_SKIP)
 			continue;
-		value = heap_getattr(tuple, att + 1, desc, &isnull);
-		if (!isnull && attr->attlen == -1 && VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(value)))
+		if (!row->nulls[att] && !has_value(desc, row, att))
 			continue;			/* unchanged TOASTed value: not in the WAL */
 		if (!first)
 			appendStringInfoChar(out, ',');
 		first = false;
 		appendStringInfoString(out, col->json_key);
-		if (isnull)
+		if (row->nulls[att])
 			appendStringInfoString(out, "null");
 		else
-			append_value_json(out, col, value);
+			append_value_json(out, col, row->values[att]);
 	}
 	appendStringInfoChar(out, '}');
 }
 
-/* The text of attribute attnum of tuple, or NULL. */
+/* The text of attribute attnum of row, or NULL. */
 static char *
-tuple_text(CdcRelInfo *info, TupleDesc desc, HeapTuple tuple, AttrNumber attnum)
+row_text(CdcRelInfo *info, TupleDesc desc, CdcRow *row, AttrNumber attnum)
 {
-	bool		isnull;
-	Datum		value;
-
-	if (tuple == NULL || attnum <= 0 || attnum > info->natts)
+	if (row == NULL || attnum <= 0 || attnum > info->natts || attnum > desc->natts ||
+		!has_value(desc, row, attnum - 1))
 		return NULL;
-	value = heap_getattr(tuple, attnum, desc, &isnull);
-	if (isnull || (TupleDescAttr(desc, attnum - 1)->attlen == -1 &&
-				   VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(value))))
-		return NULL;
-	return OutputFunctionCall(&info->columns[attnum - 1].output, value);
+	return OutputFunctionCall(&info->columns[attnum - 1].output, row->values[attnum - 1]);
 }
 
 /* Event type suffix of an update: a status change when the status column's value changed. */
 static const char *
-update_suffix(CdcRelInfo *info, TupleDesc desc, HeapTuple oldtuple, HeapTuple newtuple)
+update_suffix(CdcRelInfo *info, TupleDesc desc, CdcRow *oldrow, CdcRow *newrow)
 {
 	char	   *before;
 	char	   *after;
 
-	if (info->status_attnum == 0 || oldtuple == NULL)
+	if (info->status_attnum == 0 || oldrow == NULL)
 		return "updated";
-	before = tuple_text(info, desc, oldtuple, info->status_attnum);
-	after = tuple_text(info, desc, newtuple, info->status_attnum);
+	before = row_text(info, desc, oldrow, info->status_attnum);
+	after = row_text(info, desc, newrow, info->status_attnum);
 	if (after == NULL || (before != NULL && strcmp(before, after) == 0))
 		return "updated";
 	for (int i = 0; i < info->n_status_events; i++)
@@ -224,21 +244,31 @@ append_sanitized(StringInfo out, const char *s)
 		appendStringInfoChar(out, ((unsigned char) *s < 0x20 || *s == 0x7f) ? ' ' : *s);
 }
 
-/* Writes one event line; oldtuple/newtuple may be NULL. */
+/* Writes one event line; subject_row and data_row may be NULL. */
 static void
 cdc_write_line(LogicalDecodingContext *ctx, CdcRelInfo *info, TupleDesc desc,
-			   const char *suffix, HeapTuple subject_tuple, HeapTuple data_tuple)
+			   const char *suffix, CdcRow *subject_row, CdcRow *data_row)
 {
 	CdcOutputState *state = ctx->output_plugin_private;
 	StringInfo	out;
+	char		seq[16];
 
 	OutputPluginPrepareWrite(ctx, true);
 	out = ctx->out;
-	appendStringInfo(out, "%s\t%d\t%s\t%s\t%s.%s\t", state->commit_lsn, ++state->seq,
-					 state->commit_time, info->source, info->prefix, suffix);
-	append_sanitized(out, tuple_text(info, desc, subject_tuple, info->subject_attnum));
+	snprintf(seq, sizeof(seq), "\t%d\t", ++state->seq);
+	appendStringInfoString(out, state->commit_lsn);
+	appendStringInfoString(out, seq);
+	appendStringInfoString(out, state->commit_time);
 	appendStringInfoChar(out, '\t');
-	append_tuple_json(out, info, desc, data_tuple);
+	appendStringInfoString(out, info->source);
+	appendStringInfoChar(out, '\t');
+	appendStringInfoString(out, info->prefix);
+	appendStringInfoChar(out, '.');
+	appendStringInfoString(out, suffix);
+	appendStringInfoChar(out, '\t');
+	append_sanitized(out, row_text(info, desc, subject_row, info->subject_attnum));
+	appendStringInfoChar(out, '\t');
+	append_row_json(out, info, desc, data_row);
 	OutputPluginWrite(ctx, true);
 }
 
@@ -249,29 +279,27 @@ cdc_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relation relation
 	CdcOutputState *state = ctx->output_plugin_private;
 	CdcRelInfo *info = cdc_config_lookup(relation);
 	TupleDesc	desc = RelationGetDescr(relation);
-	HeapTuple	oldtuple = NULL;
-	HeapTuple	newtuple = NULL;
+	CdcRow	   *oldrow;
+	CdcRow	   *newrow;
 	MemoryContext old;
 
 	if (info == NULL)
 		return;
 	old = MemoryContextSwitchTo(state->context);
-	if (change->data.tp.oldtuple)
-		oldtuple = &change->data.tp.oldtuple->tuple;
-	if (change->data.tp.newtuple)
-		newtuple = &change->data.tp.newtuple->tuple;
+	oldrow = change->data.tp.oldtuple ? deform_row(desc, &change->data.tp.oldtuple->tuple) : NULL;
+	newrow = change->data.tp.newtuple ? deform_row(desc, &change->data.tp.newtuple->tuple) : NULL;
 
 	switch (change->action)
 	{
 		case REORDER_BUFFER_CHANGE_INSERT:
-			cdc_write_line(ctx, info, desc, "created", newtuple, newtuple);
+			cdc_write_line(ctx, info, desc, "created", newrow, newrow);
 			break;
 		case REORDER_BUFFER_CHANGE_UPDATE:
-			cdc_write_line(ctx, info, desc, update_suffix(info, desc, oldtuple, newtuple),
-						   newtuple, newtuple);
+			cdc_write_line(ctx, info, desc, update_suffix(info, desc, oldrow, newrow),
+						   newrow, newrow);
 			break;
 		case REORDER_BUFFER_CHANGE_DELETE:
-			cdc_write_line(ctx, info, desc, "deleted", oldtuple, oldtuple);
+			cdc_write_line(ctx, info, desc, "deleted", oldrow, oldrow);
 			break;
 		default:
 			break;
