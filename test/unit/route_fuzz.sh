@@ -1,10 +1,10 @@
 #!/bin/sh
 # test/unit/route_fuzz.sh — builds the libFuzzer target test/unit/route_fuzz.c (the routing
 # solvers with AddressSanitizer and UBSan) and runs it for a bounded time (FREIGHT_FUZZ_SECONDS,
-# default 15) from a small seed corpus.  Prints "N passed, M failed".
+# default 10) from a small seed corpus.  Prints "N passed, M failed".
 SRC=${FREIGHT_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 WORK=${FREIGHT_CHECK_WORK:-/tmp}/route_fuzz
-SECONDS_LIMIT=${FREIGHT_FUZZ_SECONDS:-15}
+SECONDS_LIMIT=${FREIGHT_FUZZ_SECONDS:-10}
 mkdir -p "$WORK/corpus"
 if ! command -v clang > /dev/null; then
 	echo "clang is missing (make deps installs it)"
