@@ -3,11 +3,15 @@
  *
  * forecast_run() takes a series of observations and returns point forecasts and prediction
  * intervals for the next `horizon` steps.  Models live in their own files:
- *   forecast_optim.c   bounded Nelder-Mead minimiser used by every fitted model
- *   forecast_season.c  ACF seasonality test, classical decomposition at one or two periods
- *   forecast_ets.c     ETS state-space models (error/trend/season, damping), ML fit, AICc
- *   forecast_theta.c   Theta method and optimised Theta
- *   forecast_auto.c    method dispatch, holdout-weighted ensemble, interval calibration
+ *   forecast_optim.c    bounded Nelder-Mead minimiser used by every fitted model
+ *   forecast_stats.c    normal quantile, seeded PRNG, sample quantiles, least squares
+ *   forecast_season.c   ACF, seasonality test, period detection, classical decomposition
+ *   forecast_adjust.c   seasonal adjustment at one or two periods (e.g. 24 and 168)
+ *   forecast_ets.c      ETS state-space models (error/trend/season, damping), ML fit, AICc
+ *   forecast_theta.c    Theta method and optimised Theta
+ *   forecast_ensemble.c method 'auto': holdout-weighted ensemble, calibrated intervals
+ *   forecast_auto.c     forecast_run: input checks, periods, method dispatch
+ * forecast_sql.c is the PostgreSQL adapter (freight.forecast, freight.forecast_model).
  * All memory comes from the caller's allocator (FcEnv.alloc), is never freed piecemeal and
  * holds no other resources, so the caller may abandon a run at any point (for example when
  * FcEnv.check_interrupts does not return).
