@@ -50,6 +50,9 @@ struct CdcBatch
 	Datum		last_lsn;
 	char		last_time_text[64];
 	Datum		last_time;
+	/* source and type repeat from row to row: shared, not copied */
+	text	   *last_source;
+	text	   *last_type;
 };
 
 /* The columns of freight.events, in the order of EventColumn. */
@@ -118,6 +121,31 @@ cdc_batch_grow(CdcBatch *batch)
 	MemoryContextSwitchTo(old);
 }
 
+static int32
+parse_seq(const char *s, int len)
+{
+	int32		seq = 0;
+
+	if (len < 1 || len > 9)
+		elog(ERROR, "malformed sequence number from the freight output plugin: \"%.*s\"", Min(len, 20), s);
+	for (int i = 0; i < len; i++)
+	{
+		if (!isdigit((unsigned char) s[i]))
+			elog(ERROR, "malformed sequence number from the freight output plugin: \"%.*s\"", len, s);
+		seq = seq * 10 + (s[i] - '0');
+	}
+	return seq;
+}
+
+/* The text datum for s, reusing *last when it holds the same string. */
+static text *
+shared_text(text **last, const char *s, int len)
+{
+	if (*last == NULL || VARSIZE_ANY_EXHDR(*last) != len || memcmp(VARDATA_ANY(*last), s, len) != 0)
+		*last = cstring_to_text_with_len(s, len);
+	return *last;
+}
+
 void
 cdc_batch_add(CdcBatch *batch, const char *line, int len)
 {
@@ -166,10 +194,10 @@ cdc_batch_add(CdcBatch *batch, const char *line, int len)
 											   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 	}
 	batch->lsn[i] = batch->last_lsn;
-	batch->seq[i] = Int32GetDatum(pg_strtoint32(pnstrdup(field[1], flen[1])));
+	batch->seq[i] = Int32GetDatum(parse_seq(field[1], flen[1]));
 	batch->time[i] = batch->last_time;
-	batch->source[i] = PointerGetDatum(cstring_to_text_with_len(field[3], flen[3]));
-	batch->type[i] = PointerGetDatum(cstring_to_text_with_len(field[4], flen[4]));
+	batch->source[i] = PointerGetDatum(shared_text(&batch->last_source, field[3], flen[3]));
+	batch->type[i] = PointerGetDatum(shared_text(&batch->last_type, field[4], flen[4]));
 	batch->subject_null[i] = flen[5] == 0;
 	batch->subject[i] = flen[5] == 0 ? (Datum) 0
 		: PointerGetDatum(cstring_to_text_with_len(field[5], flen[5]));
@@ -421,4 +449,6 @@ cdc_batch_reset(CdcBatch *batch)
 	batch->capacity = 0;
 	batch->last_lsn_text[0] = '\0';
 	batch->last_time_text[0] = '\0';
+	batch->last_source = NULL;
+	batch->last_type = NULL;
 }
