@@ -2,9 +2,9 @@
  * cdc_batch.h — decoded changes waiting to be written to freight.events.
  *
  * The CDC worker's write callback hands every line of the output plugin (cdc_output.c) to
- * cdc_batch_add(); cdc_batch_write() then inserts the whole batch with one set-based INSERT in
- * the caller's transaction, skipping changes already recorded (same lsn and seq), and queues a
- * NOTIFY freight_events carrying the new highest event id.
+ * cdc_batch_add(); cdc_batch_write() then stores the whole batch in the caller's transaction
+ * (multi-row inserts, as COPY does), skipping changes already recorded, and queues a NOTIFY
+ * freight_events carrying the new highest event id.
  */
 #ifndef CDC_BATCH_H
 #define CDC_BATCH_H

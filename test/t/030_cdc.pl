@@ -157,6 +157,20 @@ ok($node->poll_query_until('freight',
 		"SELECT count(*) = 30000 FROM freight.events WHERE source = '/test/items'"),
 	'capture resumes where it stopped');
 
+# With a BEFORE row trigger on freight.events the worker writes through INSERT ... SELECT instead
+# of multi-row inserts: same result.
+sql(<<'SQL');
+CREATE FUNCTION public.stamp() RETURNS trigger LANGUAGE plpgsql AS
+	$$ BEGIN NEW.subject := NEW.subject || '!'; RETURN NEW; END $$;
+CREATE TRIGGER stamp BEFORE INSERT ON freight.events FOR EACH ROW EXECUTE FUNCTION public.stamp();
+SQL
+sql("INSERT INTO public.items SELECT 600000 + i, 'new', 'via sql' FROM generate_series(1, 100) i");
+ok($node->poll_query_until('freight', "SELECT count(*) = 100 FROM freight.events WHERE data->>'note' = 'via sql'"),
+	'events written through the INSERT path');
+is(sql("SELECT count(*) FROM freight.events WHERE data->>'note' = 'via sql' AND subject = (data->>'id') || '!'"),
+	'100', 'the BEFORE trigger saw every row');
+sql("DROP TRIGGER stamp ON freight.events");
+
 # Retention: events older than freight.events_retention go, oldest first; the rest stay.
 sql("UPDATE freight.events SET time = time - interval '30 days' WHERE id <= 100");
 my $total = sql("SELECT count(*) FROM freight.events");
