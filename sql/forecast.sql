@@ -114,6 +114,7 @@ SELECT * FROM freight.forecast_timeseries(ARRAY['2026-01-01']::timestamptz[], AR
 
 -- demand per region: four weeks of shipments in Hamburg (busy every day 08-12) and Berlin
 SELECT id AS cust FROM freight.create_customer('Forecast Test GmbH', 'pro') \gset
+BEGIN;	-- one now() for the data, the forecasts and the checks
 INSERT INTO freight.shipments (id, customer_id, tracking_number, origin, destination, weight_kg, created_at)
 SELECT id, :cust, freight.new_tracking_number(),
 	   freight.encrypt(origin, freight.encryption_context('freight.shipments', 'origin', id)),
@@ -142,6 +143,7 @@ FROM freight.events WHERE type = 'demand.high_predicted';
 SELECT freight.forecast_demand(48);
 SELECT count(*) AS stored FROM freight.demand_forecasts;
 SELECT count(*) AS alerts FROM freight.events WHERE type = 'demand.high_predicted';
+COMMIT;
 SELECT freight.forecast_demand(0);
 SELECT freight.forecast_demand(48, '1 hour');
 INSERT INTO freight.demand_alerts (region, threshold) VALUES ('Kiel', -1);
