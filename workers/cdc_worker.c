@@ -17,9 +17,10 @@
  * slot's confirmed position move, letting PostgreSQL recycle the WAL.  The worker's own writes
  * carry its origin, which the output plugin filters out.
  *
- * Between cycles it checks how much WAL the slot holds back (warning and a cdc.slot_lag event
- * above freight.cdc_slot_lag_limit) and deletes events older than freight.events_retention in
- * small batches.
+ * It does not start without wal_level = logical, replication slots, or "freight" in this build's
+ * output_plugin_libraries (it says so in the log).  Between cycles it checks how much WAL the
+ * slot holds back (warning and cdc.slot_lag events above freight.cdc_slot_lag_limit) and deletes
+ * events older than freight.events_retention in small batches.
  */
 #include "postgres.h"
 
@@ -52,6 +53,7 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/varlena.h"
 
 #include "cdc_batch.h"
 #include "cdc_worker.h"
@@ -433,6 +435,24 @@ housekeeping(void)
 	}
 }
 
+/* Whether this server lets "freight" serve as an output plugin (setting output_plugin_libraries). */
+static bool
+plugin_allowed(void)
+{
+	char	   *list = pstrdup(output_plugin_libraries_string ? output_plugin_libraries_string : "");
+	List	   *names;
+	ListCell   *lc;
+
+	if (!SplitIdentifierString(list, ',', &names))
+		return false;
+	foreach(lc, names)
+	{
+		if (strcmp((char *) lfirst(lc), CDC_PLUGIN) == 0)
+			return true;
+	}
+	return false;
+}
+
 void
 cdc_worker_main(Datum main_arg)
 {
@@ -440,11 +460,19 @@ cdc_worker_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
-	if (wal_level < WAL_LEVEL_LOGICAL)
+	if (wal_level < WAL_LEVEL_LOGICAL || max_replication_slots == 0)
 	{
 		ereport(LOG,
-				(errmsg("freight cdc worker not started: wal_level is not logical"),
-				 errhint("Set wal_level = logical and restart to capture changes into freight.events.")));
+				(errmsg("freight cdc worker not started: logical decoding is not available"),
+				 errhint("Set wal_level = logical and max_replication_slots > 0 and restart to capture changes into freight.events.")));
+		proc_exit(0);
+	}
+	if (!plugin_allowed())
+	{
+		ereport(LOG,
+				(errmsg("freight cdc worker not started: output_plugin_libraries does not list \"%s\"",
+						CDC_PLUGIN),
+				 errhint("Add %s to output_plugin_libraries and restart.", CDC_PLUGIN)));
 		proc_exit(0);
 	}
 
