@@ -144,6 +144,14 @@ SELECT freight.forecast_demand(48);
 SELECT count(*) AS stored FROM freight.demand_forecasts;
 SELECT count(*) AS alerts FROM freight.events WHERE type = 'demand.high_predicted';
 COMMIT;
+-- the same through the API schema, for staff only
+SET ROLE freight_app;
+SELECT count(*) AS api_rows FROM api.demand_forecasts;
+SELECT step, point FROM api.forecast(ARRAY[1, 2, 3, 4, 5]::float8[], 2, 1, 'naive');
+SET ROLE freight_anon;
+SELECT * FROM api.forecast(ARRAY[1, 2, 3, 4, 5]::float8[], 2);
+SELECT count(*) FROM api.demand_forecasts;
+RESET ROLE;
 SELECT freight.forecast_demand(0);
 SELECT freight.forecast_demand(48, '1 hour');
 INSERT INTO freight.demand_alerts (region, threshold) VALUES ('Kiel', -1);

@@ -250,3 +250,22 @@ GRANT EXECUTE ON FUNCTION freight.forecast_demand(int, interval, float8) TO frei
 COMMENT ON FUNCTION freight.forecast_demand(int, interval, float8) IS
 	'Forecasts shipments created per hour for each origin region over the next horizon hours from the last history, '
 	'stores them in freight.demand_forecasts and checks freight.demand_alerts; returns the number of regions';
+
+-- ---------------------------------------------------------------------------------------------
+-- HTTP API (schema api): POST /api/rpc/forecast, GET /api/demand_forecasts
+-- ---------------------------------------------------------------------------------------------
+
+CREATE FUNCTION api.forecast(vals float8[], horizon int, season int DEFAULT NULL,
+							 method text DEFAULT 'auto', level float8 DEFAULT 0.95)
+	RETURNS TABLE(step int, point float8, lower float8, upper float8)
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	AS $$ SELECT f.step, f.point, f.lower, f.upper FROM freight.forecast(vals, horizon, season, method, level) f $$;
+REVOKE EXECUTE ON FUNCTION api.forecast(float8[], int, int, text, float8) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.forecast(float8[], int, int, text, float8) TO freight_app;
+COMMENT ON FUNCTION api.forecast(float8[], int, int, text, float8) IS
+	'freight.forecast for API clients (staff): forecasts of a series with prediction intervals';
+
+CREATE VIEW api.demand_forecasts WITH (security_invoker = true) AS
+	SELECT d.region, d.hour, d.point, d.lower, d.upper, d.model, d.made_at FROM freight.demand_forecasts d;
+GRANT SELECT ON api.demand_forecasts TO freight_app;
+COMMENT ON VIEW api.demand_forecasts IS 'Stored hourly shipment-demand forecasts per region (staff)';
