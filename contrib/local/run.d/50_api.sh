@@ -96,7 +96,8 @@ FREIGHT_API_KEY_PRO=$KEY_PRO
 FREIGHT_API_KEY_ENTERPRISE=$KEY_ENTERPRISE
 ENV
 )
-export FREIGHT_API_PORT
+# for the HTTP lines of showcase.sql (psql \\! runs a shell with this environment)
+export FREIGHT_HOME FREIGHT_API_PORT
 cat <<TXT
 
 freight-api: $API_URL/api/   (OpenAPI: $API_URL/api/, docs: $API_URL/api-docs, tracking page: $API_URL/,
