@@ -106,3 +106,25 @@ WHERE step % 6 = 0;
 SELECT application_name AS replica, state, sync_state,
 	   pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)) AS replay_behind, replay_lag
 FROM pg_stat_replication ORDER BY 1;
+
+\echo == Planning a driver day: 20 stops, some with a time window (freight.plan_driver_day; rolled back)
+BEGIN;
+SELECT d.id AS showcase_driver FROM freight.drivers d JOIN freight.vehicles v ON v.id = d.vehicle_id
+ORDER BY v.capacity_kg DESC, d.id LIMIT 1 \gset
+CREATE TEMPORARY TABLE showcase_day ON COMMIT DROP AS
+	SELECT s.id, s.tracking_number, row_number() OVER (ORDER BY s.id) AS k FROM freight.shipments s
+	WHERE s.status = 'in_transit' ORDER BY s.weight_kg, s.id LIMIT 20;
+UPDATE freight.shipments s SET driver_id = :showcase_driver, scheduled_date = CURRENT_DATE
+FROM showcase_day d WHERE d.id = s.id;
+SELECT count(freight.set_delivery_point(tracking_number, 9.90 + (k * 37 % 20) * 0.01, 53.50 + (k * 53 % 20) * 0.005,
+		CASE WHEN k % 5 = 0 THEN time '09:00' END, CASE WHEN k % 5 = 0 THEN time '10:00' END)) AS delivery_points
+FROM showcase_day;
+SELECT p.seq, s.tracking_number, to_char(p.eta, 'HH24:MI') AS arrival,
+	   CASE WHEN d.window_start IS NOT NULL THEN d.window_start || '-' || d.window_end END AS window
+FROM freight.plan_driver_day(:showcase_driver, 9.99, 53.55) p
+JOIN freight.shipments s ON s.id = p.shipment_id JOIN freight.delivery_points d ON d.shipment_id = p.shipment_id
+ORDER BY p.seq LIMIT 8;
+SELECT round((distance_m / 1000)::numeric, 1) AS planned_km, (SELECT count(*) FROM freight.route_plan_stops r
+	WHERE r.driver_id = p.driver_id AND r.day = p.day) AS stops
+FROM freight.route_plans p WHERE p.driver_id = :showcase_driver AND p.day = CURRENT_DATE;
+ROLLBACK;
