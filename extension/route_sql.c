@@ -539,44 +539,26 @@ freight_route_vrp(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(result);
 }
 
-/*
- * freight.route_score(x, y, cost, metric, route int[], closed, start_time, speed, traffic,
- *                     service, tw_open, tw_close, demand, capacity, weights) -> jsonb
- */
-Datum
-freight_route_score(PG_FUNCTION_ARGS)
+/* A route: 1-based stops, each once, as 0-based indexes. */
+static int *
+route_from_array(ArrayType *ra, int n, int *count)
 {
-	RouteEnv	env = route_env_begin();
-	RouteMetric m;
-	RouteScoreInput in;
-	RouteScore sc;
-	int			n = metric_from_args(fcinfo, 0, &m, &env);
-	ArrayType  *ra;
 	Datum	   *elems;
 	bool	   *nulls;
-	int			count, ntraffic, nweights;
-	int		   *order;
 	bool	   *seen = palloc0(sizeof(bool) * (n > 0 ? n : 1));
-	double	   *arrival, *late, *traffic, *weights;
-	StringInfoData buf;
-	Datum		result;
+	int		   *order;
 
-	if (PG_ARGISNULL(4))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("route must not be NULL")));
-	ra = PG_GETARG_ARRAYTYPE_P(4);
 	if (ARR_NDIM(ra) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("route must be a one-dimensional array")));
-	deconstruct_array(ra, INT4OID, 4, true, TYPALIGN_INT, &elems, &nulls, &count);
-	if (count == 0)
+	deconstruct_array(ra, INT4OID, 4, true, TYPALIGN_INT, &elems, &nulls, count);
+	if (*count == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("route has no stops")));
-	order = palloc(sizeof(int) * count);
-	for (int i = 0; i < count; i++)
+	order = palloc(sizeof(int) * *count);
+	for (int i = 0; i < *count; i++)
 	{
 		if (nulls[i])
 			ereport(ERROR,
@@ -590,31 +572,81 @@ freight_route_score(PG_FUNCTION_ARGS)
 					 errmsg("route visits stop %d twice", order[i] + 1)));
 		seen[order[i]] = true;
 	}
+	return order;
+}
+
+static void
+check_traffic(const double *traffic, int count)
+{
+	if (traffic && count != 24)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("traffic factors need one value per hour of the day (24)"),
+				 errdetail("Got %d.", count)));
+	for (int h = 0; traffic && h < 24; h++)
+		if (!(traffic[h] > 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("traffic factor of hour %d must be positive", h)));
+}
+
+static Datum
+score_to_jsonb(const RouteScoreInput *in, const RouteScore *sc, const double *arrival,
+			   const double *late)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"distance\": %.10g, \"drive_time\": %.10g, \"service_time\": %.10g, "
+					 "\"wait_time\": %.10g, \"total_time\": %.10g, \"end_time\": %.10g, "
+					 "\"lateness\": %.10g, \"late_stops\": %d, \"load\": %.10g, ",
+					 sc->distance, sc->drive_time, sc->service_time, sc->wait_time, sc->total_time,
+					 sc->end_time, sc->lateness, sc->late_stops, sc->load);
+	if (in->capacity > 0)
+		appendStringInfo(&buf, "\"capacity_use\": %.10g, ", sc->load / in->capacity);
+	appendStringInfo(&buf, "\"overload\": %.10g, \"feasible\": %s, \"score\": %.10g, \"stops\": [",
+					 sc->overload, sc->feasible ? "true" : "false", sc->score);
+	for (int i = 0; i < in->count; i++)
+		appendStringInfo(&buf, "%s{\"stop\": %d, \"arrival\": %.10g, \"lateness\": %.10g}",
+						 i ? ", " : "", in->order[i] + 1, arrival[i], late[i]);
+	appendStringInfoString(&buf, "]}");
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+}
+
+/*
+ * freight.route_score(x, y, cost, metric, route int[], closed, start_time, speed, traffic,
+ *                     service, tw_open, tw_close, demand, capacity, weights) -> jsonb
+ */
+Datum
+freight_route_score(PG_FUNCTION_ARGS)
+{
+	RouteEnv	env = route_env_begin();
+	RouteMetric m;
+	RouteScoreInput in;
+	RouteScore sc;
+	int			n = metric_from_args(fcinfo, 0, &m, &env);
+	int			ntraffic, nweights;
+	double	   *arrival, *late, *weights;
+	Datum		result;
+
+	if (PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("route must not be NULL")));
 	memset(&in, 0, sizeof(in));
 	in.m = &m;
-	in.order = order;
-	in.count = count;
+	in.order = route_from_array(PG_GETARG_ARRAYTYPE_P(4), n, &in.count);
 	in.closed = PG_ARGISNULL(5) ? false : PG_GETARG_BOOL(5);
 	in.start_time = PG_ARGISNULL(6) ? 0.0 : PG_GETARG_FLOAT8(6);
 	in.speed = PG_ARGISNULL(7) ? 1.0 : PG_GETARG_FLOAT8(7);
-	traffic = float8_array(PG_ARGISNULL(8) ? NULL : PG_GETARG_ARRAYTYPE_P(8), "traffic factors", &ntraffic);
+	in.traffic = float8_array(PG_ARGISNULL(8) ? NULL : PG_GETARG_ARRAYTYPE_P(8), "traffic factors", &ntraffic);
 	in.service = per_stop_array(PG_ARGISNULL(9) ? NULL : PG_GETARG_ARRAYTYPE_P(9), "service_times", n);
 	in.tw_open = per_stop_array(PG_ARGISNULL(10) ? NULL : PG_GETARG_ARRAYTYPE_P(10), "time window opens", n);
 	in.tw_close = per_stop_array(PG_ARGISNULL(11) ? NULL : PG_GETARG_ARRAYTYPE_P(11), "time window closes", n);
 	in.demand = per_stop_array(PG_ARGISNULL(12) ? NULL : PG_GETARG_ARRAYTYPE_P(12), "demand", n);
 	in.capacity = PG_ARGISNULL(13) ? 0.0 : PG_GETARG_FLOAT8(13);
 	weights = float8_array(PG_ARGISNULL(14) ? NULL : PG_GETARG_ARRAYTYPE_P(14), "weights", &nweights);
-	if (traffic && ntraffic != 24)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("traffic factors need one value per hour of the day (24)"),
-				 errdetail("Got %d.", ntraffic)));
-	for (int h = 0; traffic && h < 24; h++)
-		if (!(traffic[h] > 0))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("traffic factor of hour %d must be positive", h)));
-	in.traffic = traffic;
+	check_traffic(in.traffic, ntraffic);
 	if (!(in.speed > 0) || !isfinite(in.speed))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -623,6 +655,10 @@ freight_route_score(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("start_time must be a finite number of seconds")));
+	if (!PG_ARGISNULL(13) && !(in.capacity > 0 && isfinite(in.capacity)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("capacity must be a positive number")));
 	if (weights == NULL || nweights != 4)
 		elog(ERROR, "route_score needs four weights");
 	in.w_distance = weights[0];
@@ -633,25 +669,10 @@ freight_route_score(PG_FUNCTION_ARGS)
 		elog(ERROR, "time window opens and closes must be given together");
 	check_time_windows(in.tw_open, in.tw_close, n);
 
-	arrival = palloc(sizeof(double) * count);
-	late = palloc(sizeof(double) * count);
+	arrival = palloc(sizeof(double) * in.count);
+	late = palloc(sizeof(double) * in.count);
 	route_score(&in, arrival, late, &sc);
-
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "{\"distance\": %.10g, \"drive_time\": %.10g, \"service_time\": %.10g, "
-					 "\"wait_time\": %.10g, \"total_time\": %.10g, \"end_time\": %.10g, "
-					 "\"lateness\": %.10g, \"late_stops\": %d, \"load\": %.10g, ",
-					 sc.distance, sc.drive_time, sc.service_time, sc.wait_time, sc.total_time,
-					 sc.end_time, sc.lateness, sc.late_stops, sc.load);
-	if (in.capacity > 0)
-		appendStringInfo(&buf, "\"capacity_use\": %.10g, ", sc.load / in.capacity);
-	appendStringInfo(&buf, "\"overload\": %.10g, \"feasible\": %s, \"score\": %.10g, \"stops\": [",
-					 sc.overload, sc.feasible ? "true" : "false", sc.score);
-	for (int i = 0; i < count; i++)
-		appendStringInfo(&buf, "%s{\"stop\": %d, \"arrival\": %.10g, \"lateness\": %.10g}",
-						 i ? ", " : "", order[i] + 1, arrival[i], late[i]);
-	appendStringInfoString(&buf, "]}");
+	result = score_to_jsonb(&in, &sc, arrival, late);
 	route_env_end(&env);
-	result = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
 	PG_RETURN_DATUM(result);
 }
