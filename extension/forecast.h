@@ -52,6 +52,7 @@ typedef enum FcMethod
 #define FC_MIN_OBSERVATIONS 3
 #define FC_MAX_HORIZON 10000
 #define FC_MAX_OBSERVATIONS 10000000
+#define FC_MAX_SEASON 10000
 
 typedef enum FcStatus
 {

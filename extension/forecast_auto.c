@@ -157,6 +157,12 @@ check_request(const FcRequest *req, char *detail, size_t len)
 				 req->season, req->n);
 		return FC_ERR_SEASON;
 	}
+	if (req->season > FC_MAX_SEASON)
+	{
+		snprintf(detail, len, "The season is %d; at most %d is supported.", req->season,
+				 FC_MAX_SEASON);
+		return FC_ERR_SEASON;
+	}
 	if (!(req->level > 0 && req->level < 1))
 	{
 		snprintf(detail, len, "The level is %g; it must be strictly between 0 and 1.",

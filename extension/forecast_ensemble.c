@@ -176,8 +176,13 @@ candidates_forecast(const FcWork *w, const double *y, int n, int h, double **f, 
 	FcSeasonality s;
 	double	   *x = fc_alloc_doubles(w->env, n);
 
+	/* each pass is O(n) or more without a search loop of its own: check before and after */
+	if (w->env->check_interrupts)
+		w->env->check_interrupts(w->env->ctx);
 	fc_adjust_estimate(y, n, w->m1, w->m2, FC_FIRST_PERIOD_CYCLES, 0, w->env, &s);
 	fc_adjust_remove(&s, y, n, x);
+	if (w->env->check_interrupts)
+		w->env->check_interrupts(w->env->ctx);
 	fit_models(x, n, given, w->env, fits);
 	for (int c = 0; c < CAND_COUNT; c++)
 		available[c] = candidate_forecast((Candidate) c, w, y, n, h, &s, x, fits, f[c]);

@@ -9,6 +9,9 @@
 
 #include "forecast_stats.h"
 
+/* The seasonality test looks at most at this many of the latest observations. */
+#define FC_ACF_WINDOW 30000
+
 void
 fc_acf(const double *y, int n, int max_lag, double *r)
 {
@@ -47,6 +50,12 @@ fc_is_seasonal(const double *y, int n, int m, double *scratch)
 {
 	if (m <= 1 || n < 3 * m)
 		return false;
+	/* the ACF costs n m operations: judge long series by their recent part */
+	if (n > FC_ACF_WINDOW && FC_ACF_WINDOW >= 3 * m)
+	{
+		y += n - FC_ACF_WINDOW;
+		n = FC_ACF_WINDOW;
+	}
 	fc_acf(y, n, m, scratch);
 	return fabs(scratch[m]) > acf_limit(scratch, n, m, 1.645);
 }
@@ -88,29 +97,34 @@ fc_seasonal_indices(const double *y, int n, int m, bool multiplicative, double *
 	double	   *sum = scratch;
 	double	   *count = scratch + m;
 	int			half = m / 2;
-	double		norm = 0;
+	bool		even = m % 2 == 0;
+	double		norm = 0,
+				inner = 0;
 
 	if (m <= 1 || n < 2 * m)
 		return false;
 	for (int i = 0; i < m; i++)
 		sum[i] = count[i] = 0;
 
+	/*
+	 * The moving average as a running sum of the full-weight terms y[a..b] (re-summed every
+	 * 4096 steps so rounding cannot accumulate): O(n) for any period.
+	 */
 	for (int t = half; t < n - half; t++)
 	{
-		double		trend = 0;
+		int			a = t - half + (even ? 1 : 0);
+		int			b = t + half - (even ? 1 : 0);
+		double		trend;
 
-		if (m % 2 == 0)
+		if (t == half || (t - half) % 4096 == 0)
 		{
-			/* 2 x m moving average */
-			for (int j = t - half + 1; j < t + half; j++)
-				trend += y[j];
-			trend += 0.5 * (y[t - half] + y[t + half]);
+			inner = 0;
+			for (int j = a; j <= b; j++)
+				inner += y[j];
 		}
 		else
-		{
-			for (int j = t - half; j <= t + half; j++)
-				trend += y[j];
-		}
+			inner += y[b] - y[a - 1];
+		trend = even ? inner + 0.5 * (y[t - half] + y[t + half]) : inner;
 		trend /= m;
 		if (multiplicative)
 		{

@@ -358,6 +358,18 @@ test_bad_input(void)
 	CHECK(run(y, 40, FC_MAX_HORIZON + 1, 0, FC_METHOD_AUTO, 0.95, &res) == FC_ERR_HORIZON, "huge horizon");
 	CHECK(run(y, 40, 5, 41, FC_METHOD_AUTO, 0.95, &res) == FC_ERR_SEASON, "season longer than the series");
 	CHECK(run(y, 40, 5, 30, FC_METHOD_HW_ADD, 0.95, &res) == FC_ERR_SEASON, "Holt-Winters without two seasons");
+	{
+		int			n = 3 * FC_MAX_SEASON + 3;
+		double	   *big = test_alloc(NULL, sizeof(double) * n);
+
+		for (int t = 0; t < n; t++)
+			big[t] = 10 + noise(t);
+		CHECK(run(big, n, 5, FC_MAX_SEASON + 1, FC_METHOD_SNAIVE, 0.95, &res) == FC_ERR_SEASON,
+			  "a season above the maximum");
+		CHECK(run(big, n, 5, FC_MAX_SEASON, FC_METHOD_MSEASON, 0.95, &res) == FC_OK && well_formed(&res, 5),
+			  "the largest season works");
+		arena_reset();
+	}
 	CHECK(run(y, 40, 5, 0, FC_METHOD_AUTO, 0, &res) == FC_ERR_LEVEL, "level 0");
 	CHECK(run(y, 40, 5, 0, FC_METHOD_AUTO, NAN, &res) == FC_ERR_LEVEL, "level NaN");
 	CHECK(run(y, 40, 5, 0, FC_METHOD_COUNT, 0.95, &res) == FC_ERR_METHOD, "method out of range");
