@@ -442,6 +442,26 @@ freight_route_tsp(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(result);
 }
 
+/* Routes as a JSON array of arrays of 1-based stops. */
+static Datum
+plan_to_jsonb(const RouteVrpResult *r)
+{
+	StringInfoData buf;
+	int			k = 0;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	for (int i = 0; i < r->nroutes; i++)
+	{
+		appendStringInfoString(&buf, i ? ", [" : "[");
+		for (int j = 0; j < r->route_len[i]; j++)
+			appendStringInfo(&buf, j ? ", %d" : "%d", r->stops[k++] + 1);
+		appendStringInfoChar(&buf, ']');
+	}
+	appendStringInfoChar(&buf, ']');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+}
+
 /*
  * freight.route_vrp(x, y, cost, metric, demand, capacity, tw_open, tw_close, service, speed,
  *                   vehicles, vehicle_cost, time_budget_ms, max_iterations, seed) -> jsonb
@@ -456,8 +476,6 @@ freight_route_vrp(PG_FUNCTION_ARGS)
 	int			n = metric_from_args(fcinfo, 0, &m, &env);
 	int			bad;
 	const char *why;
-	StringInfoData buf;
-	int			k = 0;
 	Datum		result;
 
 	memset(&p, 0, sizeof(p));
@@ -524,18 +542,8 @@ freight_route_vrp(PG_FUNCTION_ARGS)
 				 errdetail("The best plan found leaves %d stop(s) unserved.", r.unassigned),
 				 errhint("Allow more vehicles, or leave \"vehicles\" out to use as many as needed.")));
 
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '[');
-	for (int i = 0; i < r.nroutes; i++)
-	{
-		appendStringInfoString(&buf, i ? ", [" : "[");
-		for (int j = 0; j < r.route_len[i]; j++)
-			appendStringInfo(&buf, j ? ", %d" : "%d", r.stops[k++] + 1);
-		appendStringInfoChar(&buf, ']');
-	}
-	appendStringInfoChar(&buf, ']');
+	result = plan_to_jsonb(&r);
 	route_env_end(&env);
-	result = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
 	PG_RETURN_DATUM(result);
 }
 
