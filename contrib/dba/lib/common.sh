@@ -167,7 +167,8 @@ is_lsn() {
 	[[ $1 =~ ^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$ ]]
 }
 
-# wait_until SECONDS WHAT COMMAND...: poll COMMAND every 0.1 s until it succeeds.
+# wait_until SECONDS WHAT COMMAND...: poll COMMAND every 0.1 s until it succeeds (COMMAND is run
+# anew each time: pass a function, not a test of an already-expanded "$(...)").
 wait_until() {
 	local limit=$1 what=$2 start
 	shift 2

@@ -37,6 +37,10 @@ new_primary_takes_writes() {
 			AND current_setting('default_transaction_read_only') = 'off'")" = t ]
 }
 
+out_of_recovery() {
+	[ "$(sql 127.0.0.1 "$1" postgres "SELECT pg_is_in_recovery()")" = f ]
+}
+
 # The registered replica that has replayed the most WAL.
 most_advanced_replica() {
 	local f best="" best_lsn=-1 lsn
@@ -76,8 +80,7 @@ cmd_failover() {
 	fi
 	[ "$(sql 127.0.0.1 "$REPLICA_PORT" postgres "SELECT pg_promote(true, 60)")" = t ] ||
 		die "pg_promote on replica $name did not finish"
-	wait_until 30 "the new primary to accept writes" \
-		test "$(sql 127.0.0.1 "$REPLICA_PORT" postgres "SELECT pg_is_in_recovery()")" = f
+	wait_until 30 "the new primary to accept writes" out_of_recovery "$REPLICA_PORT"
 	local took
 	took=$(seconds_since "$t0")
 

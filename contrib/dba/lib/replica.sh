@@ -52,6 +52,20 @@ primary_key_file() {
 	fi
 }
 
+replica_streams() {
+	[ "$(psql_primary "SELECT state FROM pg_stat_replication WHERE application_name = '$1'")" = streaming ]
+}
+
+replica_is_sync() {
+	local state
+	state=$(psql_primary "SELECT sync_state FROM pg_stat_replication WHERE application_name = '$1'")
+	[ -n "$state" ] && [ "$state" != async ]
+}
+
+slot_released() {
+	[ "$(psql_primary "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$1' AND active")" = 0 ]
+}
+
 replica_add() {
 	local name=${1:-} into="" port="" sync=n keyfile=""
 	[ -n "$name" ] || die "replica add needs a NAME"
@@ -109,15 +123,13 @@ replica_add() {
 	} >> "$into/postgresql.auto.conf"
 
 	"$FREIGHT_PGBIN/pg_ctl" -D "$into" -l "$into.log" -w start >/dev/null
-	wait_until 60 "replica $name to stream from the primary" \
-		test "$(psql_primary "SELECT state FROM pg_stat_replication WHERE application_name = '$name'")" = streaming
+	wait_until 60 "replica $name to stream from the primary" replica_streams "$name"
 
 	mkdir -p "$(registry_dir)"
 	printf 'REPLICA_DIR=%q\nREPLICA_PORT=%q\nREPLICA_KEY_FILE=%q\n' "$into" "$port" "$keyfile" > "$(registry_dir)/$name"
 	if [ $sync = y ]; then
 		{ sync_names_without "$name"; echo "$name"; } | set_sync_names
-		wait_until 30 "replica $name to become synchronous" \
-			test "$(psql_primary "SELECT sync_state FROM pg_stat_replication WHERE application_name = '$name'")" != async
+		wait_until 30 "replica $name to become synchronous" replica_is_sync "$name"
 	fi
 	say "replica $name streaming on 127.0.0.1:$port ($([ $sync = y ] && echo synchronous || echo asynchronous)," \
 		"slot freight_$name${src_key:+, key file $keyfile}) in $(seconds_since "$t0") s"
@@ -142,7 +154,7 @@ replica_status() {
 		[ -f "$f" ] || continue
 		name=$(basename "$f")
 		load_replica "$name"
-		if [ "$(psql_primary "SELECT state FROM pg_stat_replication WHERE application_name = '$name'")" != streaming ]; then
+		if ! replica_streams "$name"; then
 			echo "replica $name (127.0.0.1:$REPLICA_PORT): NOT STREAMING"
 			bad=1
 		fi
@@ -160,8 +172,7 @@ replica_remove() {
 	"$FREIGHT_PGBIN/pg_ctl" -D "$REPLICA_DIR" -m fast -w stop >/dev/null 2>&1 || true
 	if primary_is_up; then
 		sync_names_without "$name" | set_sync_names
-		wait_until 30 "slot freight_$name to be released" test "$(psql_primary \
-			"SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'freight_$name' AND active")" = 0
+		wait_until 30 "slot freight_$name to be released" slot_released "freight_$name"
 		psql_primary "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
 			WHERE slot_name = 'freight_$name'" >/dev/null
 	else
