@@ -58,6 +58,7 @@ typedef enum FcStatus
 {
 	FC_OK = 0,
 	FC_ERR_TOO_SHORT,
+	FC_ERR_TOO_LONG,
 	FC_ERR_NOT_FINITE,
 	FC_ERR_HORIZON,
 	FC_ERR_SEASON,

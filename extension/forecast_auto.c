@@ -137,7 +137,7 @@ check_request(const FcRequest *req, char *detail, size_t len)
 	{
 		snprintf(detail, len, "The series has %d values; between %d and %d are needed.",
 				 req->n, FC_MIN_OBSERVATIONS, FC_MAX_OBSERVATIONS);
-		return FC_ERR_TOO_SHORT;
+		return req->n < FC_MIN_OBSERVATIONS ? FC_ERR_TOO_SHORT : FC_ERR_TOO_LONG;
 	}
 	for (int t = 0; t < req->n; t++)
 		if (!isfinite(req->y[t]))

@@ -100,6 +100,10 @@ report_status(FcStatus status, const char *detail)
 		case FC_ERR_TOO_SHORT:
 			msg = "series is too short to forecast";
 			break;
+		case FC_ERR_TOO_LONG:
+			code = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+			msg = "series is too long to forecast";
+			break;
 		case FC_ERR_NOT_FINITE:
 			code = ERRCODE_DATA_EXCEPTION;
 			msg = "series contains a value that is not finite";

@@ -353,6 +353,8 @@ test_bad_input(void)
 		flat[t] = 5;
 	}
 	CHECK(run(y, 2, 5, 0, FC_METHOD_AUTO, 0.95, &res) == FC_ERR_TOO_SHORT, "two values are too short");
+	CHECK(run(y, FC_MAX_OBSERVATIONS + 1, 5, 0, FC_METHOD_AUTO, 0.95, &res) == FC_ERR_TOO_LONG,
+		  "more than the maximum number of values");
 	CHECK(run(y, 40, 0, 0, FC_METHOD_AUTO, 0.95, &res) == FC_ERR_HORIZON, "horizon 0");
 	CHECK(run(y, 40, -3, 0, FC_METHOD_AUTO, 0.95, &res) == FC_ERR_HORIZON, "negative horizon");
 	CHECK(run(y, 40, FC_MAX_HORIZON + 1, 0, FC_METHOD_AUTO, 0.95, &res) == FC_ERR_HORIZON, "huge horizon");
