@@ -304,8 +304,8 @@ DECLARE
 BEGIN
 	SELECT s.* INTO ship FROM freight.shipments s WHERE s.tracking_number = set_delivery_point.tracking_number;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'no shipment with tracking number %', tracking_number
-			USING ERRCODE = 'no_data_found';
+		RAISE EXCEPTION 'shipment not found' USING ERRCODE = 'PT404',
+			DETAIL = pg_catalog.format('No shipment with tracking number %s is visible to you.', tracking_number);
 	END IF;
 	IF lon IS NULL OR lat IS NULL OR NOT (lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90) THEN
 		RAISE EXCEPTION 'delivery point coordinates are out of range' USING ERRCODE = 'numeric_value_out_of_range',
@@ -422,7 +422,8 @@ CREATE FUNCTION freight.plan_driver_day(driver_id bigint, depot_lon float8, depo
 RETURNS SETOF freight.route_plan_stops LANGUAGE plpgsql AS $$
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM freight.drivers d WHERE d.id = plan_driver_day.driver_id) THEN
-		RAISE EXCEPTION 'no driver with id %', driver_id USING ERRCODE = 'no_data_found';
+		RAISE EXCEPTION 'driver not found' USING ERRCODE = 'PT404',
+			DETAIL = pg_catalog.format('No driver with id %s is visible to you.', driver_id);
 	END IF;
 	IF depot_lon IS NULL OR depot_lat IS NULL OR NOT (depot_lon BETWEEN -180 AND 180 AND depot_lat BETWEEN -90 AND 90) THEN
 		RAISE EXCEPTION 'depot coordinates are out of range' USING ERRCODE = 'numeric_value_out_of_range';
@@ -449,7 +450,7 @@ BEGIN
 	SELECT p.* INTO plan FROM freight.route_plans p
 		WHERE p.driver_id = replan_driver_day.driver_id AND p.day = replan_driver_day.day;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'the driver has no plan for that day' USING ERRCODE = 'no_data_found',
+		RAISE EXCEPTION 'route plan not found' USING ERRCODE = 'PT404',
 			DETAIL = pg_catalog.format('Driver %s on %s.', driver_id, day),
 			HINT = 'Plan the day first with freight.plan_driver_day().';
 	END IF;
@@ -523,3 +524,64 @@ COMMENT ON FUNCTION freight.route_plans_mark_stale() IS
 	'Trigger: marks the route plans of a shipment''s old and new driver/day stale';
 CREATE TRIGGER route_plans_stale AFTER INSERT OR DELETE OR UPDATE OF driver_id, scheduled_date, status
 	ON freight.shipments FOR EACH ROW EXECUTE FUNCTION freight.route_plans_mark_stale();
+
+-- ---------------------------------------------------------------------------------------------
+-- HTTP API (/api/rpc/...): thin wrappers with the caller's rights, for staff and drivers
+-- ---------------------------------------------------------------------------------------------
+
+CREATE FUNCTION api.optimize_route(x float8[], y float8[], options jsonb DEFAULT '{}') RETURNS int[]
+	LANGUAGE sql VOLATILE PARALLEL SAFE
+	AS $$ SELECT freight.optimize_route(x, y, options) $$;
+COMMENT ON FUNCTION api.optimize_route(float8[], float8[], jsonb) IS
+	'freight.optimize_route for API clients: visiting order (1-based) of stops at (x, y)';
+
+CREATE FUNCTION api.plan_routes(x float8[], y float8[], demand float8[], capacity float8,
+								options jsonb DEFAULT '{}') RETURNS jsonb
+	LANGUAGE sql VOLATILE PARALLEL SAFE
+	AS $$ SELECT freight.plan_routes(x, y, demand, capacity, options) $$;
+COMMENT ON FUNCTION api.plan_routes(float8[], float8[], float8[], float8, jsonb) IS
+	'freight.plan_routes for API clients: routes of several vehicles from depot 1';
+
+CREATE FUNCTION api.score_route(x float8[], y float8[], route int[], options jsonb DEFAULT '{}') RETURNS jsonb
+	LANGUAGE sql STABLE PARALLEL SAFE
+	AS $$ SELECT freight.score_route(x, y, route, options) $$;
+COMMENT ON FUNCTION api.score_route(float8[], float8[], int[], jsonb) IS
+	'freight.score_route for API clients: distance, times, arrivals, lateness, load and score of a route';
+
+CREATE VIEW api.route_plan_stops WITH (security_invoker = true) AS
+	SELECT p.driver_id, p.day, p.seq, p.shipment_id, s.tracking_number, p.eta
+	FROM freight.route_plan_stops p JOIN freight.shipments s ON s.id = p.shipment_id;
+COMMENT ON VIEW api.route_plan_stops IS 'Planned stops with ETAs (drivers see their own)';
+
+CREATE FUNCTION api.plan_driver_day(driver_id bigint, depot_lon float8, depot_lat float8,
+									day date DEFAULT CURRENT_DATE, start_time time DEFAULT '08:00')
+	RETURNS SETOF api.route_plan_stops LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+	PERFORM freight.plan_driver_day(driver_id, depot_lon, depot_lat, day, start_time);
+	RETURN QUERY SELECT * FROM api.route_plan_stops v
+		WHERE v.driver_id = plan_driver_day.driver_id AND v.day = plan_driver_day.day ORDER BY v.seq;
+END
+$$;
+COMMENT ON FUNCTION api.plan_driver_day(bigint, float8, float8, date, time) IS
+	'freight.plan_driver_day for API clients: plans and stores a driver''s day, returns its stops with ETAs';
+
+CREATE FUNCTION api.replan_driver_day(driver_id bigint, day date DEFAULT CURRENT_DATE)
+	RETURNS SETOF api.route_plan_stops LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+	PERFORM freight.replan_driver_day(driver_id, day);
+	RETURN QUERY SELECT * FROM api.route_plan_stops v
+		WHERE v.driver_id = replan_driver_day.driver_id AND v.day = replan_driver_day.day ORDER BY v.seq;
+END
+$$;
+COMMENT ON FUNCTION api.replan_driver_day(bigint, date) IS
+	'freight.replan_driver_day for API clients: re-plans the remaining stops from now';
+
+REVOKE EXECUTE ON FUNCTION api.optimize_route(float8[], float8[], jsonb),
+	api.plan_routes(float8[], float8[], float8[], float8, jsonb),
+	api.score_route(float8[], float8[], int[], jsonb), api.plan_driver_day(bigint, float8, float8, date, time),
+	api.replan_driver_day(bigint, date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.optimize_route(float8[], float8[], jsonb),
+	api.plan_routes(float8[], float8[], float8[], float8, jsonb),
+	api.score_route(float8[], float8[], int[], jsonb), api.plan_driver_day(bigint, float8, float8, date, time),
+	api.replan_driver_day(bigint, date) TO freight_app, freight_driver;
+GRANT SELECT ON api.route_plan_stops TO freight_app, freight_driver;
