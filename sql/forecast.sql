@@ -139,7 +139,10 @@ FROM freight.demand_forecasts WHERE region = 'Hamburg';
 SELECT type, subject, data->>'region' AS region, (data->>'threshold')::float8 AS threshold,
 	   (data->>'hours_above')::int >= 5 AS several_hours
 FROM freight.events WHERE type = 'demand.high_predicted';
--- running again replaces the forecast and does not repeat the alert
+-- running again replaces the forecast, drops hours older than the history and does not repeat
+-- the alert
+INSERT INTO freight.demand_forecasts (region, hour, point, lower, upper, model)
+VALUES ('Nowhere', now() - interval '40 days', 1, 0, 2, 'stale');
 SELECT freight.forecast_demand(48);
 SELECT count(*) AS stored FROM freight.demand_forecasts;
 SELECT count(*) AS alerts FROM freight.events WHERE type = 'demand.high_predicted';

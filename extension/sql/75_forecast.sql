@@ -197,7 +197,8 @@ COMMENT ON FUNCTION freight.check_demand_alerts() IS
 
 -- Counts shipments created per hour and region over `history` before the current hour (empty
 -- hours count 0), forecasts the next `horizon` hours per region (daily and weekly seasonality
--- are detected), stores them in freight.demand_forecasts and checks the alerts.  Needs the
+-- are detected), stores them in freight.demand_forecasts (dropping hours older than the
+-- history window) and checks the alerts.  Needs the
 -- decrypt grant (regions come from origin addresses).  Returns the number of regions.
 CREATE FUNCTION freight.forecast_demand(horizon int DEFAULT 48, history interval DEFAULT '28 days',
 										level float8 DEFAULT 0.95) RETURNS int
@@ -241,6 +242,8 @@ BEGIN
 				model = excluded.model, made_at = excluded.made_at;
 		regions := regions + 1;
 	END LOOP;
+	-- forecasts of hours that have left the history window are of no further use
+	DELETE FROM freight.demand_forecasts WHERE hour < window_start;
 	PERFORM freight.check_demand_alerts();
 	RETURN regions;
 END
