@@ -41,6 +41,9 @@
 #define ERROR_BACKOFF_MS 1000
 /* Longest sleep without a known reason to wake (a safety net, not a poll). */
 #define MAX_SLEEP_MS (10 * 60 * 1000)
+/* Finished attempts stored together: at most this many, at most this late. */
+#define RECORD_BATCH 256
+#define RECORD_DELAY_MS 20
 
 bool		webhook_enabled = true;
 bool		webhook_allow_private = false;
@@ -60,7 +63,10 @@ typedef struct DispatchState
 	bool		claim_now;		/* woken, or the last claim was a full batch */
 	TimestampTz next_due;		/* the next scheduled attempt, DT_NOEND if none */
 	WebhookOutcomes outcomes;	/* finished attempts not yet stored */
+	TimestampTz first_outcome_at;	/* when the oldest of them finished */
 	TimestampTz record_retry_at;	/* after a failed attempt to store them */
+	bool		do_record;		/* what the next cycle transaction does */
+	bool		do_claim;
 	MemoryContext outcomes_context;
 	MemoryContext batch_context;
 } DispatchState;
@@ -199,6 +205,8 @@ add_outcome(DispatchState *state, int64 delivery_id, const char *outcome, long s
 	WebhookOutcomes *o = &state->outcomes;
 	MemoryContext old = MemoryContextSwitchTo(state->outcomes_context);
 
+	if (o->n == 0)
+		state->first_outcome_at = GetCurrentTimestamp();
 	if (o->n == o->cap)
 	{
 		o->cap = o->cap == 0 ? 256 : o->cap * 2;
@@ -250,26 +258,19 @@ attempt_done(const WebhookAttempt *a, void *arg)
 	}
 }
 
-static void
-record_step(DispatchState *state)
-{
-	webhook_store_record(&state->outcomes, webhook_disable_after_s);
-	/* Failed attempts were just scheduled: wake up for the earliest. */
-	state->next_due = webhook_store_next_due();
-}
-
-/* Claims due deliveries and starts them (the requests start after the claim commits). */
+/* Claimed deliveries and their targets; the requests start after the claim commits. */
 typedef struct Batch
 {
 	int			n;
 	WebhookClaim *claims;
 	const WebhookTarget **targets;
+	char	  **errors;			/* why a target is missing */
 } Batch;
 
 static Batch current_batch;
 
 static void
-claim_step(DispatchState *state)
+claim(DispatchState *state)
 {
 	int			free_slots = webhook_concurrency - webhook_http_in_flight();
 	int			limit = Min(free_slots, webhook_batch_size);
@@ -278,6 +279,8 @@ claim_step(DispatchState *state)
 	current_batch.n = webhook_store_claim(limit, state->batch_context, &current_batch.claims);
 	current_batch.targets = MemoryContextAllocZero(state->batch_context,
 												   sizeof(WebhookTarget *) * Max(current_batch.n, 1));
+	current_batch.errors = MemoryContextAllocZero(state->batch_context,
+												  sizeof(char *) * Max(current_batch.n, 1));
 	for (int i = 0; i < current_batch.n; i++)
 	{
 		WebhookClaim *c = &current_batch.claims[i];
@@ -285,9 +288,22 @@ claim_step(DispatchState *state)
 		current_batch.targets[i] = webhook_target_get(c->endpoint_id, c->config_version,
 													  error, sizeof(error));
 		if (current_batch.targets[i] == NULL)
-			add_outcome(state, c->delivery_id, "retry", 0, error, 60000);
+			current_batch.errors[i] = MemoryContextStrdup(state->batch_context, error);
 	}
 	state->claim_now = current_batch.n == limit;
+}
+
+/*
+ * One transaction per loop cycle: store the finished attempts and/or claim new ones, then learn
+ * when the next scheduled attempt is due (it must see the rows just changed).
+ */
+static void
+cycle_step(DispatchState *state)
+{
+	if (state->do_record)
+		webhook_store_record(&state->outcomes, webhook_disable_after_s);
+	if (state->do_claim)
+		claim(state);
 	state->next_due = webhook_store_next_due();
 }
 
@@ -299,7 +315,10 @@ start_batch(DispatchState *state)
 		WebhookClaim *c = &current_batch.claims[i];
 
 		if (current_batch.targets[i] == NULL)
+		{
+			add_outcome(state, c->delivery_id, "retry", 0, current_batch.errors[i], 60000);
 			continue;
+		}
 		if (c->body == NULL)
 		{
 			add_outcome(state, c->delivery_id, "dead", 0,
@@ -345,34 +364,59 @@ shutdown_dispatcher(int code, Datum arg)
 	webhook_targets_reset();
 }
 
-/* Milliseconds to sleep: until curl's timer, the next scheduled retry, or a safety maximum. */
+static long
+ms_until(TimestampTz when, TimestampTz now)
+{
+	return when <= now ? 0 : (long) Min((when - now + 999) / 1000, MAX_SLEEP_MS);
+}
+
+/*
+ * Outcomes are stored in batches (a transaction per few deliveries would cap the throughput):
+ * when RECORD_BATCH are waiting, when nothing is in flight, or RECORD_DELAY_MS after the oldest.
+ */
+static TimestampTz
+record_due_at(DispatchState *state)
+{
+	if (state->outcomes.n == 0)
+		return DT_NOEND;
+	if (state->outcomes.n >= RECORD_BATCH || webhook_http_in_flight() == 0)
+		return state->record_retry_at;
+	return Max(state->record_retry_at,
+			   TimestampTzPlusMilliseconds(state->first_outcome_at, RECORD_DELAY_MS));
+}
+
+/*
+ * Claims wait until a quarter of the slots (or a batch) is free, unless nothing is in flight:
+ * under load that amortises the transaction, when idle a new event goes out at once.
+ */
+static bool
+claim_possible(void)
+{
+	int			in_flight = webhook_http_in_flight();
+	int			free_slots = webhook_concurrency - in_flight;
+
+	return webhook_enabled && free_slots > 0 &&
+		(in_flight == 0 || free_slots >= Min(webhook_batch_size, Max(webhook_concurrency / 4, 1)));
+}
+
+/* Milliseconds to sleep: until curl's timer, storing outcomes, the next due attempt. */
 static long
 sleep_ms(DispatchState *state)
 {
+	TimestampTz now = GetCurrentTimestamp();
 	long		ms = MAX_SLEEP_MS;
 	long		curl_ms = webhook_http_timeout_ms();
-	int			free_slots = webhook_concurrency - webhook_http_in_flight();
 
 	if (curl_ms >= 0)
 		ms = Min(ms, curl_ms);
 	if (state->outcomes.n > 0)
-	{
-		TimestampTz now = GetCurrentTimestamp();
-
-		ms = Min(ms, state->record_retry_at <= now ? 0 : (long) ((state->record_retry_at - now + 999) / 1000));
-	}
-	if (webhook_enabled && free_slots > 0)
+		ms = Min(ms, ms_until(record_due_at(state), now));
+	if (claim_possible())
 	{
 		if (state->claim_now)
 			return 0;
 		if (state->next_due != DT_NOEND)
-		{
-			TimestampTz now = GetCurrentTimestamp();
-			long		due_ms = state->next_due <= now ? 0 :
-				(long) ((state->next_due - now + 999) / 1000);
-
-			ms = Min(ms, due_ms);
-		}
+			ms = Min(ms, ms_until(state->next_due, now));
 	}
 	return ms;
 }
@@ -435,6 +479,7 @@ webhook_dispatch_main(Datum main_arg)
 	{
 		WaitEvent	event;
 		long		timeout;
+		TimestampTz now;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -444,31 +489,28 @@ webhook_dispatch_main(Datum main_arg)
 		}
 
 		webhook_http_run(attempt_done, &state);
-		if (state.outcomes.n > 0 && GetCurrentTimestamp() >= state.record_retry_at)
-		{
-			if (in_transaction(record_step, &state, "webhook dispatcher: recording outcomes"))
-			{
-				state.outcomes.n = 0;
-				state.outcomes.cap = 0;
-				MemoryContextReset(state.outcomes_context);
-			}
-			else
-				state.record_retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ERROR_BACKOFF_MS);
-		}
-
-		if (webhook_enabled && webhook_http_in_flight() < webhook_concurrency &&
-			(state.claim_now || GetCurrentTimestamp() >= state.next_due))
+		now = GetCurrentTimestamp();
+		state.do_record = state.outcomes.n > 0 && now >= record_due_at(&state);
+		state.do_claim = claim_possible() && (state.claim_now || now >= state.next_due);
+		if (state.do_record || state.do_claim)
 		{
 			MemoryContextReset(state.batch_context);
 			current_batch.n = 0;
-			if (in_transaction(claim_step, &state, "webhook dispatcher: claiming"))
+			if (in_transaction(cycle_step, &state, "webhook dispatcher: storing outcomes, claiming"))
 			{
+				if (state.do_record)
+				{
+					state.outcomes.n = 0;
+					state.outcomes.cap = 0;
+					MemoryContextReset(state.outcomes_context);
+				}
 				start_batch(&state);
 			}
 			else
 			{
+				state.record_retry_at = TimestampTzPlusMilliseconds(now, ERROR_BACKOFF_MS);
 				state.claim_now = false;
-				state.next_due = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ERROR_BACKOFF_MS);
+				state.next_due = TimestampTzPlusMilliseconds(now, ERROR_BACKOFF_MS);
 			}
 		}
 

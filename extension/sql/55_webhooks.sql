@@ -287,6 +287,25 @@ COMMENT ON FUNCTION freight.enable_webhook(bigint) IS
 -- Deliveries: fan-out, test messages, replay
 -- ---------------------------------------------------------------------------------------------
 
+-- The request body of an event: the CloudEvent of freight.cloudevent() (same attributes), built
+-- as json so that the data column is copied verbatim instead of parsed again (4x cheaper); unset
+-- attributes are written as null, which CloudEvents reads as unset.
+CREATE FUNCTION freight.webhook_body(ev freight.events) RETURNS text
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+RETURN pg_catalog.json_build_object(
+	'specversion', '1.0',
+	'id', ev.id::text,
+	'source', ev.source,
+	'type', ev.type,
+	'subject', ev.subject,
+	'time', pg_catalog.to_char(ev."time" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+	'datacontenttype', 'application/json',
+	'freightlsn', ev.lsn::text,
+	'freightseq', ev.seq,
+	'data', ev.data)::text;
+COMMENT ON FUNCTION freight.webhook_body(freight.events) IS
+	'The webhook request body of an event: its CloudEvent (structured mode JSON)';
+
 -- SECURITY DEFINER: whoever writes events, every matching endpoint gets its delivery.
 CREATE FUNCTION freight.webhook_fan_out() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -330,10 +349,9 @@ BEGIN
 							pg_catalog.format('unknown event type "%s"', event_type),
 							'The type must be listed in freight.webhook_event_types.');
 	PERFORM freight.require(data IS NOT NULL, 'data must not be null', 'Pass ''{}'' for an empty payload.');
-	-- The same CloudEvent shape as events have (freight.cloudevent), id = 't' || delivery id.
-	payload := (freight.cloudevent(ROW(new_id, '/freight/webhooks', event_type, ep.id::text,
-									   pg_catalog.now(), data::json, NULL, NULL, pg_catalog.now())::freight.events)
-				|| pg_catalog.jsonb_build_object('id', 't' || new_id))::text;
+	-- The same CloudEvent as events get; source /freight/webhooks, id = the delivery id.
+	payload := freight.webhook_body(ROW(new_id, '/freight/webhooks', event_type, ep.id::text, pg_catalog.now(),
+										data::json, NULL, NULL, pg_catalog.now())::freight.events);
 	IF pg_catalog.octet_length(payload) > max_bytes THEN
 		RAISE EXCEPTION 'webhook payload too large'
 			USING ERRCODE = '54000',
@@ -430,7 +448,7 @@ BEGIN ATOMIC
 	WITH due AS (
 		SELECT d.id, e.config_version,
 			   COALESCE(d.body,
-				   (SELECT freight.cloudevent(ev)::text FROM freight.events ev WHERE ev.id = d.event_id)) AS body
+				   (SELECT freight.webhook_body(ev) FROM freight.events ev WHERE ev.id = d.event_id)) AS body
 		FROM freight.webhook_deliveries d
 		JOIN freight.webhook_endpoints e ON e.id = d.endpoint_id AND e.active
 		WHERE d.status IN ('pending', 'failed') AND NOT d.in_flight AND d.next_attempt_at <= pg_catalog.now()
