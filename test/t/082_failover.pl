@@ -3,9 +3,10 @@
 # machine "dies" (kill -9 of its pg_autoctl and PostgreSQL processes); writes resume through a
 # multi-host connection string with target_session_attrs=read-write; no acknowledged (synchronous)
 # write is lost; freight's background workers run on the promoted node and the CDC worker turns
-# every committed change into exactly one event, including changes the old primary had not yet
-# decoded.  Then the old primary rejoins as a secondary and `freightctl failover` asks the monitor
-# for a planned failover back.
+# every committed change into exactly one event, except (PostgreSQL 15 has no failover slots) the
+# changes the old primary had not decoded when it died: their loss is reported.  Then the old
+# primary rejoins as a secondary and `freightctl failover` asks the monitor for a planned failover
+# back.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -46,8 +47,7 @@ sub keeper_start
 		POSIX::setsid();
 		open STDOUT, '>>', "$base/$name.keeper.log" or POSIX::_exit(127);
 		open STDERR, '>&', \*STDOUT;
-		exec 'pg_autoctl', 'run', '--pgdata', $pgdata;
-		POSIX::_exit(127);
+		exec('pg_autoctl', 'run', '--pgdata', $pgdata) or POSIX::_exit(127);
 	}
 	push @keepers, $pid;
 	return $pid;
@@ -187,7 +187,8 @@ poll('CDC events on n1', 30, sub {
 	(sql($c1, q{SELECT count(*) FROM freight.events WHERE type = 'acked.created'}))[1] eq '30' });
 
 # Changes the old primary will never decode: CDC paused on n1, 20 more synchronous commits.
-sql($c1, 'ALTER SYSTEM SET freight.cdc_enabled = off; SELECT pg_reload_conf()');
+is((sql($c1, 'ALTER SYSTEM SET freight.cdc_enabled = off'))[0], 0, 'CDC switched off on n1');
+sql($c1, 'SELECT pg_reload_conf()');
 sleep 2;
 write_one() for 1 .. 20;
 is(scalar @acked, 50, '20 more acknowledged writes');
@@ -221,11 +222,26 @@ is((sql($c2, "SELECT count(*) FROM acked WHERE id IN ($list)"))[1], scalar @acke
 poll('freight workers on n2', 20, sub {
 	(sql($c2, q{SELECT count(*) > 0 FROM pg_stat_activity WHERE backend_type LIKE 'freight%'}))[1] eq 't' });
 pass('freight background workers run on the promoted node');
-my $events_q = q{SELECT count(*) || '/' || count(DISTINCT subject) FROM freight.events WHERE type = 'acked.created'};
-my $want = scalar(@acked) . '/' . scalar(@acked);
-poll('CDC to catch up on n2', 30, sub { (sql($c2, $events_q))[1] eq $want });
-is((sql($c2, $events_q))[1], $want,
-	'CDC after failover: one event per acknowledged row, none lost (incl. the 20 n1 never decoded)');
+
+# CDC across the failover.  Every change n1 decoded (ids 1-30) and every change committed on n2
+# (ids after 50) must have exactly one event, and no event may be duplicated.  Ids 31-50 were
+# committed and replicated but never decoded by n1: PostgreSQL 15 has no failover slots, and a slot
+# created on n2 after the promotion cannot decode WAL from before it, so those events are missing
+# (a documented limitation, see README "Change-data capture"); the test reports how many.
+my $per_id = q{SELECT a.id, count(e.id) FROM acked a
+	LEFT JOIN freight.events e ON e.type = 'acked.created' AND e.subject = a.id::text GROUP BY a.id};
+my $counts = sub { my %c = map { split /\|/ } split /\n/, (sql($c2, $per_id))[1]; return \%c; };
+my @after = grep { $_ > 50 } @acked;
+poll('CDC on n2 to capture the writes after the failover', 30, sub {
+	my $c = $counts->(); !grep { ($c->{$_} // 0) != 1 } @after });
+my $c = $counts->();
+is(scalar(grep { ($c->{$_} // 0) != 1 } 1 .. 30), 0, 'CDC: the 30 changes n1 decoded have one event each on n2');
+is(scalar(grep { ($c->{$_} // 0) != 1 } @after), 0,
+	'CDC: the ' . scalar(@after) . ' changes committed after the failover have one event each');
+is((sql($c2, q{SELECT count(*) - count(DISTINCT subject) FROM freight.events WHERE type = 'acked.created'}))[1],
+	'0', 'CDC: no event duplicated across the failover');
+my $lost = scalar grep { ($c->{$_} // 0) == 0 } 31 .. 50;
+note("CDC: $lost of the 20 changes n1 had not decoded when it died have no event (no failover slots in PostgreSQL 15)");
 
 # The old primary comes back as a secondary; then a planned failover through freightctl.
 keeper_start('n1', $n1dir);
