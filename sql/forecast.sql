@@ -112,7 +112,14 @@ SELECT * FROM freight.regular_series(ARRAY['2026-01-01']::timestamptz[], ARRAY[1
 SELECT * FROM freight.regular_series(ARRAY['2000-01-01', '2026-01-01']::timestamptz[], ARRAY[1, 1]::float8[], '1 second');
 SELECT * FROM freight.forecast_timeseries(ARRAY['2026-01-01']::timestamptz[], ARRAY[NULL]::float8[], '1 hour', 3);
 
--- demand per region: four weeks of shipments in Hamburg (busy every day 08-12) and Berlin
+-- demand per region: four weeks of shipments in Hamburg (busy every day 08-12) and Berlin, in a
+-- database of its own so the other tests' tables, events and counts stay untouched
+CREATE DATABASE forecast_demand_test;
+\c forecast_demand_test
+SET client_min_messages = warning;
+CREATE EXTENSION freight CASCADE;
+SET extra_float_digits = 0;
+SET timezone = 'UTC';
 SELECT id AS cust FROM freight.create_customer('Forecast Test GmbH', 'pro') \gset
 BEGIN;	-- one now() for the data, the forecasts and the checks
 INSERT INTO freight.shipments (id, customer_id, tracking_number, origin, destination, weight_kg, created_at)
@@ -158,3 +165,5 @@ RESET ROLE;
 SELECT freight.forecast_demand(0);
 SELECT freight.forecast_demand(48, '1 hour');
 INSERT INTO freight.demand_alerts (region, threshold) VALUES ('Kiel', -1);
+\c contrib_regression
+DROP DATABASE forecast_demand_test;
