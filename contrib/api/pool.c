@@ -8,6 +8,7 @@
 #include "pool.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,25 @@ conn_open(PgConn *c, const char *uri, char *err, size_t errlen)
 	return true;
 }
 
+/*
+ * An idle connection has nothing to read unless the server is closing it (restart, idle
+ * timeout, pg_terminate_backend: an error message, then EOF).  A readable idle socket is
+ * therefore treated as lost and the pool reconnects before using it instead of failing the
+ * request; the rare harmless message (a NOTICE) costs one reconnect.
+ */
+static bool
+conn_alive(PgConn *c)
+{
+	struct pollfd pfd;
+
+	if (c->conn == NULL || PQstatus(c->conn) != CONNECTION_OK)
+		return false;
+	pfd.fd = PQsocket(c->conn);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 0;
+}
+
 Pool *
 pool_create(const char *uri, int size, char *err, size_t errlen)
 {
@@ -161,7 +181,7 @@ pool_acquire(Pool *p, int timeout_ms)
 		p->in_use++;
 	}
 	pthread_mutex_unlock(&p->lock);
-	if (got && (got->conn == NULL || PQstatus(got->conn) != CONNECTION_OK))
+	if (got && !conn_alive(got))
 	{
 		char		err[256];
 

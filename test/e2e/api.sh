@@ -319,6 +319,26 @@ else
 	echo "skipped: /usr/bin/chromium not installed (make deps installs it)"
 fi
 
+echo "# the database restarts under the daemon"
+"$PGBIN/pg_ctl" -D "$WORK/data" -m fast -w restart > /dev/null 2>&1
+ok=0
+for _ in $(seq 1 30); do
+	code=$(curl -s -o /dev/null -w '%{http_code}' "$B/shipments?id=eq.1&select=id")
+	[ "$code" = 200 ] && { ok=1; break; }
+	sleep 0.2
+done
+[ $ok = 1 ] && pass "requests succeed again after a database restart" || fail "no recovery after a database restart"
+seq 1 20 | xargs -P 4 -I{} curl -s -o /dev/null -w '%{http_code}\n' "$B/shipments?id=eq.{}&select=id" > "$WORK/after"
+[ "$(grep -c '^200$' "$WORK/after")" = 20 ] && pass "every pooled connection recovered" || fail "after restart: $(sort "$WORK/after" | uniq -c | tr '\n' ' ')"
+$PSQL -d apitest -c "CREATE VIEW api.later AS SELECT 2 AS y; GRANT SELECT ON api.later TO web_anon"
+ok=0
+for _ in $(seq 1 40); do
+	$PSQL -d apitest -c "NOTIFY pgrst" > /dev/null
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "$B/later")" = 200 ] && { ok=1; break; }
+	sleep 0.25
+done
+[ $ok = 1 ] && pass "the LISTEN connection reconnected (reload after restart)" || fail "schema reload after restart"
+
 echo "# graceful SIGTERM"
 curl -s -o "$WORK/inflight" -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{"seconds":1}' "$B/rpc/slow" > "$WORK/inflight.code" &
 cpid=$!
