@@ -71,6 +71,13 @@ SELECT freight.score_route(ARRAY[0, 1000, 1000]::float8[], ARRAY[0, 0, 1000]::fl
     '{"metric": "euclidean", "speed": 10, "start_time": "07:59:10", "service_times": [0, 60, 60],
       "time_windows": [[0, 86400], [0, 86400], [0, 28900]], "demand": [0, 4, 8], "capacity": 10}');
 SELECT freight.score_route(ARRAY[[0, 5], [7, 0]]::float8[], ARRAY[2, 1], '{"closed": true, "traffic": false}') ->> 'distance' AS matrix_distance;
+-- a row in freight.traffic_factors overrides one hour of the built-in profile
+SELECT cardinality(freight.traffic_profile()) AS hours, (freight.traffic_profile())[8] AS factor_07h;
+INSERT INTO freight.traffic_factors VALUES (7, 2.0);
+SELECT (freight.traffic_profile())[8] AS factor_07h,
+       freight.score_route(ARRAY[0, 1000]::float8[], ARRAY[0, 0]::float8[], ARRAY[1, 2],
+                           '{"metric": "euclidean", "speed": 10, "start_time": "07:30"}') ->> 'drive_time' AS drive_time;
+DELETE FROM freight.traffic_factors;
 
 -- bad input: a clear error each time
 SELECT freight.optimize_route(ARRAY[]::float8[], ARRAY[]::float8[]);

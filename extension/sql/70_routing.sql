@@ -6,18 +6,28 @@
 -- read the options jsonb, reject unknown options and fill in the defaults.
 
 -- Travel-time multipliers by hour of the day (1.0 = free flow): score_route's speed profile.
+-- Built in: 1.4 at 07-08 h, 1.1 at 09-15 h, 1.35 at 16-18 h, 1.0 otherwise; rows of
+-- freight.traffic_factors override single hours.  The table starts empty and holds only what
+-- users set, so pg_dump/restore carries it like any other data.
 CREATE TABLE freight.traffic_factors (
 	hour int PRIMARY KEY CHECK (hour BETWEEN 0 AND 23),
 	factor float8 NOT NULL CHECK (factor > 0 AND factor <= 10)
 );
 COMMENT ON TABLE freight.traffic_factors IS
-	'Travel-time multiplier per hour of day (1.0 = free flow, 1.5 = legs take 50% longer); used by score_route';
-INSERT INTO freight.traffic_factors (hour, factor)
-SELECT h, CASE WHEN h IN (7, 8) THEN 1.4 WHEN h IN (16, 17, 18) THEN 1.35
-			   WHEN h BETWEEN 9 AND 15 THEN 1.1 ELSE 1.0 END
-FROM pg_catalog.generate_series(0, 23) AS h;
+	'Travel-time multiplier per hour of day (1.5 = legs take 50% longer), overriding the built-in profile of freight.traffic_profile()';
 GRANT SELECT ON freight.traffic_factors TO freight_admin, freight_app, freight_driver;
-GRANT UPDATE ON freight.traffic_factors TO freight_admin;
+GRANT INSERT, UPDATE, DELETE ON freight.traffic_factors TO freight_admin;
+SELECT pg_catalog.pg_extension_config_dump('freight.traffic_factors', '');
+
+CREATE FUNCTION freight.traffic_profile() RETURNS float8[]
+	LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT pg_catalog.array_agg(COALESCE(t.factor,
+			CASE WHEN h IN (7, 8) THEN 1.4 WHEN h BETWEEN 16 AND 18 THEN 1.35
+				 WHEN h BETWEEN 9 AND 15 THEN 1.1 ELSE 1.0 END) ORDER BY h)
+	FROM pg_catalog.generate_series(0, 23) AS h LEFT JOIN freight.traffic_factors t ON t.hour = h
+$$;
+COMMENT ON FUNCTION freight.traffic_profile() IS
+	'The 24 travel-time factors score_route uses (hour 0 first): freight.traffic_factors over the built-in profile';
 
 CREATE FUNCTION freight.route_distance(x1 float8, y1 float8, x2 float8, y2 float8,
 									   metric text DEFAULT 'haversine') RETURNS float8
@@ -191,7 +201,7 @@ BEGIN
 		'traffic', 'service_times', 'time_windows', 'demand', 'capacity', 'weights']);
 	PERFORM freight.route_check_options(w, ARRAY['distance', 'time', 'lateness', 'overload']);
 	IF COALESCE((options ->> 'traffic')::boolean, true) THEN
-		traffic := ARRAY(SELECT t.factor FROM freight.traffic_factors AS t ORDER BY t.hour);
+		traffic := freight.traffic_profile();
 	END IF;
 	RETURN freight.route_score_c(x, y, cost, COALESCE(options ->> 'metric', 'haversine'), route,
 		COALESCE((options ->> 'closed')::boolean, false),
