@@ -12,6 +12,7 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -78,11 +79,17 @@ method_from_text(text *name)
 	FcMethod	method;
 
 	if (!forecast_method_from_name(s, &method))
+	{
+		StringInfoData names;
+
+		initStringInfo(&names);
+		for (int i = 0; i < FC_METHOD_COUNT; i++)
+			appendStringInfo(&names, "%s%s", i ? ", " : "", forecast_method_name((FcMethod) i));
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown forecast method \"%s\"", s),
-				 errhint("Use one of auto, ensemble, naive, snaive, ses, holt, damped, hw_additive, "
-						 "hw_multiplicative, ets, theta, otheta, mseason.")));
+				 errhint("Use one of %s.", names.data)));
+	}
 	return method;
 }
 
