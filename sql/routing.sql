@@ -122,6 +122,15 @@ SELECT freight.score_route(ARRAY[0, 1]::float8[], ARRAY[0, 1]::float8[], ARRAY[1
 SELECT freight.score_route(ARRAY[0, 1]::float8[], ARRAY[0, 1]::float8[], ARRAY[]::int[]);
 SELECT freight.score_route(ARRAY[0, 1]::float8[], ARRAY[0, 1]::float8[], ARRAY[1, 2], '{"weights": {"speed": 1}}');
 
+-- the solvers are for staff and drivers
+SET ROLE freight_anon;
+SELECT freight.optimize_route(ARRAY[0, 1]::float8[], ARRAY[0, 1]::float8[]);
+SELECT freight.route_distance(0, 0, 3, 4, 'euclidean') AS anyone_may_measure;
+RESET ROLE;
+SET ROLE freight_driver;
+SELECT freight.optimize_route(ARRAY[0, 1]::float8[], ARRAY[0, 1]::float8[]) AS driver_may_optimize;
+RESET ROLE;
+
 -- a driver's day: delivery points (stored encrypted), a plan with ETAs, re-planning
 -- (terse errors: their details name driver ids, which depend on the other tests)
 \set VERBOSITY terse

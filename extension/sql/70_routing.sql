@@ -595,3 +595,22 @@ GRANT EXECUTE ON FUNCTION api.optimize_route(float8[], float8[], jsonb),
 	api.score_route(float8[], float8[], int[], jsonb), api.plan_driver_day(bigint, float8, float8, date, time),
 	api.replan_driver_day(bigint, date) TO freight_app, freight_driver;
 GRANT SELECT ON api.route_plan_stops TO freight_app, freight_driver;
+
+-- The solvers can run for minutes: staff and drivers only (admins through freight_app).
+DO $grants$
+DECLARE
+	f regprocedure;
+BEGIN
+	FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+			 WHERE p.pronamespace = 'freight'::regnamespace
+			   AND p.proname = ANY (ARRAY['route_tsp_c', 'route_vrp_c', 'route_score_c',
+				   'optimize_route_options', 'optimize_route', 'plan_routes_options', 'plan_routes',
+				   'score_route_options', 'score_route', 'set_delivery_point', 'route_plan_build',
+				   'plan_driver_day', 'replan_driver_day', 'replan_due_routes'])
+	LOOP
+		EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO freight_app, freight_driver', f);
+	END LOOP;
+	REVOKE EXECUTE ON FUNCTION freight.route_plans_mark_stale() FROM PUBLIC;
+END
+$grants$;
