@@ -136,6 +136,8 @@ FROM (SELECT nextval('freight.shipments_id_seq') AS id, x.origin, x.at
 			FROM generate_series(1, 24 * 28, 5) h) x) s;
 SELECT freight.address_region('Hafenstrasse 5, 20457 Hamburg') AS region, freight.address_region('somewhere') AS unknown;
 INSERT INTO freight.demand_alerts (region, threshold) VALUES ('Hamburg', 2.5), ('Berlin', 50);
+-- an ops endpoint subscribed to every event gets the demand events queued for delivery
+SELECT id AS ops_hook FROM freight.register_webhook('https://93.184.216.34/hooks/ops', '{*}') \gset
 SELECT freight.forecast_demand(48);
 SELECT region, count(*) AS hours, min(hour) = date_trunc('hour', now()) AS starts_now,
 	   bool_and(lower <= point AND point <= upper AND lower >= 0) AS ordered
@@ -146,6 +148,8 @@ FROM freight.demand_forecasts WHERE region = 'Hamburg';
 SELECT type, subject, data->>'region' AS region, (data->>'threshold')::float8 AS threshold,
 	   (data->>'hours_above')::int >= 5 AS several_hours
 FROM freight.events WHERE type = 'demand.high_predicted';
+SELECT count(*) AS queued_for_ops FROM freight.webhook_deliveries d JOIN freight.events e ON e.id = d.event_id
+WHERE d.endpoint_id = :ops_hook AND e.type = 'demand.high_predicted';
 -- running again replaces the forecast, drops hours older than the history and does not repeat
 -- the alert
 INSERT INTO freight.demand_forecasts (region, hour, point, lower, upper, model)
