@@ -56,8 +56,9 @@ all:
 	@echo "PostgreSQL 15 development files are missing: run 'make deps' first" >&2; exit 1
 endif
 
-# PGXS does not track headers: the forecasting objects share structs, so rebuild them together.
-$(patsubst %.c,%.o,$(wildcard extension/forecast_*.c)): $(wildcard extension/forecast*.h)
+# PGXS does not track headers, and a stale object built against an old struct layout crashes
+# at run time: rebuild every object when any header of the library changes.
+$(OBJS): $(wildcard extension/*.h workers/*.h)
 
 extension/freight--$(EXTVERSION).sql: $(sort $(wildcard extension/sql/*.sql))
 	cat $^ > $@
