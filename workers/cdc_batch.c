@@ -350,6 +350,7 @@ insert_direct(CdcBatch *batch, Relation rel, AttrNumber *attnum, int64 last_id,
 	BulkInsertState bistate = GetBulkInsertState();
 	TransitionCaptureState *transition;
 	TupleTableSlot *slots[MULTI_INSERT_ROWS];
+	int			maxslots = Min(batch->count, MULTI_INSERT_ROWS);
 	Datum		recorded_at = TimestampTzGetDatum(GetCurrentTimestamp());
 	int			nslots = 0;
 	uint64		written = 0;
@@ -361,7 +362,7 @@ insert_direct(CdcBatch *batch, Relation rel, AttrNumber *attnum, int64 last_id,
 	ExecInitRangeTable(estate, list_make1(rte));
 	ExecInitResultRelation(estate, rri, 1);
 	ExecOpenIndices(rri, false);
-	for (int i = 0; i < MULTI_INSERT_ROWS; i++)
+	for (int i = 0; i < maxslots; i++)
 		slots[i] = table_slot_create(rel, NULL);
 
 	AfterTriggerBeginQuery();
@@ -373,7 +374,7 @@ insert_direct(CdcBatch *batch, Relation rel, AttrNumber *attnum, int64 last_id,
 			continue;			/* decoded again after a crash: already recorded */
 		fill_slot(slots[nslots++], batch, i, attnum, last_id + i + 1, recorded_at);
 		written++;
-		if (nslots == MULTI_INSERT_ROWS)
+		if (nslots == maxslots)
 		{
 			flush_slots(rri, estate, bistate, transition, slots, nslots);
 			nslots = 0;
@@ -384,13 +385,27 @@ insert_direct(CdcBatch *batch, Relation rel, AttrNumber *attnum, int64 last_id,
 	ExecASInsertTriggers(estate, rri, transition);
 	AfterTriggerEndQuery(estate);
 
-	for (int i = 0; i < MULTI_INSERT_ROWS; i++)
+	for (int i = 0; i < maxslots; i++)
 		ExecDropSingleTupleTableSlot(slots[i]);
 	FreeBulkInsertState(bistate);
 	ExecCloseResultRelations(estate);	/* closes the indexes too */
 	ExecCloseRangeTableRelations(estate);
 	FreeExecutorState(estate);
 	return written;
+}
+
+/* Statements run for every batch, planned once (and re-planned by the plan cache when needed). */
+static SPIPlanPtr lock_plan = NULL;
+static SPIPlanPtr newest_plan = NULL;
+
+static SPIPlanPtr
+prepare_kept(const char *sql)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, 0, NULL);
+
+	if (plan == NULL || SPI_keepplan(plan) != 0)
+		elog(ERROR, "freight cdc: could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	return plan;
 }
 
 uint64
@@ -414,11 +429,15 @@ cdc_batch_write(CdcBatch *batch)
 	 * between commit and confirmation) has a commit LSN at or below the newest one recorded and is
 	 * skipped; the unique (lsn, seq) constraint backs this up.  Ids continue from the newest one.
 	 */
-	rc = SPI_execute("SELECT freight.events_write_lock()", false, 0);
+	if (lock_plan == NULL)
+	{
+		lock_plan = prepare_kept("SELECT freight.events_write_lock()");
+		newest_plan = prepare_kept("SELECT coalesce(max(id), 0), coalesce(max(lsn), '0/0') FROM freight.events");
+	}
+	rc = SPI_execute_plan(lock_plan, NULL, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "freight cdc: could not take the events write lock (SPI code %d)", rc);
-	rc = SPI_execute("SELECT coalesce(max(id), 0), coalesce(max(lsn), '0/0') FROM freight.events",
-					 true, 0);
+	rc = SPI_execute_plan(newest_plan, NULL, NULL, true, 0);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "freight cdc: could not read the newest event (SPI code %d)", rc);
 	last_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

@@ -74,6 +74,15 @@ static int	cdc_slot_lag_limit_mb = 1024;
 static int	events_retention_min = 7 * 24 * 60;
 
 static CdcBatch *batch = NULL;
+
+/*
+ * Decoding looks catalogs up with historic snapshots, everything else with current ones, and the
+ * caches must not mix them: they are flushed between the two, but only when needed (most idle
+ * cycles decode nothing but the worker's own commits, which are filtered out before any lookup).
+ */
+static bool current_lookups_cached = true;	/* normal catalog access since the last flush */
+static bool historic_lookups_cached = false;	/* a transaction replayed since the last flush */
+static LogicalDecodeBeginCB plugin_begin_cb = NULL;
 static LogicalDecodingContext *decoding = NULL;
 static TimestampTz last_lag_check = 0;
 static TimestampTz last_lag_warning = 0;
@@ -118,6 +127,22 @@ cdc_worker_init(void)
 	snprintf(worker.bgw_name, BGW_MAXLEN, "freight cdc worker");
 	snprintf(worker.bgw_type, BGW_MAXLEN, "freight cdc worker");
 	RegisterBackgroundWorker(&worker);
+}
+
+/* Wraps the output plugin's begin callback: a replayed transaction means historic lookups. */
+static void
+cdc_begin_replay(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
+{
+	historic_lookups_cached = true;
+	plugin_begin_cb(ctx, txn);
+}
+
+static void
+flush_catalog_caches(void)
+{
+	InvalidateSystemCaches();
+	current_lookups_cached = false;
+	historic_lookups_cached = false;
 }
 
 /* Output plugin writer callbacks: every line goes into the batch. */
@@ -165,6 +190,7 @@ cdc_start(void)
 	List	   *options;
 	MemoryContext old;
 
+	current_lookups_cached = true;
 	StartTransactionCommand();
 	if (!OidIsValid(get_extension_oid("freight", true)))
 	{
@@ -202,6 +228,8 @@ cdc_start(void)
 												.segment_open = wal_segment_open,
 												.segment_close = wal_segment_close),
 									 cdc_prepare_write, cdc_write, NULL);
+	plugin_begin_cb = decoding->callbacks.begin_cb;
+	decoding->callbacks.begin_cb = cdc_begin_replay;
 	XLogBeginRead(decoding->reader, MyReplicationSlot->data.restart_lsn);
 	MemoryContextSwitchTo(old);
 	CommitTransactionCommand();
@@ -243,8 +271,9 @@ cdc_cycle(void)
 	StartTransactionCommand();
 	pgstat_report_activity(STATE_RUNNING, "decoding WAL into freight.events");
 
-	/* Decoding looks catalogs up with historic snapshots: no current entries in, none out. */
-	InvalidateSystemCaches();
+	/* No current catalog entries into decoding ... */
+	if (current_lookups_cached)
+		flush_catalog_caches();
 	/* The WAL reader keeps buffers across cycles: decode in the decoding context's memory. */
 	old = MemoryContextSwitchTo(decoding->context);
 	while (decoding->reader->EndRecPtr < end_of_wal)
@@ -267,13 +296,16 @@ cdc_cycle(void)
 	}
 	MemoryContextSwitchTo(old);
 	done = decoding->reader->EndRecPtr;
-	InvalidateSystemCaches();
+	/* ... and no historic ones out of it. */
+	if (historic_lookups_cached)
+		flush_catalog_caches();
 
 	if (cdc_batch_count(batch) > 0)
 	{
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		cdc_batch_write(batch);
+		current_lookups_cached = true;
 		PopActiveSnapshot();
 		SPI_finish();
 		/* Stored with this commit: where decoding resumes after a crash. */
@@ -296,6 +328,7 @@ run_guarded(void (*fn) (void), const char *what)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 
+	current_lookups_cached = true;
 	PG_TRY();
 	{
 		SetCurrentStatementStartTimestamp();
