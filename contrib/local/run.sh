@@ -54,6 +54,11 @@ if [ "$($PSQL -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'freig
 	$PSQL -d postgres -c "CREATE DATABASE freight"
 fi
 $PSQL -d freight -c "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS freight CASCADE"
+# Change capture starts when the CDC worker has its slot (it looks for the extension every second).
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	[ "$($PSQL -d freight -tAc "SELECT count(*) FROM freight.cdc_status")" = 1 ] && break
+	sleep 1
+done
 if [ "$($PSQL -d freight -tAc "SELECT count(*) > 0 FROM freight.customers")" != t ]; then
 	echo "run: loading demo data (customers, 50 drivers, 10,000 shipments, invoices)"
 	$PSQL -d freight -v ON_ERROR_STOP=1 < "$FREIGHT_SRC/contrib/local/demo.sql" > /dev/null

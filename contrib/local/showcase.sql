@@ -84,6 +84,19 @@ SELECT type, count(*) AS events FROM freight.events GROUP BY type ORDER BY event
 \echo == The newest shipment event as a CloudEvent (freight.cloudevent; no addresses: they are ciphertext)
 SELECT jsonb_pretty(freight.cloudevent(e)) AS cloudevent
 FROM freight.events e WHERE e.source = '/freight/shipments' ORDER BY e.id DESC LIMIT 1;
+\echo == Captured live: an UPDATE of driver 1 that changes nothing, and the event it became (phone and e-mail are ciphertext: never in events)
+SELECT set_config('showcase.last_event', coalesce(max(id), 0)::text, false) AS showcase_last_event
+FROM freight.events \gset
+UPDATE freight.drivers SET active = active WHERE id = (SELECT min(id) FROM freight.drivers);
+DO $$ BEGIN		-- the worker writes it a few milliseconds after the commit; wait up to 2 s
+	FOR i IN 1..100 LOOP
+		EXIT WHEN EXISTS (SELECT 1 FROM freight.events WHERE type = 'driver.updated'
+						  AND id > current_setting('showcase.last_event')::bigint);
+		PERFORM pg_sleep(0.02);
+	END LOOP;
+END $$;
+SELECT e.type, e.subject, e.data, e.recorded_at - e.time AS capture_delay
+FROM freight.events e WHERE e.type = 'driver.updated' AND e.id > :showcase_last_event ORDER BY e.id LIMIT 1;
 
 -- ---- demand forecasting ----
 \echo
