@@ -30,9 +30,9 @@ COMMENT ON COLUMN freight.events.data IS
 COMMENT ON COLUMN freight.events.time IS 'Commit time of the change (operational events: when written)';
 COMMENT ON COLUMN freight.events.recorded_at IS 'When the CDC worker wrote the row (time to recorded_at = capture delay)';
 
+-- Not marked for pg_dump: the log is derived from the WAL, and restoring it would fire the
+-- webhook fan-out for every old event.  Physical backups (pgBackRest) keep it.
 GRANT SELECT ON freight.events TO freight_admin, freight_app;
--- pg_dump keeps the log (it belongs to the extension, so it would otherwise be left out).
-SELECT pg_catalog.pg_extension_config_dump('freight.events', '');
 
 -- Writers of freight.events hold this transaction-level advisory lock until they commit and give
 -- their rows the ids after the newest one, so ids become visible in increasing order and a
