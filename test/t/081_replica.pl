@@ -12,10 +12,13 @@ use FreightTest;
 use FreightDBA;
 
 my $home = PostgreSQL::Test::Utils::tempdir;
-my $node = new_node('primary');
+my $node = new_node('primary', extra_conf => "archive_mode = on\n");
 $node->start;
 create_freight_db($node);
 freightctl_env($node, $home);
+my ($rc, $out, $err) = freightctl('setup');
+is($rc, 0, 'pgBackRest set up (replicas get its restore_command; archiving continues after failover)');
+freightctl('backup', 'full');
 $node->safe_psql('freight', q{
 	CREATE TABLE readings (id bigserial PRIMARY KEY, secret bytea, at timestamptz DEFAULT clock_timestamp());
 	INSERT INTO readings (secret) SELECT freight.encrypt('reading ' || i, 'readings') FROM generate_series(1, 100) i;
@@ -24,7 +27,7 @@ $node->safe_psql('freight', q{
 my @started;
 END { local $?; system("pg_ctl -D $_ -m immediate stop >/dev/null 2>&1") for @started; }
 
-my ($rc, $out, $err) = freightctl('replica', 'add', 'r1', '--into', "$home/r1");
+($rc, $out, $err) = freightctl('replica', 'add', 'r1', '--into', "$home/r1");
 is($rc, 0, 'replica r1 added');
 push @started, "$home/r1";
 my ($port) = $out =~ /streaming on 127\.0\.0\.1:(\d+)/;
@@ -124,5 +127,12 @@ is($r1->('SELECT count(*) FROM readings'), $rows + 1, 'every row committed on th
 like(slurp_file("$home/current-primary.conf"), qr/FREIGHT_PGPORT=$port/, 'the new primary is recorded for later commands');
 ($rc, $out, $err) = freightctl('replica', 'status');
 like($out, qr/from the primary, 127\.0\.0\.1:$port/, 'later commands talk to the new primary');
+
+# The promoted replica archives its own WAL (timeline 2) into the same repository, and verify
+# follows the archive across the timeline switch, from the backup taken on timeline 1.
+($rc, $out, $err) = freightctl('verify');
+is($rc, 0, 'verify passes after the failover');
+like($out, qr/WAL archive checked from 00000001\w+ \(oldest backup\) to 00000002\w+/,
+	'verify checks the archive across the timeline switch');
 
 done_testing();
