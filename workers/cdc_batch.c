@@ -385,7 +385,7 @@ insert_direct(CdcBatch *batch, Relation rel, AttrNumber *attnum, int64 last_id,
 	ExecASInsertTriggers(estate, rri, transition);
 	AfterTriggerEndQuery(estate);
 
-	for (int i = 0; i < maxslots; i++)
+	for (int i = maxslots - 1; i >= 0; i--)	/* newest first: the resource owner forgets LIFO */
 		ExecDropSingleTupleTableSlot(slots[i]);
 	FreeBulkInsertState(bistate);
 	ExecCloseResultRelations(estate);	/* closes the indexes too */
