@@ -283,7 +283,7 @@ fi
 
 echo "# read replica with read-your-writes"
 RPGPORT=$(free_port)
-if "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PGPORT" -U postgres -D "$WORK/replica" -R -X stream > "$WORK/basebackup.log" 2>&1; then
+if "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PGPORT" -U postgres -D "$WORK/replica" -R -X stream -c fast > "$WORK/basebackup.log" 2>&1; then
 	# the replica applies commits 2 s late, so reads that must see a write cannot use it yet
 	"$PGBIN/pg_ctl" -D "$WORK/replica" -l "$WORK/replica.log" -w \
 		-o "-p $RPGPORT -k $WORK -c listen_addresses=127.0.0.1 -c recovery_min_apply_delay=2s -c hot_standby_feedback=on" start > /dev/null
