@@ -62,6 +62,14 @@ SELECT split_part(data, E'\t', 1)::pg_lsn > '0/0' AS lsn_ok,
 	   split_part(data, E'\t', 3)::timestamptz BETWEEN now() - interval '1 hour' AND clock_timestamp() AS time_recent
 FROM pg_logical_slot_get_changes('regress_cdc', NULL, NULL);
 
+-- A TOASTed value the update left alone is not in the WAL, so it is left out of that event.
+INSERT INTO public.regress_items (id, name, doc)
+SELECT 7, 'toasted', jsonb_build_object('big', string_agg(md5(i::text), '')) FROM generate_series(1, 400) i;
+UPDATE public.regress_items SET amount = 1 WHERE id = 7;
+SELECT type, length(data) > 10000 AS big, position('"doc"' IN data) > 0 AS has_doc,
+	   position('"amount":1' IN data) > 0 AS has_amount
+FROM public.decoded();
+
 -- Schema changes of a tracked table apply from their commit on: a new column appears, a dropped
 -- one disappears, a column turned into bytea is no longer emitted.
 ALTER TABLE public.regress_items ADD COLUMN extra int DEFAULT 7;
