@@ -162,9 +162,20 @@ poll('primary and secondary', 90, sub {
 		WHERE reportedstate = goalstate AND reportedstate IN ('primary', 'secondary')}))[1] eq '2' });
 like((sql($c1, 'SHOW synchronous_standby_names'))[1], qr/ANY 1/, 'n1 commits wait for n2 (synchronous)');
 
-my $listeners = `ss -Hltn 2>/dev/null`;
-my @wild = grep { /:($pm|$p1|$p2)\s/ && !/127\.0\.0\.1:/ } split /\n/, $listeners;
-is(scalar @wild, 0, 'monitor and nodes listen on 127.0.0.1 only');
+# Listening TCP sockets on our ports, from /proc/net/tcp{,6}: all must be 127.0.0.1.
+my (%ours, @listening) = map { $_ => 1 } $pm, $p1, $p2;
+for my $f ('/proc/net/tcp', '/proc/net/tcp6')
+{
+	open my $t, '<', $f or next;
+	for (<$t>)
+	{
+		my (undef, $local, undef, $state) = split ' ';
+		next unless $state && $state eq '0A' && $local =~ /^(\w+):(\w{4})$/ && $ours{ hex $2 };
+		push @listening, $1;
+	}
+}
+ok(@listening >= 3 && !grep({ $_ ne '0100007F' } @listening),
+	'monitor and nodes listen on 127.0.0.1 only (' . scalar(@listening) . ' sockets)');
 
 # Writes through the multi-host connection string; a row counts as acknowledged when the commit
 # returned.  freight's CDC tracks the table.
