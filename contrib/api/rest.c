@@ -247,6 +247,7 @@ typedef struct Exec
 	bool		read_only;
 	bool		write;
 	SqlShape	shape;
+	bool		singular;		/* Accept: vnd.pgrst.object: exactly one row or 406 */
 	const char *ctype;
 	long long	first;			/* offset of the first row, for Content-Range */
 	int			ok_status;		/* 200, 201 */
@@ -415,7 +416,7 @@ run_statement(Request *req, Response *resp, SqlStatement *st, const Exec *ex)
 	PipeStmt	stmts[5];
 	Route		route;
 	char		errmsg[512];
-	bool		singular_write = ex->write && ex->shape == SHAPE_OBJECT;
+	bool		singular_write = ex->write && ex->singular;
 	int			n = singular_write ? 3 : (ex->write ? 5 : 4);
 	PGresult   *main_res;
 	ApiError	err;
@@ -456,7 +457,7 @@ run_statement(Request *req, Response *resp, SqlStatement *st, const Exec *ex)
 		response_error(req, resp, &err);
 		goto done;
 	}
-	if (ex->shape == SHAPE_OBJECT && atoll(PQgetvalue(main_res, 0, 1)) != 1)
+	if (ex->singular && atoll(PQgetvalue(main_res, 0, 1)) != 1)
 	{
 		if (singular_write)
 		{
@@ -618,6 +619,7 @@ rest_relation(Request *req, Response *resp, const char *name)
 		response_error(req, resp, &err);
 		goto out;
 	}
+	ex.singular = sr.shape == SHAPE_OBJECT;
 	parse_prefer(req, &prefs, &applied);
 	sr.sc = sc;
 	sr.q = &q;
@@ -828,6 +830,7 @@ rest_rpc(Request *req, Response *resp, const char *name)
 		sr.shape = SHAPE_OBJECT;
 		ex.ctype = "application/json; charset=utf-8";
 	}
+	ex.singular = sr.shape == SHAPE_OBJECT;
 	parse_prefer(req, &prefs, &applied);
 	sr.action = SQL_RPC;
 	sr.sc = sc;

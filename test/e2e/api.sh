@@ -79,10 +79,12 @@ USER_TOKEN=$(jwt hs256 "$SECRET" '{"role":"web_user","sub":"alice","aud":"freigh
 ADMIN_TOKEN=$(jwt hs256 "$SECRET" '{"role":"web_admin","sub":"root"}')
 
 # check NAME EXPECTED_STATUS EXPECTED_BODY_REGEX curl-args...: one HTTP request, status and body
+# (regex "" = any body, EMPTY = no body)
 check() {
 	name=$1; want=$2; body_re=$3; shift 3
 	got=$(curl -s -g -o "$WORK/body" -w '%{http_code}' "$@")
-	if [ "$got" = "$want" ] && { [ -z "$body_re" ] || grep -Eq -- "$body_re" "$WORK/body"; }; then
+	if [ "$got" = "$want" ] && { [ -z "$body_re" ] || { [ "$body_re" = EMPTY ] && [ ! -s "$WORK/body" ]; } ||
+		grep -Eq -- "$body_re" "$WORK/body"; }; then
 		pass "$name"
 	else
 		fail "$name (status $got, want $want; body: $(head -c 300 "$WORK/body"))"
@@ -153,6 +155,23 @@ check "unknown API key" 401 'Invalid API key' -H "apikey: nonsense" "$B/rpc/whoa
 sec=$($PSQL -d apitest -tAc "SELECT count(*) FILTER (WHERE actor = 'ifk_aaaaaaaaaaaa' AND client_addr = '127.0.0.1'), count(*) FILTER (WHERE actor = 'bearer token' AND detail->>'reason' = 'JWT expired') FROM freight.security_events WHERE kind = 'auth_failure'")
 [ "$sec" = "1|1" ] && pass "failed API key recorded as a security event (actor = key prefix, address)" || fail "security events: $sec"
 $PSQL -d apitest -tAc "SELECT detail FROM freight.security_events" | grep -q secreta && fail "a key secret reached the security log" || pass "no key secret in the security log"
+
+echo "# writes: singular, minimal, HEAD"
+check "singular PATCH of two rows is 406 and rolled back" 406 '"code":"PGRST116"' -X PATCH -H "Authorization: Bearer $USER_TOKEN" \
+	-H 'Content-Type: application/json' -H 'Accept: application/vnd.pgrst.object+json' -d '{"body":"changed"}' "$B/notes?id=in.(1,2)"
+[ "$($PSQL -d apitest -tAc "SELECT count(*) FROM api.notes WHERE body = 'changed'")" = 0 ] && pass "nothing changed after the 406" || fail "singular PATCH was not rolled back"
+check "singular PATCH of one row returns the object" 200 '^\{"id":3,"body":"changed"\}$' -X PATCH -H "Authorization: Bearer $USER_TOKEN" \
+	-H 'Content-Type: application/json' -H 'Accept: application/vnd.pgrst.object+json' -H 'Prefer: return=representation' \
+	-d '{"body":"changed"}' "$B/notes?id=eq.3&select=id,body"
+check "POST with return=minimal is 201 without a body" 201 EMPTY -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' \
+	-H 'Prefer: return=minimal' -d '{"id":700,"body":"minimal"}' "$B/notes"
+check "DELETE without representation is 204" 204 EMPTY -X DELETE -H "Authorization: Bearer $USER_TOKEN" "$B/notes?id=eq.700"
+check "HEAD has no body" 200 EMPTY -X HEAD -D "$WORK/hh" "$B/shipments?limit=1"
+grep -qi '^Content-Range: 0-0/\*' "$WORK/hh" && pass "HEAD has the headers of GET" || fail "HEAD headers"
+check "GET rpc of a volatile function runs read-only (405)" 405 '"code":"25006"' -H "Authorization: Bearer $ADMIN_TOKEN" \
+	"$B/rpc/set_status?tn=IFE-000001&st=delivered"
+check "upsert ignoring duplicates" 201 '^\[\]$' -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' \
+	-H 'Prefer: resolution=ignore-duplicates, return=representation' -d '{"id":1,"body":"dup"}' "$B/notes"
 
 echo "# SQL injection strings change nothing"
 before=$(rows)
