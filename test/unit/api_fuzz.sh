@@ -13,7 +13,7 @@ if ! command -v clang > /dev/null; then
 	exit 1
 fi
 clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I"$A" -o "$WORK/fuzz_query" \
-	"$A/fuzz_query.c" "$A/query_parse.c" "$A/sql_build.c" "$A/schema_cache.c" "$A/errors.c" "$A/buf.c" \
+	"$A/fuzz_query.c" "$A/query_parse.c" "$A/sql_build.c" "$A/sql_filter.c" "$A/sql_embed.c" "$A/schema_cache.c" "$A/errors.c" "$A/buf.c" \
 	-ljansson || { echo "0 passed, 1 failed"; exit 1; }
 i=0
 for seed in '/api/s?select=id,status,d(name)&status=eq.a&order=id.desc&limit=5' \

@@ -1,0 +1,256 @@
+/*
+ * sql_embed.c — relationships between exposed relations (foreign keys, also through views) and
+ * select lists with embeds: to-one embeds become row_to_json subqueries, to-many embeds
+ * json_agg subqueries, !inner an EXISTS in the parent's WHERE, so a response is one statement.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sql_build_internal.h"
+
+static bool
+fk_matches_hint(const ScForeignKey *fk, const char *hint)
+{
+	if (hint == NULL)
+		return true;
+	return strcmp(fk->constraint_name, hint) == 0 ||
+		(fk->ncols == 1 && (strcmp(fk->from_cols[0], hint) == 0 ||
+							strcmp(fk->to_cols[0], hint) == 0));
+}
+
+static bool
+resolve_embed(Ctx *c, const ScRelation *parent, const QpSelectItem *it, Embed *out)
+{
+	const SchemaCache *sc = c->req->sc;
+	const char *name = it->field.name;
+	int			found = 0;
+	Buf			cand;
+
+	buf_init(&cand);
+	for (int i = 0; i < sc->nfks; i++)
+	{
+		const ScForeignKey *fk = &sc->fks[i];
+		bool		by_col = fk->ncols == 1 && strcmp(fk->from_cols[0], name) == 0;
+
+		if (!fk_matches_hint(fk, it->hint))
+			continue;
+		if (fk->from == parent &&
+			(strcmp(fk->to->name, name) == 0 || strcmp(fk->constraint_name, name) == 0 || by_col))
+		{
+			out->target = fk->to;
+			out->fk = fk;
+			out->parent_has_fk = true;
+			out->to_one = true;
+			found++;
+			buf_printf(&cand, "%s%s many-to-one via %s", found > 1 ? "; " : "", fk->to->name,
+					   fk->constraint_name);
+		}
+		if (fk->to == parent && (fk->from != parent || fk->to != parent || !by_col) &&
+			(strcmp(fk->from->name, name) == 0 || strcmp(fk->constraint_name, name) == 0))
+		{
+			out->target = fk->from;
+			out->fk = fk;
+			out->parent_has_fk = false;
+			out->to_one = fk->from_unique;
+			found++;
+			buf_printf(&cand, "%s%s one-to-many via %s", found > 1 ? "; " : "", fk->from->name,
+					   fk->constraint_name);
+		}
+	}
+	if (found == 1)
+	{
+		buf_free(&cand);
+		return true;
+	}
+	{
+		char		msg[512];
+		bool		ok;
+
+		if (found == 0)
+		{
+			snprintf(msg, sizeof(msg),
+					 "Could not find a relationship between '%s' and '%s' in the schema cache",
+					 parent->name, name);
+			ok = api_error(c->err, 400, "PGRST200", msg, NULL,
+						   "Embed by a related table name, a foreign key constraint name or a foreign key column.");
+		}
+		else
+		{
+			snprintf(msg, sizeof(msg),
+					 "Could not embed because more than one relationship was found for '%s' and '%s'",
+					 parent->name, name);
+			ok = api_error(c->err, 300, "PGRST201", msg, cand.data,
+						   "Disambiguate with '!<constraint name>', e.g. relation!fkey_name(*).");
+		}
+		buf_free(&cand);
+		return ok;
+	}
+}
+
+/* target_alias.x = parent_alias.y AND ... */
+static void
+join_cond(Buf *b, const Embed *e, const char *target_alias, const char *parent_alias)
+{
+	for (int i = 0; i < e->fk->ncols; i++)
+	{
+		const char *tcol = e->parent_has_fk ? e->fk->to_cols[i] : e->fk->from_cols[i];
+		const char *pcol = e->parent_has_fk ? e->fk->from_cols[i] : e->fk->to_cols[i];
+
+		if (i > 0)
+			buf_puts(b, " AND ");
+		buf_printf(b, "%s.", target_alias);
+		buf_ident(b, tcol);
+		buf_printf(b, " = %s.", parent_alias);
+		buf_ident(b, pcol);
+	}
+}
+
+/* ---- filters ---- */
+
+static const char *
+next_alias(Ctx *c)
+{
+	char	   *s = arena_alloc(c->a, 16);
+
+	snprintf(s, 16, "e%d", ++c->alias_seq);
+	return s;
+}
+
+/* The FROM ... WHERE of an embed: "FROM target eN WHERE <join> AND <inner joins> AND <filters>" */
+static bool
+embed_from_where(Ctx *c, Buf *b, Buf *cols, const Embed *e, const char *ea, const char *parent_alias,
+				 const QpSelectItem *it, const char *path)
+{
+	Buf			where;
+	bool		ok;
+
+	buf_init(&where);
+	ok = (cols == NULL || sb_select_list(c, cols, &where, e->target, ea, it->sub, path)) &&
+		sb_filters_for_path(c, &where, e->target, ea, it->sub, path);
+	if (ok)
+	{
+		buf_puts(b, " FROM ");
+		sb_qualified(b, e->target->schema, e->target->name);
+		buf_printf(b, " %s WHERE ", ea);
+		join_cond(b, e, ea, parent_alias);
+		buf_puts(b, where.data);
+	}
+	buf_free(&where);
+	return ok;
+}
+
+bool
+sb_embed_exists(Ctx *c, Buf *b, const ScRelation *parent, const char *parent_alias,
+			 const QpSelectItem *it, const char *path)
+{
+	Embed		e;
+	const char *ea = next_alias(c);
+
+	if (!resolve_embed(c, parent, it, &e))
+		return false;
+	buf_puts(b, "EXISTS (SELECT 1");
+	if (!embed_from_where(c, b, NULL, &e, ea, parent_alias, it, path))
+		return false;
+	buf_putc(b, ')');
+	return true;
+}
+
+static bool
+embed_sql(Ctx *c, Buf *b, Buf *parent_where, const ScRelation *parent, const char *parent_alias,
+		  const QpSelectItem *it, const char *parent_path)
+{
+	Embed		e;
+	const char *ea = next_alias(c);
+	const char *path = sb_path_join(c, parent_path, sb_embed_name(it));
+	Buf			cols;
+	Buf			from;
+	bool		ok;
+
+	if (it->kind == QP_SEL_SPREAD)
+		return api_error(c->err, 400, "PGRST119", "spread embeds are not supported", NULL,
+						 "Select the embedded columns as an embedded object instead.");
+	if (!resolve_embed(c, parent, it, &e))
+		return false;
+	buf_init(&cols);
+	buf_init(&from);
+	ok = embed_from_where(c, &from, &cols, &e, ea, parent_alias, it, path);
+	if (ok && !e.to_one)
+		ok = sb_order_for_path(c, &from, e.target, ea, path);
+	if (ok && !e.to_one)
+		sb_page_for_path(c, &from, path);
+	if (ok)
+	{
+		if (e.to_one)
+			buf_printf(b, "(SELECT row_to_json(_%s) FROM (SELECT %s%s) _%s)", ea,
+					   cols.len ? cols.data : "", from.data, ea);
+		else
+			buf_printf(b, "(SELECT coalesce(json_agg(_%s), '[]') FROM (SELECT %s%s) _%s)", ea,
+					   cols.len ? cols.data : "", from.data, ea);
+		buf_puts(b, " AS ");
+		buf_ident(b, sb_embed_name(it));
+		if (it->join == QP_JOIN_INNER)
+		{
+			buf_puts(parent_where, " AND ");
+			ok = sb_embed_exists(c, parent_where, parent, parent_alias, it, path);
+		}
+	}
+	buf_free(&cols);
+	buf_free(&from);
+	return ok;
+}
+
+bool
+sb_select_list(Ctx *c, Buf *b, Buf *where, const ScRelation *rel, const char *alias,
+			const QpSelect *sel, const char *path)
+{
+	bool		first = true;
+
+	if (sel == NULL)
+	{
+		buf_printf(b, "%s.*", alias);
+		return true;
+	}
+	for (int i = 0; i < sel->nitems; i++)
+	{
+		const QpSelectItem *it = &sel->items[i];
+
+		if (!first)
+			buf_puts(b, ", ");
+		first = false;
+		switch (it->kind)
+		{
+			case QP_SEL_STAR:
+				buf_printf(b, "%s.*", alias);
+				break;
+			case QP_SEL_FIELD:
+				{
+					const char *out = it->alias ? it->alias :
+						(it->field.njson ? it->field.json_keys[it->field.njson - 1] : it->field.name);
+
+					if (it->cast)
+						buf_putc(b, '(');
+					if (!sb_field_expr(c, b, rel, alias, &it->field))
+						return false;
+					if (it->cast)
+						buf_printf(b, ")::%s", it->cast);
+					buf_puts(b, " AS ");
+					buf_ident(b, out);
+					break;
+				}
+			case QP_SEL_EMBED:
+			case QP_SEL_SPREAD:
+				if (rel == NULL)
+					return api_error(c->err, 400, "PGRST200",
+									 "Embedding needs a function that returns rows of an exposed table or view",
+									 NULL, NULL);
+				if (!embed_sql(c, b, where, rel, alias, it, path))
+					return false;
+				break;
+		}
+	}
+	if (first)					/* empty select list: embeds used only as filters */
+		buf_puts(b, "NULL AS \"\"");
+	return true;
+}
+
+/* ---- whole statements ---- */
