@@ -1,0 +1,107 @@
+#!/bin/sh
+# test/e2e/api_freight.sh — freight-api over the real freight extension: row-level security
+# through the api views, embedding through the views' base-table foreign keys, public tracking,
+# writes through api functions, API keys checked by freight.authenticate_api_key and limited by
+# freight.rate_limit, failed logins in freight.security_events.  Ends with "N passed, M failed".
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=${FREIGHT_SRC:-$(cd "$HERE/../.." && pwd)}
+API="$SRC/contrib/api/freight-api"
+PGBIN=${PGBIN:-$(/usr/lib/postgresql/15/bin/pg_config --bindir)}
+WORK=$(mktemp -d /tmp/freight-api-freight.XXXXXX)
+PASSED=0
+FAILED=0
+pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
+fail() { FAILED=$((FAILED + 1)); echo "not ok - $1"; }
+cleanup() {
+	[ -f "$WORK/api.pid" ] && kill "$(cat "$WORK/api.pid")" 2> /dev/null
+	"$PGBIN/pg_ctl" -D "$WORK/data" -m immediate stop > /dev/null 2>&1
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+if [ ! -x "$API" ] || [ ! -f "$("$PGBIN/pg_config" --sharedir)/extension/freight.control" ]; then
+	echo "freight-api or the freight extension is not built and installed (make install)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+KEY="$WORK/kek.key"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$KEY"
+chmod 600 "$KEY"
+PGPORT=$(free_port)
+"$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 > "$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log"; exit 1; }
+cat >> "$WORK/data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $PGPORT
+unix_socket_directories = '$WORK'
+shared_preload_libraries = 'freight'
+freight.key_file = '$KEY'
+freight.database = 'freight'
+CONF
+"$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w start > /dev/null || { tail "$WORK/pg.log"; echo "0 passed, 1 failed"; exit 1; }
+PSQL="$PGBIN/psql -X -q -h 127.0.0.1 -p $PGPORT -U postgres"
+$PSQL -d postgres -c "CREATE DATABASE freight"
+$PSQL -d freight -v ON_ERROR_STOP=1 > "$WORK/setup.log" 2>&1 <<'SQL' || { cat "$WORK/setup.log"; echo "0 passed, 1 failed"; exit 1; }
+SET client_min_messages = warning;
+CREATE EXTENSION freight CASCADE;
+CREATE ROLE freight_authenticator LOGIN NOINHERIT;
+GRANT freight_admin, freight_app, freight_customer, freight_driver, freight_partner, freight_anon TO freight_authenticator;
+SELECT freight.create_customer('Acme', 'free', 'ops@acme.example');
+SELECT freight.create_customer('Globex', 'pro', 'ops@globex.example');
+SELECT freight.create_driver('Dora Driver', '+49 170 5550001');
+SELECT freight.create_shipment('Hafenstrasse 1, Hamburg', 'Marktplatz 2, Bremen', 12.5, 1);
+SELECT freight.create_shipment('Hafenstrasse 3, Hamburg', 'Domplatz 4, Koeln', 30, 1);
+SELECT freight.create_shipment('Alexanderplatz 5, Berlin', 'Zeil 6, Frankfurt', 7, 2);
+SELECT freight.add_package(s.tracking_number, 5, 30, 20, 10, 'box') FROM freight.shipments s WHERE s.id = 1;
+SELECT freight.add_package(s.tracking_number, 7.5, 40, 30, 20, 'crate') FROM freight.shipments s WHERE s.id = 1;
+SELECT freight.assign_driver(s.tracking_number, 1) FROM freight.shipments s WHERE s.id = 1;
+SQL
+TN1=$($PSQL -d freight -tAc "SELECT tracking_number FROM freight.shipments WHERE id = 1")
+TN3=$($PSQL -d freight -tAc "SELECT tracking_number FROM freight.shipments WHERE id = 3")
+API_KEY=$($PSQL -d freight -tAc "SELECT api_key FROM freight.create_api_key(1, 'e2e')")
+
+SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+PORT=$(free_port)
+env FREIGHT_DB_URI="postgresql://freight_authenticator@127.0.0.1:$PGPORT/freight" FREIGHT_DB_ANON_ROLE=freight_anon \
+	FREIGHT_JWT_SECRET="$SECRET" FREIGHT_API_PORT="$PORT" FREIGHT_DB_POOL=4 "$API" > "$WORK/api.out" 2> "$WORK/api.err" &
+echo $! > "$WORK/api.pid"
+for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/api/health" && break; sleep 0.1; done
+B="http://127.0.0.1:$PORT/api"
+sign() { FREIGHT_JWT_SECRET="$SECRET" "$API" --sign-jwt "$1"; }
+CUSTOMER=$(sign '{"role":"freight_customer","customer_id":1}')
+ADMIN=$(sign '{"role":"freight_admin","sub":"admin"}')
+DRIVER=$(sign '{"role":"freight_driver","driver_id":1}')
+
+check() {	# check NAME EXPECTED_STATUS BODY_REGEX curl-args...
+	name=$1; want=$2; re=$3; shift 3
+	got=$(curl -s -g -o "$WORK/body" -w '%{http_code}' "$@")
+	if [ "$got" = "$want" ] && { [ -z "$re" ] || grep -Eq -- "$re" "$WORK/body"; }; then pass "$name"
+	else fail "$name (status $got, want $want; body: $(head -c 300 "$WORK/body"))"; fi
+}
+
+check "schema cache found the relationships between the api views" 200 '"tracking_number":"'"$TN1"'","driver":\{"name":"Dora Driver"\},"packages":\[' \
+	-H "Authorization: Bearer $ADMIN" "$B/shipments?select=tracking_number,driver:drivers(name),packages(description,weight_kg)&id=eq.1"
+check "a customer sees only its own shipments" 200 '' -H "Authorization: Bearer $CUSTOMER" -H 'Prefer: count=exact' "$B/shipments?select=id,customer_id"
+[ "$(grep -o '"customer_id":[0-9]*' "$WORK/body" | sort -u)" = '"customer_id":1' ] && pass "only customer 1's rows" || fail "RLS rows: $(cat "$WORK/body")"
+check "addresses are plaintext for the customer (decrypt grant)" 200 'Hafenstrasse 1, Hamburg' -H "Authorization: Bearer $CUSTOMER" "$B/shipments?select=origin&id=eq.1"
+check "another customer's shipment is invisible" 200 '^\[\]$' -H "Authorization: Bearer $CUSTOMER" "$B/shipments?tracking_number=eq.$TN3"
+check "anonymous public tracking without addresses" 200 '"status"' "$B/rpc/track?tracking_number=$TN1"
+grep -q 'Hafenstrasse' "$WORK/body" && fail "public tracking leaked an address" || pass "public tracking shows no address"
+check "anonymous cannot list shipments" 401 '"code":"42501"' "$B/shipments"
+check "driver moves the shipment through the api function" 200 '"status":"picked_up"' -X POST -H "Authorization: Bearer $DRIVER" \
+	-H 'Content-Type: application/json' -d "{\"tracking_number\":\"$TN1\",\"status\":\"picked_up\",\"location\":\"Hamburg\"}" "$B/rpc/update_status"
+check "an invalid status transition is a clear 4xx" 400 '"message"' -X POST -H "Authorization: Bearer $DRIVER" \
+	-H 'Content-Type: application/json' -d "{\"tracking_number\":\"$TN1\",\"status\":\"teleported\"}" "$B/rpc/update_status"
+check "views are read-only over HTTP" 401 '' -X PATCH -H 'Content-Type: application/json' -d '{"status":"delivered"}' "$B/shipments?id=eq.1"
+check "API key (freight.authenticate_api_key) as customer 1" 200 '"customer_id":1' -D "$WORK/hk" -H "apikey: $API_KEY" "$B/shipments?select=customer_id&limit=1"
+grep -qi '^RateLimit-Limit: ' "$WORK/hk" && pass "freight.rate_limit answered with RateLimit headers ($(grep -i '^RateLimit-Limit' "$WORK/hk" | tr -d '\r'))" || fail "no RateLimit headers"
+prefix=$(echo "$API_KEY" | cut -d_ -f1-2)
+check "wrong API key secret is 401" 401 'Invalid API key' -H "apikey: ${prefix}_0000000000000000000000000000000000000000" "$B/shipments"
+check "bad JWT is 401" 401 'invalid signature' -H "Authorization: Bearer $(FREIGHT_JWT_SECRET=another-secret-0123456789abcdef0123 "$API" --sign-jwt '{"role":"freight_admin"}')" "$B/shipments"
+n=$($PSQL -d freight -tAc "SELECT count(*) FROM freight.security_events WHERE kind = 'auth_failure' AND client_addr = '127.0.0.1' AND (actor = '$prefix' OR actor = 'bearer token')")
+[ "$n" = 2 ] && pass "both failures are in freight.security_events" || fail "security events: $n"
+check "OpenAPI describes the freight views" 200 '"/shipments"' "$B/"
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]
