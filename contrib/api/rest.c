@@ -9,6 +9,48 @@
 
 #include "rest_internal.h"
 
+/*
+ * POST/PATCH/DELETE: the action, the statuses, and the JSON body (an object becomes a one-row
+ * array for INSERT; its keys, or columns=, are the columns written).  *body is for the caller
+ * to free.
+ */
+static bool
+setup_write(Request *req, const Prefs *prefs, const QpQuery *q, SqlRequest *sr, Exec *ex,
+			json_t **body, ApiError *err)
+{
+	const char **cols = NULL;
+	int			ncols = 0;
+	bool		post = strcmp(req->method, "POST") == 0;
+
+	ex->write = true;
+	ex->body_wanted = prefs->ret == RETURN_REPRESENTATION;
+	ex->ok_status = post ? 201 : (ex->body_wanted ? 200 : 204);
+	sr->action = post ? SQL_INSERT : strcmp(req->method, "PATCH") == 0 ? SQL_UPDATE : SQL_DELETE;
+	sr->upsert = prefs->merge_duplicates;
+	sr->ignore_duplicates = prefs->ignore_duplicates;
+	if (!ex->body_wanted)
+		sr->shape = SHAPE_NONE;
+	if (sr->action == SQL_DELETE)
+		return true;
+	*body = rest_parse_body(req, sr->action == SQL_INSERT, &cols, &ncols, err);
+	if (*body == NULL)
+		return false;
+	sr->body_cols = q->ncolumns > 0 ? q->columns : cols;
+	sr->nbody_cols = q->ncolumns > 0 ? q->ncolumns : ncols;
+	if (json_is_object(*body) && sr->action == SQL_INSERT)
+	{
+		char	   *wrapped = arena_alloc(&req->arena, req->body.len + 3);
+
+		wrapped[0] = '[';
+		memcpy(wrapped + 1, req->body.data, req->body.len);
+		wrapped[req->body.len + 1] = ']';
+		sr->body = wrapped;
+	}
+	else
+		sr->body = arena_strndup(&req->arena, req->body.data, req->body.len);
+	return true;
+}
+
 void
 rest_relation(Request *req, Response *resp, const char *name)
 {
@@ -74,50 +116,10 @@ rest_relation(Request *req, Response *resp, const char *name)
 		ex.ok_status = 200;
 		ex.body_wanted = strcmp(req->method, "HEAD") != 0;
 	}
-	else
+	else if (!setup_write(req, &prefs, &q, &sr, &ex, &body, &err))
 	{
-		const char **cols;
-		int			ncols = 0;
-
-		ex.write = true;
-		ex.body_wanted = prefs.ret == RETURN_REPRESENTATION;
-		ex.ok_status = ex.body_wanted ? (strcmp(req->method, "POST") == 0 ? 201 : 200)
-			: (strcmp(req->method, "POST") == 0 ? 201 : 204);
-		sr.action = strcmp(req->method, "POST") == 0 ? SQL_INSERT :
-			strcmp(req->method, "PATCH") == 0 ? SQL_UPDATE : SQL_DELETE;
-		if (sr.action != SQL_DELETE)
-		{
-			body = rest_parse_body(req, sr.action == SQL_INSERT, &cols, &ncols, &err);
-			if (body == NULL)
-			{
-				response_error(req, resp, &err);
-				goto out;
-			}
-			if (q.ncolumns > 0)
-			{
-				cols = q.columns;
-				ncols = q.ncolumns;
-			}
-			sr.body_cols = cols;
-			sr.nbody_cols = ncols;
-			if (json_is_object(body) && sr.action == SQL_INSERT)
-			{
-				Buf			wrapped;
-
-				buf_init(&wrapped);
-				buf_putc(&wrapped, '[');
-				buf_add(&wrapped, req->body.data, req->body.len);
-				buf_putc(&wrapped, ']');
-				sr.body = arena_strdup(&req->arena, wrapped.data);
-				buf_free(&wrapped);
-			}
-			else
-				sr.body = arena_strndup(&req->arena, req->body.data, req->body.len);
-		}
-		sr.upsert = prefs.merge_duplicates;
-		sr.ignore_duplicates = prefs.ignore_duplicates;
-		if (!ex.body_wanted)
-			sr.shape = SHAPE_NONE;
+		response_error(req, resp, &err);
+		goto out;
 	}
 	if (strcmp(req->method, "HEAD") == 0)
 		sr.shape = SHAPE_NONE;
@@ -161,6 +163,50 @@ rpc_arg_pairs(Request *req, const SchemaCache *sc, const char *schema, const cha
 	return skip;
 }
 
+/*
+ * The overload of schema.name whose argument names are exactly covered by keys (PostgREST
+ * resolves by names); failing that, for a POST, a single unnamed json/jsonb argument that takes
+ * the whole body.  404 PGRST202 when none fits, 300 PGRST203 when several do.
+ */
+static bool
+resolve_function(const SchemaCache *sc, const char *schema, const char *name,
+				 const char *const *keys, int nkeys, bool whole_body_ok, SqlRequest *sr,
+				 ApiError *err)
+{
+	int			nmatches;
+	char		msg[400];
+	Buf			k;
+
+	sr->func = sc_find_function(sc, schema, name, keys, nkeys, &nmatches);
+	for (int f = 0; f < sc->nfuncs && sr->func == NULL && whole_body_ok; f++)
+	{
+		const ScFunction *fn = &sc->funcs[f];
+
+		if (strcmp(fn->name, name) == 0 && strcmp(fn->schema, schema) == 0 && fn->nargs == 1 &&
+			fn->args[0].name[0] == '\0' &&
+			(strcmp(fn->args[0].type, "json") == 0 || strcmp(fn->args[0].type, "jsonb") == 0))
+		{
+			sr->func = fn;
+			sr->rpc_whole_body = true;
+			nmatches = 1;
+		}
+	}
+	if (sr->func != NULL && nmatches == 1)
+		return true;
+	if (nmatches > 1)
+	{
+		snprintf(msg, sizeof(msg), "Could not choose the best candidate function between overloads of %s.%s", schema, name);
+		return api_error(err, 300, "PGRST203", msg, NULL, "Rename or remove overloads with the same argument names.");
+	}
+	buf_init(&k);
+	for (int i = 0; i < nkeys; i++)
+		buf_printf(&k, "%s%s", i ? ", " : "", keys[i]);
+	snprintf(msg, sizeof(msg), "Could not find the function %s.%s(%s) in the schema cache", schema, name, k.data);
+	buf_free(&k);
+	return api_error(err, 404, "PGRST202", msg, NULL,
+					 whole_body_ok ? "The function exists with other argument names." : NULL);
+}
+
 void
 rest_rpc(Request *req, Response *resp, const char *name)
 {
@@ -183,7 +229,6 @@ rest_rpc(Request *req, Response *resp, const char *name)
 	const char **keys = NULL;
 	const char **values = NULL;
 	int			nkeys = 0, cap = 0, vcap = 0, nvalues = 0;
-	int			nmatches;
 
 	buf_init(&applied);
 	memset(&sr, 0, sizeof(sr));
@@ -217,43 +262,8 @@ rest_rpc(Request *req, Response *resp, const char *name)
 			goto out;
 		}
 	}
-	sr.func = sc_find_function(sc, schema, name, keys, nkeys, &nmatches);
-	if (sr.func == NULL && !is_get && exists)
+	if (!resolve_function(sc, schema, name, keys, nkeys, !is_get && exists, &sr, &err))
 	{
-		/* a single unnamed json/jsonb parameter takes the whole body */
-		for (int f = 0; f < sc->nfuncs && sr.func == NULL; f++)
-		{
-			const ScFunction *fn = &sc->funcs[f];
-
-			if (strcmp(fn->name, name) == 0 && strcmp(fn->schema, schema) == 0 && fn->nargs == 1 &&
-				fn->args[0].name[0] == '\0' &&
-				(strcmp(fn->args[0].type, "json") == 0 || strcmp(fn->args[0].type, "jsonb") == 0))
-			{
-				sr.func = fn;
-				sr.rpc_whole_body = true;
-				nmatches = 1;
-			}
-		}
-	}
-	if (sr.func == NULL || nmatches > 1)
-	{
-		char		msg[400];
-		Buf			k;
-
-		buf_init(&k);
-		for (int i = 0; i < nkeys; i++)
-			buf_printf(&k, "%s%s", i ? ", " : "", keys[i]);
-		if (nmatches > 1)
-		{
-			snprintf(msg, sizeof(msg), "Could not choose the best candidate function between overloads of %s.%s", schema, name);
-			api_error(&err, 300, "PGRST203", msg, NULL, "Rename or remove overloads with the same argument names.");
-		}
-		else
-		{
-			snprintf(msg, sizeof(msg), "Could not find the function %s.%s(%s) in the schema cache", schema, name, k.data);
-			api_error(&err, 404, "PGRST202", msg, NULL, exists ? "The function exists with other argument names." : NULL);
-		}
-		buf_free(&k);
 		response_error(req, resp, &err);
 		goto out;
 	}
