@@ -155,6 +155,72 @@ sb_embed_exists(Ctx *c, Buf *b, const ScRelation *parent, const char *parent_ali
 	return true;
 }
 
+/* One column of a spread: (SELECT eN."col" FROM target eN WHERE <join>) AS "out". */
+static bool
+spread_column(Ctx *c, Buf *b, const Embed *e, const char *parent_alias, const QpField *field,
+			  const char *cast, const char *out)
+{
+	const char *ea = next_alias(c);
+
+	buf_puts(b, "(SELECT ");
+	if (cast)
+		buf_putc(b, '(');
+	if (!sb_field_expr(c, b, e->target, ea, field))
+		return false;
+	if (cast)
+		buf_printf(b, ")::%s", cast);
+	buf_puts(b, " FROM ");
+	sb_qualified(b, e->target->schema, e->target->name);
+	buf_printf(b, " %s WHERE ", ea);
+	join_cond(b, e, ea, parent_alias);
+	buf_puts(b, ") AS ");
+	buf_ident(b, out);
+	return true;
+}
+
+/*
+ * ...relation(cols): the columns of a to-one embed lifted into the parent row (PostgREST v12
+ * spreads only to-one relationships: to-many is 400 PGRST119).
+ */
+static bool
+spread_sql(Ctx *c, Buf *b, const Embed *e, const char *parent_alias, const QpSelectItem *it)
+{
+	const QpSelect *sub = it->sub;
+	bool		first = true;
+
+	if (!e->to_one)
+		return api_error(c->err, 400, "PGRST119", "A spread operation on a to-many relationship is not allowed",
+						 NULL, "Embed it as an array instead: relation(columns).");
+	for (int i = 0; sub && i < sub->nitems; i++)
+	{
+		const QpSelectItem *s = &sub->items[i];
+
+		if (s->kind == QP_SEL_STAR)
+		{
+			for (int k = 0; k < e->target->ncols; k++)
+			{
+				QpField		f = {e->target->cols[k].name, 0, NULL, NULL};
+
+				buf_puts(b, first ? "" : ", ");
+				first = false;
+				if (!spread_column(c, b, e, parent_alias, &f, NULL, f.name))
+					return false;
+			}
+			continue;
+		}
+		if (s->kind != QP_SEL_FIELD)
+			return api_error(c->err, 400, "PGRST119", "a spread may only list columns", NULL, NULL);
+		buf_puts(b, first ? "" : ", ");
+		first = false;
+		if (!spread_column(c, b, e, parent_alias, &s->field, s->cast,
+						   s->alias ? s->alias : (s->field.njson ? s->field.json_keys[s->field.njson - 1] : s->field.name)))
+			return false;
+	}
+	if (first)
+		buf_puts(b, "NULL AS \"\"");
+	return true;
+}
+
 static bool
 embed_sql(Ctx *c, Buf *b, Buf *parent_where, const ScRelation *parent, const char *parent_alias,
 		  const QpSelectItem *it, const char *parent_path)
@@ -166,11 +232,10 @@ embed_sql(Ctx *c, Buf *b, Buf *parent_where, const ScRelation *parent, const cha
 	Buf			from;
 	bool		ok;
 
-	if (it->kind == QP_SEL_SPREAD)
-		return api_error(c->err, 400, "PGRST119", "spread embeds are not supported", NULL,
-						 "Select the embedded columns as an embedded object instead.");
 	if (!resolve_embed(c, parent, it, &e))
 		return false;
+	if (it->kind == QP_SEL_SPREAD)
+		return spread_sql(c, b, &e, parent_alias, it);
 	buf_init(&cols);
 	buf_init(&from);
 	ok = embed_from_where(c, &from, &cols, &e, ea, parent_alias, it, path);

@@ -104,6 +104,7 @@ check "bad order" 400 '"code":"PGRST100"' "$B/shipments?order=id.sideways"
 check "negative limit" 400 '"code":"PGRST100"' "$B/shipments?limit=-1"
 check "filter on an embed not selected" 400 '"code":"PGRST108"' "$B/shipments?drivers.name=eq.Ada"
 check "no relationship" 400 '"code":"PGRST200"' "$B/drivers?select=*,notes(*)"
+check "spread of a to-many embed" 400 '"code":"PGRST119"' "$B/drivers?select=id,...shipments(id)"
 check "unknown relation" 404 '"code":"42P01"' "$B/nowhere"
 check "unknown function" 404 '"code":"PGRST202"' "$B/rpc/nowhere"
 check "wrong argument type" 400 '"code":"22P02"' "$B/rpc/add?a=one&b=2"
@@ -155,6 +156,8 @@ check "unknown API key" 401 'Invalid API key' -H "apikey: nonsense" "$B/rpc/whoa
 sec=$($PSQL -d apitest -tAc "SELECT count(*) FILTER (WHERE actor = 'ifk_aaaaaaaaaaaa' AND client_addr = '127.0.0.1'), count(*) FILTER (WHERE actor = 'bearer token' AND detail->>'reason' = 'JWT expired') FROM freight.security_events WHERE kind = 'auth_failure'")
 [ "$sec" = "1|1" ] && pass "failed API key recorded as a security event (actor = key prefix, address)" || fail "security events: $sec"
 $PSQL -d apitest -tAc "SELECT detail FROM freight.security_events" | grep -q secreta && fail "a key secret reached the security log" || pass "no key secret in the security log"
+
+check "spread lifts a to-one embed's columns" 200 '^\[\{"id":1,"driver_name":"Bob"\}\]$' "$B/shipments?select=id,...drivers(driver_name:name)&id=eq.1"
 
 echo "# writes: singular, minimal, HEAD"
 check "singular PATCH of two rows is 406 and rolled back" 406 '"code":"PGRST116"' -X PATCH -H "Authorization: Bearer $USER_TOKEN" \
