@@ -126,6 +126,6 @@ SELECT id AS ep_partner, secret ~ '^whsec_' AS got_secret
 FROM register_webhook('https://93.184.216.34/hooks/partner', '{shipment.delivered}') \gset
 SELECT :'got_secret' AS got_secret, customer_id = :cust AS owned_by_claim FROM webhook_endpoints WHERE id = :ep_partner;
 SELECT disable_webhook(:ep1);
-SELECT webhook_claim(10);
+SELECT webhook_claim(10, '{}');
 RESET ROLE;
 SELECT set_config('request.jwt.claims', '', false) = '' AS claims_cleared;

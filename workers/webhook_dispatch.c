@@ -7,8 +7,9 @@
  * timeout.  A committing transaction that created deliveries sets the latch (webhook_shmem.c),
  * so a new event is picked up at once; nothing polls.
  *
- * At-least-once: claimed rows are marked in_flight in the database; after a crash or restart the
- * worker first makes them due again.  The worker commits with synchronous_commit off: losing its
+ * At-least-once: the deliveries being sent are only in this process's memory (reading them costs
+ * no write); a delivery stays due in the database until its outcome is recorded, so after a
+ * crash or restart it is simply sent again.  The worker commits with synchronous_commit off: losing its
  * last commits in a crash only means sending those webhooks again, which receivers de-duplicate
  * by webhook-id.  An error in a transaction is logged and retried later; the worker keeps running.
  */
@@ -269,14 +270,32 @@ typedef struct Batch
 
 static Batch current_batch;
 
+/*
+ * The deliveries not to claim: in flight, or finished but not yet recorded (unless recorded in
+ * this transaction already).  Room is left for a batch more.
+ */
+static int
+busy_ids(DispatchState *state, bool recorded, int64 **ids)
+{
+	int			n;
+
+	*ids = palloc(sizeof(int64) * (webhook_http_in_flight() + state->outcomes.n + webhook_batch_size + 1));
+	n = webhook_http_in_flight_ids(*ids);
+	if (recorded)
+		return n;
+	memcpy(*ids + n, state->outcomes.ids, sizeof(int64) * state->outcomes.n);
+	return n + state->outcomes.n;
+}
+
 static void
-claim(DispatchState *state)
+claim(DispatchState *state, const int64 *busy, int nbusy)
 {
 	int			free_slots = webhook_concurrency - webhook_http_in_flight();
 	int			limit = Min(free_slots, webhook_batch_size);
 	char		error[256];
 
-	current_batch.n = webhook_store_claim(limit, state->batch_context, &current_batch.claims);
+	current_batch.n = webhook_store_claim(limit, busy, nbusy, state->batch_context,
+										  &current_batch.claims);
 	current_batch.targets = MemoryContextAllocZero(state->batch_context,
 												   sizeof(WebhookTarget *) * Max(current_batch.n, 1));
 	current_batch.errors = MemoryContextAllocZero(state->batch_context,
@@ -300,11 +319,17 @@ claim(DispatchState *state)
 static void
 cycle_step(DispatchState *state)
 {
+	int64	   *busy;
+	int			nbusy;
+
 	if (state->do_record)
 		webhook_store_record(&state->outcomes, webhook_disable_after_s);
+	nbusy = busy_ids(state, state->do_record, &busy);
 	if (state->do_claim)
-		claim(state);
-	state->next_due = webhook_store_next_due();
+		claim(state, busy, nbusy);
+	for (int i = 0; i < current_batch.n; i++)
+		busy[nbusy++] = current_batch.claims[i].delivery_id;
+	state->next_due = webhook_store_next_due(busy, nbusy);
 }
 
 static void
@@ -338,15 +363,6 @@ start_batch(DispatchState *state)
 		webhook_http_start(c->delivery_id, c->endpoint_id, c->attempts, c->webhook_id,
 						   c->body, c->body_len, current_batch.targets[i]);
 	}
-}
-
-static void
-reset_step(DispatchState *state)
-{
-	int64		n = webhook_store_reset_in_flight();
-
-	if (n > 0)
-		ereport(LOG, (errmsg("webhook dispatcher: " INT64_FORMAT " interrupted deliveries are due again", n)));
 }
 
 static bool installed_result;
@@ -470,8 +486,6 @@ webhook_dispatch_main(Datum main_arg)
 	AddWaitEventToSet(wes, WL_SOCKET_READABLE, webhook_http_wait_fd(), NULL, NULL);
 
 	wait_for_extension(wes, &state);
-	while (!in_transaction(reset_step, &state, "webhook dispatcher: reset"))
-		pg_usleep(ERROR_BACKOFF_MS * 1000L);
 	state.claim_now = true;
 	state.next_due = DT_NOEND;
 

@@ -302,6 +302,17 @@ webhook_http_in_flight(void)
 }
 
 int
+webhook_http_in_flight_ids(int64 *ids)
+{
+	dlist_iter	it;
+	int			n = 0;
+
+	dlist_foreach(it, &requests)
+		ids[n++] = dlist_container(Request, node, it.cur)->delivery_id;
+	return n;
+}
+
+int
 webhook_http_wait_fd(void)
 {
 	return epoll_fd;

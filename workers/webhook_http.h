@@ -48,6 +48,8 @@ extern void webhook_http_start(int64 delivery_id, int64 endpoint_id, int attempt
 							   const WebhookTarget *target);
 
 extern int	webhook_http_in_flight(void);
+/* Writes the delivery ids in flight into ids (room for webhook_http_in_flight()); returns the count. */
+extern int	webhook_http_in_flight_ids(int64 *ids);
 extern int	webhook_http_wait_fd(void);
 extern long webhook_http_timeout_ms(void);
 

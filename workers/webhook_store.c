@@ -15,6 +15,7 @@
 
 static SPIPlanPtr claim_plan = NULL;
 static SPIPlanPtr record_plan = NULL;
+static SPIPlanPtr next_due_plan = NULL;
 
 /* Prepares a plan once per process (SPI_keepplan keeps it across transactions). */
 static SPIPlanPtr
@@ -37,20 +38,10 @@ webhook_store_installed(void)
 {
 	bool		isnull;
 
-	if (SPI_execute("SELECT pg_catalog.to_regprocedure('freight.webhook_claim(int)') IS NOT NULL",
+	if (SPI_execute("SELECT pg_catalog.to_regprocedure('freight.webhook_claim(int, bigint[])') IS NOT NULL",
 					true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not look up freight.webhook_claim");
 	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-}
-
-int64
-webhook_store_reset_in_flight(void)
-{
-	bool		isnull;
-
-	if (SPI_execute("SELECT freight.webhook_reset_in_flight()", false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "freight.webhook_reset_in_flight() failed");
-	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
 static char *
@@ -68,14 +59,26 @@ copy_text(HeapTuple tuple, TupleDesc desc, int col, size_t *len)
 	return text_to_cstring(t);
 }
 
-int
-webhook_store_claim(int limit, MemoryContext into, WebhookClaim **claims)
+/* The busy ids as an int8[] datum. */
+static Datum
+busy_array(const int64 *busy, int nbusy)
 {
-	Oid			argtypes[1] = {INT4OID};
-	Datum		args[1] = {Int32GetDatum(limit)};
+	Datum	   *elems = palloc(sizeof(Datum) * Max(nbusy, 1));
+
+	for (int i = 0; i < nbusy; i++)
+		elems[i] = Int64GetDatum(busy[i]);
+	return PointerGetDatum(construct_array(elems, nbusy, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE));
+}
+
+int
+webhook_store_claim(int limit, const int64 *busy, int nbusy, MemoryContext into,
+					WebhookClaim **claims)
+{
+	Oid			argtypes[2] = {INT4OID, INT8ARRAYOID};
+	Datum		args[2] = {Int32GetDatum(limit), busy_array(busy, nbusy)};
 	SPIPlanPtr	plan = keep_plan(&claim_plan,
 								 "SELECT delivery_id, endpoint_id, config_version, attempts, webhook_id, body "
-								 "FROM freight.webhook_claim($1)", 1, argtypes);
+								 "FROM freight.webhook_claim($1, $2)", 2, argtypes);
 	MemoryContext old;
 	uint64		n;
 	bool		isnull;
@@ -102,14 +105,17 @@ webhook_store_claim(int limit, MemoryContext into, WebhookClaim **claims)
 	return (int) n;
 }
 
-/* Not read-only: it must see the rows this transaction just claimed or rescheduled. */
+/* Not read-only: it must see the rows this transaction just rescheduled. */
 TimestampTz
-webhook_store_next_due(void)
+webhook_store_next_due(const int64 *busy, int nbusy)
 {
+	Oid			argtypes[1] = {INT8ARRAYOID};
+	Datum		args[1] = {busy_array(busy, nbusy)};
+	SPIPlanPtr	plan = keep_plan(&next_due_plan, "SELECT freight.webhook_next_due($1)", 1, argtypes);
 	bool		isnull;
 	Datum		d;
 
-	if (SPI_execute("SELECT freight.webhook_next_due()", false, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(plan, args, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "freight.webhook_next_due() failed");
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return isnull ? DT_NOEND : DatumGetTimestampTz(d);

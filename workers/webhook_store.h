@@ -46,9 +46,10 @@ typedef struct WebhookOutcomes
 
 /* Does this database have the extension's webhook tables? */
 extern bool webhook_store_installed(void);
-extern int64 webhook_store_reset_in_flight(void);
-extern int	webhook_store_claim(int limit, MemoryContext into, WebhookClaim **claims);
-extern TimestampTz webhook_store_next_due(void);
+/* busy: ids of the deliveries being sent or not yet recorded (nbusy of them). */
+extern int	webhook_store_claim(int limit, const int64 *busy, int nbusy, MemoryContext into,
+								WebhookClaim **claims);
+extern TimestampTz webhook_store_next_due(const int64 *busy, int nbusy);
 extern bool webhook_store_endpoint(int64 endpoint_id, MemoryContext into, WebhookEndpointConfig *config);
 extern void webhook_store_record(const WebhookOutcomes *outcomes, int disable_after_s);
 

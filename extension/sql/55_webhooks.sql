@@ -3,18 +3,20 @@
 --
 -- Life of a delivery: the statement trigger on freight.events inserts one row per (event,
 -- matching active endpoint) in the event's own transaction, so a committed event always has its
--- deliveries; at commit the dispatcher's latch is set.  The dispatcher claims due rows
--- (status pending or failed, in_flight set while the request runs), POSTs the CloudEvent signed
--- per Standard Webhooks, and records the outcome: delivered; failed with next_attempt_at from
--- freight.webhook_retry_schedule; or dead (schedule used up, a 4xx other than 408/429, 410).
--- webhook_replay() puts deliveries back to pending.
+-- deliveries; at commit the dispatcher's latch is set.  The dispatcher reads due rows (status
+-- pending or failed; the ones it is sending are kept in its memory, so reading costs no write),
+-- POSTs the CloudEvent signed per Standard Webhooks, and records the outcome in one write:
+-- delivered; failed with next_attempt_at from freight.webhook_retry_schedule; or dead (schedule
+-- used up, a 4xx other than 408/429, 410).  A row stays due until its outcome is recorded, so
+-- after a crash it is simply sent again (at least once).  webhook_replay() puts deliveries back
+-- to pending.
 --
 -- Secrets: the current and the previous secret (kept valid for a while after a rotation) are
 -- ciphertext under the context freight.webhook_endpoints.secret:<id>; the mTLS client key under
 -- freight.webhook_endpoints.client_key:<id>.  The clear secret is returned once, at creation.
 --
--- Errors: 22023 bad argument, PT404 no such endpoint or delivery, PT409 conflicts with the
--- object's state (see README, "SQL reference").
+-- Errors: 22023 bad argument, PT404 no such endpoint or delivery, 54000 payload too large (see
+-- README, "SQL reference").
 
 -- ---------------------------------------------------------------------------------------------
 -- Event types a subscription may name
@@ -136,7 +138,6 @@ CREATE TABLE freight.webhook_deliveries (
 	webhook_id		text NOT NULL CHECK (webhook_id ~ '^[A-Za-z0-9_-]+$'),	-- stable across retries
 	status			text NOT NULL DEFAULT 'pending'
 					CHECK (status IN ('pending', 'delivered', 'failed', 'dead')),
-	in_flight		boolean NOT NULL DEFAULT false,
 	attempts		int NOT NULL DEFAULT 0,
 	next_attempt_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	last_attempt_at	timestamptz,
@@ -145,11 +146,10 @@ CREATE TABLE freight.webhook_deliveries (
 	delivered_at	timestamptz,
 	created_at		timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	CHECK ((event_id IS NULL) <> (body IS NULL)),
-	UNIQUE (event_id, endpoint_id)
+	UNIQUE (endpoint_id, event_id)
 );
 CREATE INDEX webhook_deliveries_due ON freight.webhook_deliveries (next_attempt_at)
-	WHERE status IN ('pending', 'failed') AND NOT in_flight;
-CREATE INDEX webhook_deliveries_endpoint ON freight.webhook_deliveries (endpoint_id, created_at);
+	WHERE status IN ('pending', 'failed');
 COMMENT ON TABLE freight.webhook_deliveries IS
 	'One row per (event, endpoint): status pending|delivered|failed|dead, attempts, next attempt, last answer';
 
@@ -379,13 +379,9 @@ DECLARE
 BEGIN
 	UPDATE freight.webhook_deliveries d
 	SET status = 'pending', attempts = 0, next_attempt_at = pg_catalog.now(), delivered_at = NULL
-	WHERE d.id = delivery_id AND NOT d.in_flight
+	WHERE d.id = delivery_id
 	RETURNING * INTO result;
 	IF result.id IS NULL THEN
-		IF EXISTS (SELECT 1 FROM freight.webhook_deliveries d WHERE d.id = delivery_id) THEN
-			RAISE EXCEPTION 'webhook delivery % is being sent right now', delivery_id
-				USING ERRCODE = 'PT409', HINT = 'Wait for the attempt to finish, then replay.';
-		END IF;
 		RAISE EXCEPTION 'webhook delivery % not found', delivery_id USING ERRCODE = 'PT404';
 	END IF;
 	PERFORM freight.webhook_wake();
@@ -415,7 +411,7 @@ BEGIN
 	GET DIAGNOSTICS created = ROW_COUNT;
 	UPDATE freight.webhook_deliveries d
 	SET status = 'pending', attempts = 0, next_attempt_at = pg_catalog.now(), delivered_at = NULL
-	WHERE d.endpoint_id = ep.id AND NOT d.in_flight AND d.status <> 'pending'
+	WHERE d.endpoint_id = ep.id AND d.status <> 'pending'
 	  AND (d.created_at >= since AND d.created_at < until
 		   OR d.event_id IN (SELECT ev.id FROM freight.events ev WHERE ev."time" >= since AND ev."time" < until));
 	GET DIAGNOSTICS n = ROW_COUNT;
@@ -430,49 +426,35 @@ COMMENT ON FUNCTION freight.webhook_replay(bigint, timestamptz, timestamptz) IS
 -- The dispatcher's side (workers/webhook_store.c); not for applications
 -- ---------------------------------------------------------------------------------------------
 
-CREATE FUNCTION freight.webhook_reset_in_flight() RETURNS bigint
-LANGUAGE sql
-BEGIN ATOMIC
-	WITH r AS (UPDATE freight.webhook_deliveries SET in_flight = false, next_attempt_at = pg_catalog.now()
-			   WHERE in_flight RETURNING 1)
-	SELECT pg_catalog.count(*) FROM r;
-END;
-COMMENT ON FUNCTION freight.webhook_reset_in_flight() IS
-	'Dispatcher start: attempts cut short by a crash or restart become due again';
-
-CREATE FUNCTION freight.webhook_claim(lim int)
+-- busy: the deliveries the dispatcher is sending or has not recorded yet (kept in its memory).
+CREATE FUNCTION freight.webhook_claim(lim int, busy bigint[])
 RETURNS TABLE (delivery_id bigint, endpoint_id bigint, config_version int, attempts int, webhook_id text,
 			   body text)
-LANGUAGE sql
+LANGUAGE sql STABLE
 BEGIN ATOMIC
-	WITH due AS (
-		SELECT d.id, e.config_version,
-			   COALESCE(d.body,
-				   (SELECT freight.webhook_body(ev) FROM freight.events ev WHERE ev.id = d.event_id)) AS body
-		FROM freight.webhook_deliveries d
-		JOIN freight.webhook_endpoints e ON e.id = d.endpoint_id AND e.active
-		WHERE d.status IN ('pending', 'failed') AND NOT d.in_flight AND d.next_attempt_at <= pg_catalog.now()
-		ORDER BY d.next_attempt_at
-		LIMIT lim
-		FOR UPDATE OF d SKIP LOCKED)
-	UPDATE freight.webhook_deliveries d
-	SET in_flight = true, attempts = d.attempts + 1, last_attempt_at = pg_catalog.now()
-	FROM due
-	WHERE d.id = due.id
-	RETURNING d.id, d.endpoint_id, due.config_version, d.attempts, d.webhook_id, due.body;
+	SELECT d.id, d.endpoint_id, e.config_version, d.attempts + 1, d.webhook_id,
+		   COALESCE(d.body,
+			   (SELECT freight.webhook_body(ev) FROM freight.events ev WHERE ev.id = d.event_id))
+	FROM freight.webhook_deliveries d
+	JOIN freight.webhook_endpoints e ON e.id = d.endpoint_id AND e.active
+	WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= pg_catalog.now()
+	  AND d.id <> ALL (busy)
+	ORDER BY d.next_attempt_at
+	LIMIT lim;
 END;
-COMMENT ON FUNCTION freight.webhook_claim(int) IS
-	'Dispatcher: marks up to lim due deliveries in flight and returns them with their CloudEvent body';
+COMMENT ON FUNCTION freight.webhook_claim(int, bigint[]) IS
+	'Dispatcher: up to lim due deliveries (not in busy) with their attempt number and CloudEvent body';
 
-CREATE FUNCTION freight.webhook_next_due() RETURNS timestamptz
+CREATE FUNCTION freight.webhook_next_due(busy bigint[]) RETURNS timestamptz
 LANGUAGE sql STABLE
 BEGIN ATOMIC
 	SELECT d.next_attempt_at
 	FROM freight.webhook_deliveries d JOIN freight.webhook_endpoints e ON e.id = d.endpoint_id AND e.active
-	WHERE d.status IN ('pending', 'failed') AND NOT d.in_flight
+	WHERE d.status IN ('pending', 'failed') AND d.id <> ALL (busy)
 	ORDER BY d.next_attempt_at LIMIT 1;
 END;
-COMMENT ON FUNCTION freight.webhook_next_due() IS 'Dispatcher: when the next waiting delivery is due';
+COMMENT ON FUNCTION freight.webhook_next_due(bigint[]) IS
+	'Dispatcher: when the next waiting delivery (not in busy) is due';
 
 CREATE FUNCTION freight.webhook_endpoint_config(endpoint_id bigint)
 RETURNS TABLE (url text, config_version int, secret text, previous_secret text,
@@ -503,7 +485,8 @@ BEGIN ATOMIC
 			AS r(id, outcome, status_code, error, delay_ms)),
 	u AS (
 		UPDATE freight.webhook_deliveries d
-		SET in_flight = false,
+		SET attempts = d.attempts + 1,
+			last_attempt_at = pg_catalog.now(),
 			status = CASE r.outcome WHEN 'delivered' THEN 'delivered' WHEN 'retry' THEN 'failed' ELSE 'dead' END,
 			next_attempt_at = CASE WHEN r.outcome = 'retry'
 								   THEN pg_catalog.now() + r.delay_ms * interval '1 millisecond'
@@ -546,8 +529,8 @@ END;
 COMMENT ON FUNCTION freight.webhook_record(bigint[], text[], int[], text[], bigint[], interval) IS
 	'Dispatcher: stores attempt outcomes, tracks failing endpoints, disables those failing too long or gone (with a security event and a webhook.endpoint_disabled event) and returns them';
 
-REVOKE ALL ON FUNCTION freight.webhook_reset_in_flight(), freight.webhook_claim(int),
-	freight.webhook_next_due(), freight.webhook_endpoint_config(bigint),
+REVOKE ALL ON FUNCTION freight.webhook_claim(int, bigint[]),
+	freight.webhook_next_due(bigint[]), freight.webhook_endpoint_config(bigint),
 	freight.webhook_record(bigint[], text[], int[], text[], bigint[], interval) FROM PUBLIC;
 
 -- Wake the dispatcher when the extension is installed: it waits for the tables to exist.
