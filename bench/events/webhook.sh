@@ -68,7 +68,7 @@ for n in $SIZES; do
 	wait_count "$n"
 	first=$(stat first_ms); last=$(stat last_ms)
 	set_enabled off
-	node -e "const s=$start*1000, l=$last; console.log('  %d events: %d deliveries/s (%s s from switch-on to the last arrival; pg_net reference: ~200 req/s default, ~900 tuned -> %sx / %sx)', $n, Math.round($n/((l-s)/1000)), ((l-s)/1000).toFixed(2), ($n/((l-s)/1000)/200).toFixed(1), ($n/((l-s)/1000)/900).toFixed(1))"
+	node -e "const s=$start*1000, f=$first, l=$last, r=$n/((l-f)/1000); console.log('  %d events: %d deliveries/s first to last arrival (%d/s counting from the switch-on, %s s); pg_net reference ~200 req/s default, ~900 tuned -> %sx / %sx', $n, Math.round(r), Math.round($n/((l-s)/1000)), ((l-s)/1000).toFixed(2), (r/200).toFixed(1), (r/900).toFixed(1))"
 	$PSQL -q -c "DELETE FROM freight.webhook_deliveries" -c "DELETE FROM freight.events"
 done
 
