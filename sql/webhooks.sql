@@ -3,6 +3,11 @@
 CREATE EXTENSION IF NOT EXISTS freight CASCADE;
 SET search_path = freight, public;
 \set SHOW_CONTEXT never
+-- Everything runs in one transaction that is rolled back (psql puts each statement in a
+-- savepoint, so the expected errors do not abort it): no endpoint or delivery is ever committed,
+-- so no dispatcher could try to reach the public test addresses used below.
+\set ON_ERROR_ROLLBACK on
+BEGIN;
 SELECT count(*) AS endpoints_before FROM webhook_endpoints \gset
 
 -- URLs: only http/https, absolute, no credentials, no fragment, and only public addresses.
@@ -129,3 +134,4 @@ SELECT disable_webhook(:ep1);
 SELECT webhook_claim(10, '{}');
 RESET ROLE;
 SELECT set_config('request.jwt.claims', '', false) = '' AS claims_cleared;
+ROLLBACK;

@@ -141,3 +141,23 @@ SELECT round((distance_m / 1000)::numeric, 1) AS planned_km, (SELECT count(*) FR
 	WHERE r.driver_id = p.driver_id AND r.day = p.day) AS stops
 FROM freight.route_plans p WHERE p.driver_id = :showcase_driver AND p.day = CURRENT_DATE;
 ROLLBACK;
+
+-- ---- webhooks (rolled back: nothing is sent from the demo) ----
+\echo
+\echo == Webhooks: a partner endpoint for shipment events, its secret, and a queued test message
+BEGIN;
+SELECT id AS showcase_ep, left(secret, 12) || '...' AS secret_shown_once
+FROM freight.register_webhook('https://93.184.216.34/freight-hooks', '{shipment.*,invoice.disputed}') \gset
+SELECT :showcase_ep AS endpoint, :'secret_shown_once' AS secret_shown_once,
+	   (SELECT count(*) FROM freight.webhook_event_types WHERE type LIKE 'shipment.%') AS shipment_event_types;
+SELECT webhook_id, status, jsonb_pretty(body::jsonb - 'data') AS cloudevent
+FROM freight.send_webhook(:showcase_ep, 'webhook.test', '{"hello": "partner"}');
+ROLLBACK;
+\echo == ... and an attempt to aim a webhook at the cloud metadata address is refused
+DO $$
+BEGIN
+	PERFORM freight.webhook_check_url('http://169.254.169.254/latest/meta-data');
+EXCEPTION WHEN invalid_parameter_value THEN
+	RAISE NOTICE '% (%)', SQLERRM, SQLSTATE;
+END
+$$;
