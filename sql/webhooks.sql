@@ -134,4 +134,7 @@ SELECT disable_webhook(:ep1);
 SELECT webhook_claim(10, '{}');
 RESET ROLE;
 SELECT set_config('request.jwt.claims', '', false) = '' AS claims_cleared;
+-- Security events and forecast alerts are subscribable like table changes.
+SELECT type FROM webhook_event_types WHERE type IN ('demand.high_predicted', 'security.decrypt_denied') ORDER BY 1;
+SELECT id IS NOT NULL AS subscribed FROM register_webhook('https://93.184.216.34/hooks/ops', '{security.*,demand.high_predicted}');
 ROLLBACK;

@@ -34,11 +34,14 @@ SELECT c.event_prefix || '.status_changed', c.source FROM freight.cdc_tables c W
 UNION
 SELECT c.event_prefix || '.' || st, c.source FROM freight.cdc_tables c, pg_catalog.unnest(c.status_events) AS st
 UNION
+SELECT 'security.' || k.kind, '/freight/security' FROM freight.security_event_kinds k
+UNION
 VALUES ('cdc.slot_lag', '/freight/cdc'),
 	   ('webhook.test', '/freight/webhooks'),
-	   ('webhook.endpoint_disabled', '/freight/webhooks');
+	   ('webhook.endpoint_disabled', '/freight/webhooks'),
+	   ('demand.high_predicted', '/freight/forecast');
 COMMENT ON VIEW freight.webhook_event_types IS
-	'Event types a webhook endpoint may subscribe to (from freight.cdc_tables, plus operational events)';
+	'Event types a webhook endpoint may subscribe to (from freight.cdc_tables and freight.security_event_kinds, plus operational events)';
 GRANT SELECT ON freight.webhook_event_types TO PUBLIC;
 
 CREATE FUNCTION freight.webhook_type_matches(event_type text, filters text[]) RETURNS boolean
