@@ -192,7 +192,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p.tw_close = close;
 		p.service = svc;
 		p.speed = 1;
-		p.minimize_vehicles = data[0 % (size ? size : 1)] & 1;
+		p.minimize_vehicles = size && (data[0] & 1);
 		p.max_vehicles = (size && (data[0] & 2)) ? 1 + data[0] % 4 : 0;
 		p.time_budget_ms = 1000;
 		p.max_iterations = 50;
