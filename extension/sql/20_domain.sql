@@ -225,6 +225,8 @@ CREATE TABLE freight.shipments (
 );
 ALTER SEQUENCE freight.shipments_id_seq OWNED BY freight.shipments.id;
 CREATE INDEX shipments_customer_status ON freight.shipments (customer_id, status);
+-- The dispatcher's list: shipments in one status, newest first (GET /api/shipments?status=eq.…&order=created_at.desc).
+CREATE INDEX shipments_status_recent ON freight.shipments (status, created_at);
 CREATE INDEX shipments_driver_day ON freight.shipments (driver_id, scheduled_date) WHERE driver_id IS NOT NULL;
 COMMENT ON TABLE freight.shipments IS
 	'Shipments; origin and destination are stored only as ciphertext (read them through freight.shipments_decrypted or api.shipments)';
