@@ -7,32 +7,39 @@
 -- related views.  The views are read-only (only SELECT is granted): changes go through the
 -- functions below (POST /api/rpc/...), which check input and the status machine.
 
+-- A decrypted column for callers with the freight_decrypt grant, NULL for the others.  A plain SQL
+-- expression, so the planner inlines it (and, decryption being costly, evaluates it after a sort
+-- and a LIMIT).
+CREATE FUNCTION freight.decrypt_if_permitted(ciphertext bytea, table_name regclass, column_name name, key bigint)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT CASE WHEN pg_catalog.pg_has_role('freight_decrypt', 'MEMBER')
+				THEN freight.decrypt(ciphertext, freight.encryption_context(table_name, column_name, key)) END
+$$;
+COMMENT ON FUNCTION freight.decrypt_if_permitted(bytea, regclass, name, bigint) IS
+	'Plaintext of an encrypted column for roles with the freight_decrypt grant, NULL for other roles';
+
 CREATE VIEW api.shipments WITH (security_invoker = true) AS
 	SELECT s.id, s.tracking_number, s.status, s.current_location, s.status_note, s.customer_id, s.driver_id, s.vehicle_id,
-		   CASE WHEN pg_catalog.pg_has_role('freight_decrypt', 'MEMBER') THEN
-			   freight.decrypt(s.origin, freight.encryption_context('freight.shipments', 'origin', s.id)) END AS origin,
-		   CASE WHEN pg_catalog.pg_has_role('freight_decrypt', 'MEMBER') THEN
-			   freight.decrypt(s.destination, freight.encryption_context('freight.shipments', 'destination', s.id)) END AS destination,
+		   freight.decrypt_if_permitted(s.origin, 'freight.shipments', 'origin', s.id) AS origin,
+		   freight.decrypt_if_permitted(s.destination, 'freight.shipments', 'destination', s.id) AS destination,
 		   s.weight_kg, s.volume_m3, s.scheduled_date, s.created_at, s.updated_at
 	FROM freight.shipments s;
 COMMENT ON VIEW api.shipments IS 'Shipments the caller may see; origin/destination in plaintext for roles with the decrypt grant';
 
 CREATE VIEW api.drivers WITH (security_invoker = true) AS
 	SELECT d.id, d.name, d.active, d.vehicle_id,
-		   CASE WHEN pg_catalog.pg_has_role('freight_decrypt', 'MEMBER') THEN
-			   freight.decrypt(d.phone, freight.encryption_context('freight.drivers', 'phone', d.id)) END AS phone,
-		   CASE WHEN pg_catalog.pg_has_role('freight_decrypt', 'MEMBER') THEN
-			   freight.decrypt(d.email, freight.encryption_context('freight.drivers', 'email', d.id)) END AS email,
+		   freight.decrypt_if_permitted(d.phone, 'freight.drivers', 'phone', d.id) AS phone,
+		   freight.decrypt_if_permitted(d.email, 'freight.drivers', 'email', d.id) AS email,
 		   d.created_at
 	FROM freight.drivers d;
 COMMENT ON VIEW api.drivers IS 'Drivers the caller may see; phone/email in plaintext for roles with the decrypt grant';
 
 CREATE VIEW api.customers WITH (security_invoker = true) AS
 	SELECT c.id, c.name, c.tier,
-		   CASE WHEN pg_catalog.pg_has_role('freight_decrypt', 'MEMBER') THEN
-			   freight.decrypt(c.email, freight.encryption_context('freight.customers', 'email', c.id)) END AS email,
-		   CASE WHEN pg_catalog.pg_has_role('freight_decrypt', 'MEMBER') THEN
-			   freight.decrypt(c.phone, freight.encryption_context('freight.customers', 'phone', c.id)) END AS phone,
+		   freight.decrypt_if_permitted(c.email, 'freight.customers', 'email', c.id) AS email,
+		   freight.decrypt_if_permitted(c.phone, 'freight.customers', 'phone', c.id) AS phone,
 		   c.created_at
 	FROM freight.customers c;
 COMMENT ON VIEW api.customers IS 'Customers the caller may see (a customer: itself)';
