@@ -1,7 +1,7 @@
 // pgbench_anchor.mjs — the database's own ceiling for the work one freight-api request does:
-// takes the statement freight-api logged (log-sql) for a request and runs exactly that
-// transaction with pgbench -M prepared in one pipeline (BEGIN READ ONLY; set_config of role,
-// claims, method, path; the statement with the same parameters; COMMIT).
+// takes the transaction freight-api logged (log-sql: its statements, their parameters and where
+// the Syncs go) for a request and runs exactly that with pgbench -M prepared, pipelined like
+// freight-api (one pipeline per Sync-ended segment: an implicit transaction each).
 //   node pgbench_anchor.mjs SQL_LOG_LINE_FILE PGBENCH CONNINFO CLIENTS SECONDS WORKDIR
 // Prints one JSON line: {"tps":..,"p50_ms":..,"p99_ms":..}.
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
@@ -12,27 +12,17 @@ const [logFile, pgbench, conninfo, clients, seconds, work] = process.argv.slice(
 const entry = JSON.parse(readFileSync(logFile, 'utf8').trim().split('\n').pop());
 const vars = [];
 const def = (name, value) => { vars.push('-D', `${name}=${value}`); return `:${name}`; };
-const setup = entry.setup.map((v, i) => def(`s${i + 1}`, v));
-const sql = entry.sql.replace(/\$(\d+)/g, (_, n) => def(`p${n}`, entry.params[Number(n) - 1]));
 // pgbench 15 cannot prepare statements inside a pipeline, so each client runs its first
 // transaction outside one (preparing every statement) and all later ones pipelined.
 vars.push('-D', 'piped=0');
-const script = [
-  '\\if :piped',
-  '\\startpipeline',
-  '\\endif',
-  'BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;',
-  `SELECT set_config('search_path', ${setup[0]}, true), set_config('role', ${setup[1]}, true), set_config('request.jwt.claims', ${setup[2]}, true), set_config('request.method', ${setup[3]}, true), set_config('request.path', ${setup[4]}, true);`,
-  `${sql};`,
-  'COMMIT;',
-  '\\if :piped',
-  '\\endpipeline',
-  '\\endif',
-  '\\set piped 1',
-  '',
-].join('\n');
+const script = ['\\if :piped', '\\startpipeline', '\\endif'];
+entry.tx.forEach((st, i) => {
+  script.push(st.sql.replace(/\$(\d+)/g, (_, n) => def(`s${i}p${n}`, st.params[Number(n) - 1])) + ';');
+  if (st.sync && i < entry.tx.length - 1) script.push('\\if :piped', '\\endpipeline', '\\startpipeline', '\\endif');
+});
+script.push('\\if :piped', '\\endpipeline', '\\endif', '\\set piped 1', '');
 const scriptFile = join(work, 'anchor.sql');
-writeFileSync(scriptFile, script);
+writeFileSync(scriptFile, script.join('\n'));
 const args = ['-n', '-M', 'prepared', '-c', clients, '-j', '2', '-T', seconds, '-l', '--log-prefix', join(work, 'pgbench_log'),
   '-f', scriptFile, ...vars, conninfo];
 const r = spawnSync(pgbench, args, { cwd: work, encoding: 'utf8' });

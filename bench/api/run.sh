@@ -9,7 +9,8 @@
 # (3) Express + pg servers (bench/api/*.mjs), PostgreSQL building the JSON in all.  Load: wrk,
 # 64 connections over 127.0.0.1.  Prints req/s, p50, p99 and the ratios.
 # Env: BENCH_SECONDS (default 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_API_POOL
-# (freight-api pool and threads, default 16), BENCH_NODE_POOL (16).
+# (freight-api pool and threads, default 16), BENCH_NODE_POOL (16), BENCH_ENDPOINTS ("single list"),
+# BENCH_API_BIN (the freight-api binary, default contrib/api/freight-api).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
@@ -17,17 +18,19 @@ PGBIN=$(/usr/lib/postgresql/15/bin/pg_config --bindir)
 SECS=${BENCH_SECONDS:-5}
 CONNS=${BENCH_CONNECTIONS:-64}
 API_POOL=${BENCH_API_POOL:-16}
+API_BIN=${BENCH_API_BIN:-$SRC/contrib/api/freight-api}
 
 if [ "$(id -u)" = 0 ]; then
 	# PostgreSQL refuses to run as root: run the whole benchmark as the OS user freight.
 	exec runuser -u freight -- env BENCH_SECONDS="$SECS" BENCH_CONNECTIONS="$CONNS" BENCH_API_POOL="$API_POOL" \
-		BENCH_ROUNDS="${BENCH_ROUNDS:-3}" \
+		BENCH_ROUNDS="${BENCH_ROUNDS:-3}" BENCH_ENDPOINTS="${BENCH_ENDPOINTS:-single list}" \
+		BENCH_API_BIN="${BENCH_API_BIN:-$SRC/contrib/api/freight-api}" \
 		BENCH_NODE_POOL="${BENCH_NODE_POOL:-16}" PATH="$PATH" sh "$0" "$@"
 fi
 for tool in wrk node "$PGBIN/pgbench"; do
 	command -v "$tool" > /dev/null || { echo "bench/api: $tool is missing (make deps installs it)"; exit 1; }
 done
-[ -x "$SRC/contrib/api/freight-api" ] || { echo "bench/api: build freight-api first (make)"; exit 1; }
+[ -x "$API_BIN" ] || { echo "bench/api: build freight-api first (make)"; exit 1; }
 [ -d "$HERE/node_modules/fastify" ] || { echo "bench/api: npm packages missing in bench/api (make deps)"; exit 1; }
 [ -f "$(/usr/lib/postgresql/15/bin/pg_config --sharedir)/extension/freight.control" ] || { echo "bench/api: install the extension first (make install)"; exit 1; }
 
@@ -67,7 +70,7 @@ $PSQL -d freight -c "CREATE ROLE freight_authenticator LOGIN NOINHERIT" \
 TN=$($PSQL -d freight -tAc "SELECT tracking_number FROM freight.shipments ORDER BY id LIMIT 1")
 DB_URI="postgresql://freight_authenticator@127.0.0.1:$PGPORT/freight"
 SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-JWT=$(FREIGHT_JWT_SECRET="$SECRET" "$SRC/contrib/api/freight-api" --sign-jwt '{"role":"freight_admin","sub":"bench"}')
+JWT=$(FREIGHT_JWT_SECRET="$SECRET" "$API_BIN" --sign-jwt '{"role":"freight_admin","sub":"bench"}')
 SINGLE="/api/shipments?tracking_number=eq.$TN"
 LIST="/api/shipments?status=eq.in_transit&order=created_at.desc&limit=50"
 
@@ -75,7 +78,7 @@ start_api() {	# start_api PORT [VAR=VALUE ...]
 	port=$1; shift
 	env FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_JWT_SECRET="$SECRET" \
 		FREIGHT_API_PORT="$port" FREIGHT_DB_POOL="$API_POOL" FREIGHT_API_THREADS="$API_POOL" "$@" \
-		"$SRC/contrib/api/freight-api" > "$WORK/api-$port.out" 2> "$WORK/api-$port.err" &
+		"$API_BIN" > "$WORK/api-$port.out" 2> "$WORK/api-$port.err" &
 	PIDS="$PIDS $!"
 	wait_http "http://127.0.0.1:$port/api/health"
 }
@@ -134,7 +137,7 @@ best() {	# best "rps p50 p99" lines on stdin -> the one with the highest rps
 }
 echo "bench/api: $(nproc) cores, wrk $CONNS connections, best of $ROUNDS rounds of ${SECS} s; freight-api pool/threads $API_POOL"
 printf '%-8s %-26s %10s %9s %9s\n' endpoint server req/s p50_ms p99_ms
-for ep in single list; do
+for ep in ${BENCH_ENDPOINTS:-single list}; do
 	if [ "$ep" = single ]; then path=$SINGLE; else path=$LIST; fi
 	: > "$WORK/pg.res"; : > "$WORK/api.res"; : > "$WORK/fa.res"; : > "$WORK/ex.res"
 	for _ in $(seq 1 "$ROUNDS"); do

@@ -55,6 +55,8 @@ static const Option options[] = {
 	OPT("api-key-cache-seconds", "FREIGHT_API_KEY_CACHE_SECONDS", OPT_INT, api_key_cache_seconds),
 	OPT("rate-limit-function", "FREIGHT_RATE_LIMIT_FUNCTION", OPT_STR, rate_limit_function),
 	OPT("security-log-function", "FREIGHT_SECURITY_LOG_FUNCTION", OPT_STR, security_log_function),
+	OPT("db-pre-request", "FREIGHT_DB_PRE_REQUEST", OPT_STR, db_pre_request),
+	OPT("db-tx-end", "FREIGHT_DB_TX_END", OPT_STR, db_tx_end),
 };
 
 static bool
@@ -170,6 +172,87 @@ load_file(ApiConfig *cfg, const char *path, char *err, size_t errlen)
 	return true;
 }
 
+/* db-tx-end: how every transaction ends, and whether Prefer: tx= may change it. */
+static bool
+parse_tx_end(ApiConfig *cfg, char *err, size_t errlen)
+{
+	const char *v = cfg->db_tx_end ? cfg->db_tx_end : "commit";
+
+	cfg->tx_rollback = strncmp(v, "rollback", 8) == 0;
+	cfg->tx_allow_override = strstr(v, "-allow-override") != NULL;
+	if (strcmp(v, "commit") != 0 && strcmp(v, "commit-allow-override") != 0 &&
+		strcmp(v, "rollback") != 0 && strcmp(v, "rollback-allow-override") != 0)
+	{
+		snprintf(err, errlen, "db-tx-end must be commit, commit-allow-override, rollback or "
+				 "rollback-allow-override, got \"%s\"", v);
+		return false;
+	}
+	return true;
+}
+
+/* One name of db-pre-request at *p: plain up to a dot, or double-quoted ("" for a quote). */
+static char *
+take_name(const char **p)
+{
+	const char *s = *p;
+	Buf			name;
+
+	buf_init(&name);
+	if (*s == '"')
+	{
+		for (s++; *s; s++)
+		{
+			if (*s == '"' && *++s != '"')
+				break;
+			buf_putc(&name, *s);
+		}
+	}
+	else
+		for (; *s && *s != '.'; s++)
+			buf_putc(&name, *s);
+	*p = s;
+	return buf_steal(&name);
+}
+
+/* db-pre-request: "function" or "schema.function"; the statement that calls it, names quoted. */
+static bool
+parse_pre_request(ApiConfig *cfg, char *err, size_t errlen)
+{
+	const char *p = cfg->db_pre_request;
+	char	   *first, *second = NULL;
+	bool		ok;
+	Buf			b;
+
+	if (p == NULL)
+		return true;
+	first = take_name(&p);
+	if (*p == '.')
+	{
+		p++;
+		second = take_name(&p);
+	}
+	ok = *p == '\0' && first[0] != '\0' && (second == NULL || second[0] != '\0');
+	if (ok)
+	{
+		buf_init(&b);
+		buf_puts(&b, "SELECT ");
+		buf_ident(&b, first);
+		if (second)
+		{
+			buf_putc(&b, '.');
+			buf_ident(&b, second);
+		}
+		buf_puts(&b, "()");
+		cfg->pre_request_sql = buf_steal(&b);
+	}
+	else
+		snprintf(err, errlen, "db-pre-request must be a function name or schema.function, got \"%s\"",
+				 cfg->db_pre_request);
+	free(first);
+	free(second);
+	return ok;
+}
+
 bool
 config_load(ApiConfig *cfg, const char *path, char *err, size_t errlen)
 {
@@ -212,5 +295,5 @@ config_load(ApiConfig *cfg, const char *path, char *err, size_t errlen)
 	}
 	if (cfg->threads <= 0)
 		cfg->threads = cfg->db_pool;
-	return true;
+	return parse_tx_end(cfg, err, errlen) && parse_pre_request(cfg, err, errlen);
 }

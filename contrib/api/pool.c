@@ -321,8 +321,50 @@ pg_finish(PgConn *c, bool commit, PGresult **result)
 	return true;
 }
 
+/*
+ * Reads the Sync that ends a segment.  An error in its place is the commit's (an implicit
+ * transaction commits at the Sync): it becomes the result of the segment's last statement.
+ */
+static bool
+read_sync(PgConn *c, PGresult **last)
+{
+	int			nulls = 0;
+
+	for (;;)
+	{
+		PGresult   *r = PQgetResult(c->conn);
+
+		if (r == NULL)
+		{
+			if (++nulls > 1)
+				return false;
+			continue;
+		}
+		nulls = 0;
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC)
+		{
+			PQclear(r);
+			return true;
+		}
+		if (PQresultStatus(r) == PGRES_FATAL_ERROR)
+		{
+			PQclear(*last);
+			*last = r;
+		}
+		else
+			PQclear(r);
+	}
+}
+
 bool
 pg_pipeline(PgConn *c, PipeStmt *stmts, int n, bool leave_open, char *err, size_t errlen)
+{
+	return pg_pipeline_segments(c, stmts, n, 0, leave_open, err, errlen);
+}
+
+bool
+pg_pipeline_segments(PgConn *c, PipeStmt *stmts, int n, unsigned sync_after, bool leave_open,
+					 char *err, size_t errlen)
 {
 	Sent		sent[8];
 	PGresult   *r;
@@ -337,9 +379,9 @@ pg_pipeline(PgConn *c, PipeStmt *stmts, int n, bool leave_open, char *err, size_
 		stmts[i].result = NULL;
 		if (!send_stmt(c, &stmts[i], &sent[i]))
 			goto broken;
+		if (((sync_after & (1u << i)) || i == n - 1) && PQpipelineSync(c->conn) != 1)
+			goto broken;
 	}
-	if (PQpipelineSync(c->conn) != 1)
-		goto broken;
 	for (int i = 0; i < n; i++)
 	{
 		if (sent[i].prepared_now)
@@ -353,21 +395,15 @@ pg_pipeline(PgConn *c, PipeStmt *stmts, int n, bool leave_open, char *err, size_
 				stmts[i].result = r;	/* the prepare's error is the statement's error */
 				r = read_one(c);		/* the aborted execute */
 				PQclear(r);
-				continue;
 			}
-			PQclear(r);
+			else
+				PQclear(r);
 		}
-		stmts[i].result = read_one(c);
-		if (stmts[i].result == NULL)
+		if (stmts[i].result == NULL && (stmts[i].result = read_one(c)) == NULL)
+			goto broken;
+		if (((sync_after & (1u << i)) || i == n - 1) && !read_sync(c, &stmts[i].result))
 			goto broken;
 	}
-	r = PQgetResult(c->conn);
-	if (r == NULL || PQresultStatus(r) != PGRES_PIPELINE_SYNC)
-	{
-		PQclear(r);
-		goto broken;
-	}
-	PQclear(r);
 	if (PQtransactionStatus(c->conn) == PQTRANS_INERROR ||
 		(PQtransactionStatus(c->conn) != PQTRANS_IDLE && !leave_open))
 	{

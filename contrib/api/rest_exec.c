@@ -1,7 +1,8 @@
 /*
- * rest_exec.c — running a request's statement: one pipeline (BEGIN; role, claims and request
- * settings; the statement; COMMIT; the LSN for read-your-writes) on the primary or a replica,
- * PostgreSQL errors as API errors, and the status, Content-Range and body of the response.
+ * rest_exec.c — running a request's statement: one pipeline (role, claims and request
+ * settings; db-pre-request; the statement; the LSN for read-your-writes; see rest_tx.h) on the
+ * primary or a replica, PostgreSQL errors as API errors, and the status, Content-Range and body
+ * of the response.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "replica.h"
 #include "rest_internal.h"
+#include "rest_tx.h"
 
 static void
 content_range(Request *req, Response *resp, long long first, long long count, const char *total)
@@ -45,38 +47,14 @@ pg_error(Request *req, Response *resp, PGresult *res, bool anonymous)
 }
 
 
-static const char *const setup_sql =
-"SELECT set_config('search_path', $1, true), set_config('role', $2, true),"
-" set_config('request.jwt.claims', $3, true), set_config('request.method', $4, true),"
-" set_config('request.path', $5, true)";
-
-/* The five parameters of setup_sql, allocated in a. */
-static void
-setup_params_for(Arena *a, const RunAs *as, const char *out[5])
-{
-	Buf			sp;
-
-	buf_init(&sp);
-	buf_ident(&sp, as->schema);
-	buf_puts(&sp, ", \"public\"");
-	out[0] = arena_strdup(a, sp.data);
-	buf_free(&sp);
-	out[1] = as->role;
-	out[2] = as->claims;
-	out[3] = as->method;
-	out[4] = as->path;
-}
-
-static void pg_error_to(ApiError *err, PGresult *res, bool anonymous);
-
 bool
 rest_query_as(const RunAs *as, const char *sql, const char *const *params, int nparams,
 			  PGresult **res, ApiError *err)
 {
 	Arena		a;
-	const char *sp[5];
-	PipeStmt	stmts[4];
+	TxPlan		tx;
 	PgConn	   *c;
+	PGresult   *failed;
 	char		msg[512];
 	bool		ok = false;
 
@@ -85,61 +63,75 @@ rest_query_as(const RunAs *as, const char *sql, const char *const *params, int n
 	if (c == NULL)
 		return api_error(err, 504, "PGRST003", "Timed out acquiring connection from connection pool.", NULL, NULL);
 	arena_init(&a);
-	setup_params_for(&a, as, sp);
-	stmts[0] = (PipeStmt) {"BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY", NULL, 0, NULL};
-	stmts[1] = (PipeStmt) {setup_sql, sp, 5, NULL};
-	stmts[2] = (PipeStmt) {sql, params, nparams, NULL};
-	stmts[3] = (PipeStmt) {"COMMIT", NULL, 0, NULL};
-	if (!pg_pipeline(c, stmts, 4, false, msg, sizeof(msg)))
+	tx_plan(&tx, &a, NULL, as, true, false, false, sql, params, nparams);
+	if (!pg_pipeline_segments(c, tx.stmts, tx.n, tx.sync_after, false, msg, sizeof(msg)))
 		api_error(err, 503, "PGRST001", "Database client error. Retrying the connection.", msg, NULL);
+	else if ((failed = tx_failed(&tx)) != NULL)
+		pg_error_to(err, failed, as->anonymous);
 	else
 	{
 		ok = true;
-		for (int i = 0; i < 4 && ok; i++)
-			if (PQresultStatus(stmts[i].result) == PGRES_FATAL_ERROR)
-			{
-				pg_error_to(err, stmts[i].result, as->anonymous);
-				ok = false;
-			}
-		if (ok)
-		{
-			*res = stmts[2].result;
-			stmts[2].result = NULL;
-		}
-		for (int i = 0; i < 4; i++)
-			PQclear(stmts[i].result);
+		*res = tx.stmts[tx.main].result;
+		tx.stmts[tx.main].result = NULL;
 	}
+	tx_clear(&tx);
 	pool_release(server.pool, c);
 	arena_free(&a);
 	return ok;
 }
 
-/* One JSON line with the statement and its parameters (log-sql). */
 static void
-log_statement(Request *req, const SqlStatement *st, const char *const setup[5])
+json_string_array(Buf *b, const char *const *items, int n)
+{
+	buf_putc(b, '[');
+	for (int i = 0; i < n; i++)
+	{
+		buf_printf(b, "%s\"", i ? "," : "");
+		buf_json_escape(b, items[i] ? items[i] : "");
+		buf_putc(b, '"');
+	}
+	buf_putc(b, ']');
+}
+
+/*
+ * One JSON line with the transaction's statements, their parameters and where the Syncs go
+ * (log-sql; bench/api/pgbench_anchor.mjs replays it).
+ */
+static void
+log_transaction(Request *req, const TxPlan *tx)
 {
 	Buf			b;
 
 	buf_init(&b);
-	buf_printf(&b, "{\"event\":\"sql\",\"request_id\":\"%s\",\"setup\":[", req->request_id);
-	for (int i = 0; i < 5; i++)
+	buf_printf(&b, "{\"event\":\"sql\",\"request_id\":\"%s\",\"tx\":[", req->request_id);
+	for (int i = 0; i < tx->n; i++)
 	{
-		buf_printf(&b, "%s\"", i ? "," : "");
-		buf_json_escape(&b, setup[i]);
-		buf_putc(&b, '"');
-	}
-	buf_puts(&b, "],\"sql\":\"");
-	buf_json_escape(&b, st->sql.data);
-	buf_puts(&b, "\",\"params\":[");
-	for (int i = 0; i < st->nparams; i++)
-	{
-		buf_printf(&b, "%s\"", i ? "," : "");
-		buf_json_escape(&b, st->params[i]);
-		buf_putc(&b, '"');
+		buf_printf(&b, "%s{\"sql\":\"", i ? "," : "");
+		buf_json_escape(&b, tx->stmts[i].sql);
+		buf_puts(&b, "\",\"params\":");
+		json_string_array(&b, tx->stmts[i].params, tx->stmts[i].nparams);
+		buf_printf(&b, ",\"sync\":%s}", (tx->sync_after & (1u << i)) || i == tx->n - 1 ? "true" : "false");
 	}
 	buf_puts(&b, "]}\n");
 	fputs(b.data, stderr);
 	buf_free(&b);
+}
+
+/* Adds tx=... to Preference-Applied (one header, like PostgREST). */
+static void
+preference_applied(Request *req, Response *resp, const char *pref)
+{
+	for (int i = 0; i < resp->nheaders; i++)
+		if (strcmp(resp->headers[i].name, "Preference-Applied") == 0)
+		{
+			size_t		n = strlen(resp->headers[i].value) + strlen(pref) + 3;
+			char	   *v = arena_alloc(&req->arena, n);
+
+			snprintf(v, n, "%s, %s", resp->headers[i].value, pref);
+			resp->headers[i].value = v;
+			return;
+		}
+	response_header(req, resp, "Preference-Applied", pref);
 }
 
 /* After a committed write: the LSN that covers it, for read-your-writes on replicas. */
@@ -194,54 +186,48 @@ shape_response(Request *req, Response *resp, PGresult *main_res, const Exec *ex)
 }
 
 /*
- * One pipeline: BEGIN; role, claims and request settings; the statement; COMMIT; and for writes
- * the LSN after the commit.  A singular write instead leaves the transaction open, checks that
- * exactly one row was affected, then commits or rolls back.
+ * One pipeline (see rest_tx.h).  A singular write leaves its transaction open, checks that
+ * exactly one row was affected, then ends it (commit, or rollback with tx=rollback) and, after
+ * a commit, asks for the LSN.
  */
 void
 rest_run_statement(Request *req, Response *resp, SqlStatement *st, const Exec *ex)
 {
-	const char *setup_params[5];
 	RunAs		as = {ex->auth->role, ex->auth->claims, ex->schema, req->method, req->path,
 	ex->auth->anonymous};
-	PipeStmt	stmts[5];
+	TxPlan		tx;
 	Route		route;
 	char		errmsg[512];
 	bool		singular_write = ex->write && ex->singular;
-	int			n = singular_write ? 3 : (ex->write ? 5 : 4);
 	PGresult   *main_res;
+	PGresult   *failed;
 	ApiError	err;
 
-	memset(stmts, 0, sizeof(stmts));
-	setup_params_for(&req->arena, &as, setup_params);
+	tx_plan(&tx, &req->arena, req, &as, ex->read_only, ex->write, singular_write, st->sql.data,
+			st->params, st->nparams);
 	if (server.cfg.log_sql)
-		log_statement(req, st, setup_params);
-	stmts[0] = (PipeStmt) {ex->read_only ? "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY" : "BEGIN", NULL, 0, NULL};
-	stmts[1] = (PipeStmt) {setup_sql, setup_params, 5, NULL};
-	stmts[2] = (PipeStmt) {st->sql.data, st->params, st->nparams, NULL};
-	stmts[3] = (PipeStmt) {"COMMIT", NULL, 0, NULL};
-	stmts[4] = (PipeStmt) {replica_lsn_sql, NULL, 0, NULL};
-
+		log_transaction(req, &tx);
 	if (!route_acquire(req, ex->read_only && !ex->write, &route, &err))
 	{
 		response_error(req, resp, &err);
 		return;
 	}
 	response_header(req, resp, "Freight-Served-By", route.served_by);
-	if (!pg_pipeline(route.conn, stmts, n, singular_write, errmsg, sizeof(errmsg)))
+	if (!pg_pipeline_segments(route.conn, tx.stmts, tx.n, tx.sync_after, tx.leave_open, errmsg,
+							  sizeof(errmsg)))
 	{
 		route_release(&route);
 		api_error(&err, 503, "PGRST001", "Database client error. Retrying the connection.", errmsg, NULL);
 		response_error(req, resp, &err);
 		return;
 	}
-	for (int i = 0; i < n && i < 4; i++)
-		if (PQresultStatus(stmts[i].result) == PGRES_FATAL_ERROR)
-		{
-			pg_error(req, resp, stmts[i].result, ex->auth->anonymous);
-			goto done;
-		}
-	main_res = stmts[2].result;
+	if ((failed = tx_failed(&tx)) != NULL)
+	{
+		/* pg_pipeline_segments has rolled back a failed explicit transaction too */
+		pg_error(req, resp, failed, ex->auth->anonymous);
+		goto done;
+	}
+	main_res = tx.stmts[tx.main].result;
 	if (PQresultStatus(main_res) != PGRES_TUPLES_OK || PQntuples(main_res) != 1)
 	{
 		api_error(&err, 500, "PGRSTX00", "unexpected result from the database", NULL, NULL);
@@ -264,7 +250,7 @@ rest_run_statement(Request *req, Response *resp, SqlStatement *st, const Exec *e
 	{
 		PGresult   *r;
 
-		if (!pg_finish(route.conn, true, &r) || PQresultStatus(r) != PGRES_COMMAND_OK)
+		if (!pg_finish(route.conn, !tx.rollback, &r) || PQresultStatus(r) != PGRES_COMMAND_OK)
 		{
 			if (r)
 				pg_error(req, resp, r, ex->auth->anonymous);
@@ -277,14 +263,21 @@ rest_run_statement(Request *req, Response *resp, SqlStatement *st, const Exec *e
 			goto done;
 		}
 		PQclear(r);
-		if (pg_pipeline(route.conn, &stmts[4], 1, false, errmsg, sizeof(errmsg)))
-			lsn_header(req, resp, stmts[4].result);
+		if (!tx.rollback)
+		{
+			PipeStmt	lsn = {replica_lsn_sql, NULL, 0, NULL};
+
+			if (pg_pipeline(route.conn, &lsn, 1, false, errmsg, sizeof(errmsg)))
+				lsn_header(req, resp, lsn.result);
+			PQclear(lsn.result);
+		}
 	}
-	else if (ex->write)
-		lsn_header(req, resp, stmts[4].result);
+	else if (tx.lsn >= 0)
+		lsn_header(req, resp, tx.stmts[tx.lsn].result);
+	if (tx.tx_applied)
+		preference_applied(req, resp, tx.tx_applied);
 	shape_response(req, resp, main_res, ex);
 done:
-	for (int i = 0; i < 5; i++)
-		PQclear(stmts[i].result);
+	tx_clear(&tx);
 	route_release(&route);
 }

@@ -1,0 +1,188 @@
+/*
+ * rest_tx.c — the statements of one request's transaction (see rest_tx.h): the setup SELECT
+ * with role, claims and request settings, db-pre-request, Prefer: tx= against db-tx-end, and
+ * where the Syncs go.
+ */
+#include "rest_tx.h"
+
+#include <ctype.h>
+#include <microhttpd.h>
+#include <string.h>
+
+#include "replica.h"
+
+#define SETUP_BASE \
+"SELECT set_config('search_path', $1, true), set_config('role', $2, true)," \
+" set_config('request.jwt.claims', $3, true), set_config('request.method', $4, true)," \
+" set_config('request.path', $5, true)"
+#define SETUP_REQUEST \
+", set_config('request.headers', $6, true), set_config('request.cookies', $7, true)"
+#define SETUP_READ_ONLY ", set_config('transaction_read_only', 'on', true)"
+
+/* [with request headers and cookies][read only] */
+static const char *const setup_sql[2][2] = {
+	{SETUP_BASE, SETUP_BASE SETUP_READ_ONLY},
+	{SETUP_BASE SETUP_REQUEST, SETUP_BASE SETUP_REQUEST SETUP_READ_ONLY},
+};
+
+/* Appends key as a JSON string, lower-cased (header names are case-insensitive). */
+static void
+json_key_lower(Buf *b, const char *key)
+{
+	buf_putc(b, '"');
+	for (const char *p = key; *p; p++)
+	{
+		char		one[2] = {(char) tolower((unsigned char) *p), '\0'};
+
+		if (one[0] == '"' || one[0] == '\\' || (unsigned char) one[0] < 0x20)
+			buf_json_escape(b, one);
+		else
+			buf_putc(b, one[0]);
+	}
+	buf_puts(b, "\":\"");
+}
+
+typedef struct JsonPairs
+{
+	Buf			b;
+	bool		lower;
+} JsonPairs;
+
+static enum MHD_Result
+add_pair(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	JsonPairs  *j = cls;
+
+	(void) kind;
+	buf_putc(&j->b, j->b.len > 1 ? ',' : '{');
+	if (j->lower)
+		json_key_lower(&j->b, key);
+	else
+	{
+		buf_putc(&j->b, '"');
+		buf_json_escape(&j->b, key);
+		buf_puts(&j->b, "\":\"");
+	}
+	buf_json_escape(&j->b, value ? value : "");
+	buf_putc(&j->b, '"');
+	return MHD_YES;
+}
+
+/* The request's headers (names lower-cased) or cookies as a JSON object, allocated in a. */
+static const char *
+pairs_json(Arena *a, Request *req, enum MHD_ValueKind kind)
+{
+	JsonPairs	j = {.lower = kind == MHD_HEADER_KIND};
+	const char *out;
+
+	buf_init(&j.b);
+	buf_putc(&j.b, '{');
+	MHD_get_connection_values(req->conn, kind, add_pair, &j);
+	buf_putc(&j.b, '}');
+	out = arena_strndup(a, j.b.data, j.b.len);
+	buf_free(&j.b);
+	return out;
+}
+
+/* Prefer: tx=commit|rollback -> "commit", "rollback" or NULL (other tokens are not ours). */
+static const char *
+prefer_tx(Request *req)
+{
+	const char *h = request_header(req, "Prefer");
+
+	for (const char *p = h; p && *p;)
+	{
+		size_t		n;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		n = strcspn(p, ",");
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		if (n == 9 && strncmp(p, "tx=commit", 9) == 0)
+			return "commit";
+		if (n == 11 && strncmp(p, "tx=rollback", 11) == 0)
+			return "rollback";
+		p += strcspn(p, ",");
+	}
+	return NULL;
+}
+
+static int
+add_stmt(TxPlan *tx, const char *sql, const char *const *params, int nparams)
+{
+	tx->stmts[tx->n] = (PipeStmt) {sql, params, nparams, NULL};
+	return tx->n++;
+}
+
+void
+tx_plan(TxPlan *tx, Arena *a, Request *req, const RunAs *as, bool read_only, bool write,
+		bool singular_write, const char *sql, const char *const *params, int nparams)
+{
+	const char *pref = req ? prefer_tx(req) : NULL;
+	bool		rollback = server.cfg.tx_rollback;
+	bool		explicit_tx;
+	Buf			sp;
+
+	memset(tx, 0, sizeof(*tx));
+	tx->lsn = -1;
+	if (pref && server.cfg.tx_allow_override)
+	{
+		rollback = strcmp(pref, "rollback") == 0;
+		tx->tx_applied = rollback ? "tx=rollback" : "tx=commit";
+	}
+	/* a read-only transaction ends the same either way: it keeps the fast path */
+	tx->rollback = rollback && !read_only;
+	explicit_tx = tx->rollback || singular_write;
+
+	buf_init(&sp);
+	buf_ident(&sp, as->schema);
+	buf_puts(&sp, ", \"public\"");
+	tx->setup[0] = arena_strndup(a, sp.data, sp.len);
+	buf_free(&sp);
+	tx->setup[1] = as->role;
+	tx->setup[2] = as->claims;
+	tx->setup[3] = as->method;
+	tx->setup[4] = as->path;
+	tx->nsetup = 5;
+	if (req)
+	{
+		tx->setup[5] = pairs_json(a, req, MHD_HEADER_KIND);
+		tx->setup[6] = pairs_json(a, req, MHD_COOKIE_KIND);
+		tx->nsetup = 7;
+	}
+
+	if (explicit_tx)
+		add_stmt(tx, "BEGIN", NULL, 0);
+	add_stmt(tx, setup_sql[req != NULL][read_only && !explicit_tx], tx->setup, tx->nsetup);
+	if (req && server.cfg.pre_request_sql)
+		add_stmt(tx, server.cfg.pre_request_sql, NULL, 0);
+	tx->main = add_stmt(tx, sql, params, nparams);
+	if (tx->rollback && !singular_write)
+		add_stmt(tx, "ROLLBACK", NULL, 0);
+	tx->leave_open = singular_write;
+	if (write && !explicit_tx)
+	{
+		tx->sync_after = 1u << (tx->n - 1);
+		tx->lsn = add_stmt(tx, replica_lsn_sql, NULL, 0);
+	}
+}
+
+PGresult *
+tx_failed(const TxPlan *tx)
+{
+	for (int i = 0; i < tx->n; i++)
+		if (i != tx->lsn && PQresultStatus(tx->stmts[i].result) == PGRES_FATAL_ERROR)
+			return tx->stmts[i].result;
+	return NULL;
+}
+
+void
+tx_clear(TxPlan *tx)
+{
+	for (int i = 0; i < tx->n; i++)
+	{
+		PQclear(tx->stmts[i].result);
+		tx->stmts[i].result = NULL;
+	}
+}
