@@ -14,7 +14,7 @@ fuzz_build() {
 		exit 1
 	fi
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=undefined -I"$SRC/extension" -o "$WORK/$name" "$@" -lm ||
+		-fno-sanitize-recover=undefined -I"$SRC/extension" -I"$SRC/test/lib" -o "$WORK/$name" "$@" -lm ||
 		{ echo "0 passed, 1 failed"; exit 1; }
 }
 

@@ -9,6 +9,6 @@ trap 'rm -f "$BIN"' EXIT
 FILES=$(ls "$SRC"/extension/forecast_*.c | grep -v forecast_sql.c)
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 echo 'int main(void){return 0;}' | cc $SAN -x c -o "$BIN" - 2> /dev/null || SAN=""
-cc -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra $SAN -I"$SRC/extension" -o "$BIN" \
+cc -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra $SAN -I"$SRC/extension" -I"$SRC/test/lib" -o "$BIN" \
 	"$SRC/test/unit/forecast_test.c" $FILES -lm
 "$BIN"

@@ -10,35 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "unit_arena.h"
 #include "forecast.h"
-
-typedef struct Block
-{
-	struct Block *next;
-	double		align;
-} Block;
-
-static Block *blocks;
-
-static void *
-fuzz_alloc(void *ctx, size_t size)
-{
-	Block	   *b = calloc(1, sizeof(Block) + size);
-
-	(void) ctx;
-	if (!b)
-		abort();
-	b->next = blocks;
-	blocks = b;
-	return b + 1;
-}
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	FcEnv		env = {fuzz_alloc, NULL, NULL};
+	FcEnv		env = {unit_arena_alloc, NULL, NULL};
 	FcRequest	req;
 	FcResult	res;
 	char		detail[256];
@@ -74,12 +54,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!isfinite(res.point[j]) || !(res.lower[j] <= res.point[j]) || !(res.point[j] <= res.upper[j]))
 				abort();
 	}
-	while (blocks)
-	{
-		Block	   *next = blocks->next;
-
-		free(blocks);
-		blocks = next;
-	}
+	unit_arena_reset();
 	return 0;
 }

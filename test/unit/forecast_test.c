@@ -18,57 +18,14 @@
 #include "forecast_season.h"
 #include "forecast_stats.h"
 #include "forecast_theta.h"
+#include "unit_arena.h"
+#include "unit_check.h"
 
-static int	passed, failed;
 
-#define CHECK(cond, ...) \
-	do { \
-		if (cond) \
-			passed++; \
-		else \
-		{ \
-			failed++; \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-			printf(__VA_ARGS__); \
-			printf("\n"); \
-		} \
-	} while (0)
 
-/* An arena: every block is remembered and freed by arena_reset, like a memory context. */
-typedef struct Block
-{
-	struct Block *next;
-} Block;
-
-static Block *blocks;
 static long interrupt_calls;
 static long interrupt_limit = -1;	/* abort the run (longjmp) after this many checks */
 static jmp_buf interrupt_jump;
-
-static void *
-test_alloc(void *ctx, size_t size)
-{
-	Block	   *b = calloc(1, sizeof(Block) + size + 16);
-
-	(void) ctx;
-	if (!b)
-		abort();
-	b->next = blocks;
-	blocks = b;
-	return (char *) b + sizeof(Block) + 16 - (sizeof(Block) % 16);
-}
-
-static void
-arena_reset(void)
-{
-	while (blocks)
-	{
-		Block	   *next = blocks->next;
-
-		free(blocks);
-		blocks = next;
-	}
-}
 
 static void
 test_interrupts(void *ctx)
@@ -79,7 +36,7 @@ test_interrupts(void *ctx)
 	interrupt_calls++;
 }
 
-static const FcEnv env = {test_alloc, test_interrupts, NULL};
+static const FcEnv env = {unit_arena_alloc, test_interrupts, NULL};
 
 /* Deterministic pseudo-noise in [-1, 1]. */
 static double
@@ -205,7 +162,7 @@ test_adjust(void)
 		f[j] = x[24 * 7 * 4 - 1];
 	fc_adjust_restore(&s, 24 * 7 * 4, 24, f);
 	CHECK(f[12] < f[6], "restored forecast follows the daily cycle");
-	arena_reset();
+	unit_arena_reset();
 }
 
 static void
@@ -264,7 +221,7 @@ test_ets(void)
 	CHECK(!fc_ets_fit(seasonal, 20, hwm, &env, &fit), "a seasonal model needs two seasons");
 	level[5] = -1;
 	CHECK(!fc_ets_fit(level, 300, hwm, &env, &fit), "multiplicative models need positive data");
-	arena_reset();
+	unit_arena_reset();
 }
 
 static void
@@ -284,7 +241,7 @@ test_theta(void)
 	CHECK(theta > 2 && point[4] > 115 && point[4] < 118.5,
 		  "optimised Theta follows a line (113 < forecast <= 118) more closely than Theta (theta %g): %g",
 		  theta, point[4]);
-	arena_reset();
+	unit_arena_reset();
 }
 
 static FcStatus
@@ -321,7 +278,7 @@ test_methods(void)
 
 		CHECK(st == FC_OK && well_formed(&res, 48), "method %s gives ordered finite forecasts",
 			  forecast_method_name((FcMethod) i));
-		arena_reset();
+		unit_arena_reset();
 	}
 	CHECK(forecast_method_from_name("hw_multiplicative", &m) && m == FC_METHOD_HW_MUL, "method names");
 	CHECK(!forecast_method_from_name("arima", &m), "unknown method name");
@@ -335,9 +292,9 @@ test_methods(void)
 			mae += fabs(res.point[j] - (80 + 20 * sin(2 * 3.141592653589793 * (n + j) / 24) + ((n + j) % 168 < 24 ? 15 : 0))) / 48;
 		CHECK(mae < 4, "auto forecasts the two-season pattern (MAE %g)", mae);
 	}
-	arena_reset();
+	unit_arena_reset();
 	CHECK(run(y, n, 48, 0, FC_METHOD_AUTO, 0.95, &res) == FC_OK && res.season == 24, "season detected: %d", res.season);
-	arena_reset();
+	unit_arena_reset();
 }
 
 static void
@@ -362,7 +319,7 @@ test_bad_input(void)
 	CHECK(run(y, 40, 5, 30, FC_METHOD_HW_ADD, 0.95, &res) == FC_ERR_SEASON, "Holt-Winters without two seasons");
 	{
 		int			n = 3 * FC_MAX_SEASON + 3;
-		double	   *big = test_alloc(NULL, sizeof(double) * n);
+		double	   *big = unit_arena_alloc(NULL, sizeof(double) * n);
 
 		for (int t = 0; t < n; t++)
 			big[t] = 10 + noise(t);
@@ -370,7 +327,7 @@ test_bad_input(void)
 			  "a season above the maximum");
 		CHECK(run(big, n, 5, FC_MAX_SEASON, FC_METHOD_MSEASON, 0.95, &res) == FC_OK && well_formed(&res, 5),
 			  "the largest season works");
-		arena_reset();
+		unit_arena_reset();
 	}
 	CHECK(run(y, 40, 5, 0, FC_METHOD_AUTO, 0, &res) == FC_ERR_LEVEL, "level 0");
 	CHECK(run(y, 40, 5, 0, FC_METHOD_AUTO, NAN, &res) == FC_ERR_LEVEL, "level NaN");
@@ -381,13 +338,13 @@ test_bad_input(void)
 	CHECK(run(y, 40, 5, 0, FC_METHOD_AUTO, 0.95, &res) == FC_ERR_NOT_FINITE, "infinite value");
 	CHECK(run(flat, 40, 5, 0, FC_METHOD_AUTO, 0.95, &res) == FC_OK && res.point[4] == 5 && res.lower[4] == 5 &&
 		  res.upper[4] == 5, "a constant series forecasts itself with no spread");
-	arena_reset();
+	unit_arena_reset();
 	for (int t = 0; t < 40; t++)
 		flat[t] = 0;
 	for (int i = 0; i < FC_METHOD_COUNT; i++)
 		CHECK(run(flat, 40, 5, 4, (FcMethod) i, 0.95, &res) == FC_OK && res.point[0] == 0 && well_formed(&res, 5),
 			  "all zeros with method %s", forecast_method_name((FcMethod) i));
-	arena_reset();
+	unit_arena_reset();
 	{
 		/* found by the fuzzer: a low-level simulated interval must still contain the point */
 		double		step[158];
@@ -396,13 +353,13 @@ test_bad_input(void)
 			step[t] = (t >= 130 && t < 154) ? 155 : 25;
 		CHECK(run(step, 158, 35, 17, FC_METHOD_ETS, 0.24, &res) == FC_OK && well_formed(&res, 35),
 			  "narrow simulated intervals contain the point forecast");
-		arena_reset();
+		unit_arena_reset();
 	}
 	for (int t = 0; t < 40; t++)
 		flat[t] = (t % 2 ? 1.7e308 : -1.7e308);
 	CHECK(run(flat, 40, 5, 0, FC_METHOD_AUTO, 0.95, &res) == FC_OK && well_formed(&res, 5),
 		  "values near DBL_MAX stay finite");
-	arena_reset();
+	unit_arena_reset();
 }
 
 static void
@@ -423,7 +380,7 @@ test_interrupt(void)
 	else
 		CHECK(interrupt_calls == 5, "a run stops at the interrupt check (after %ld checks)", interrupt_calls);
 	interrupt_limit = -1;
-	arena_reset();
+	unit_arena_reset();
 }
 
 /* Random series, lengths, horizons, seasons, methods and levels: an error or well-formed output. */
@@ -438,7 +395,7 @@ test_random_inputs(int rounds)
 	for (int r = 0; r < rounds; r++)
 	{
 		int			n = 1 + (int) ((seed = seed * 1103515245 + 12345) >> 16) % 400;
-		double	   *y = test_alloc(NULL, sizeof(double) * n);
+		double	   *y = unit_arena_alloc(NULL, sizeof(double) * n);
 		int			kind = (seed >> 8) % 6;
 		int			h = 1 + (int) ((seed = seed * 1103515245 + 12345) >> 16) % 60;
 		int			season = ((seed >> 4) % 3 == 0) ? 0 : (int) ((seed >> 12) % 30);
@@ -469,7 +426,7 @@ test_random_inputs(int rounds)
 		}
 		else
 			rejected++;
-		arena_reset();
+		unit_arena_reset();
 	}
 	CHECK(bad == 0 && ok > rounds / 2, "random inputs: %d well-formed, %d rejected, %d malformed", ok, rejected, bad);
 }
@@ -487,7 +444,6 @@ main(void)
 	test_bad_input();
 	test_interrupt();
 	test_random_inputs(600);
-	arena_reset();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	unit_arena_reset();
+	return unit_summary();
 }

@@ -5,15 +5,7 @@
 #include <stdio.h>
 
 #include "ratelimit_gcra.h"
-
-static int	passed;
-static int	failed;
-
-#define CHECK(cond) \
-	do { \
-		if (cond) passed++; \
-		else { failed++; printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } \
-	} while (0)
+#include "unit_check.h"
 
 #define HOUR_US		(3600LL * 1000000LL)
 #define T0			((int64_t) 800000000LL * 1000000LL)	/* some instant in 2025 */
@@ -210,6 +202,5 @@ main(void)
 	test_bad_params();
 	test_rescale();
 	test_random_invariants();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return unit_summary();
 }

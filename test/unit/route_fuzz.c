@@ -15,51 +15,12 @@
 #include "route_score.h"
 #include "route_tsp.h"
 #include "route_vrp.h"
-
-typedef struct Block
-{
-	struct Block *next;
-	double		align;
-} Block;
-
-static Block *blocks;
-
-static void *
-fuzz_alloc(void *ctx, size_t size)
-{
-	Block	   *b = calloc(1, sizeof(Block) + size);
-
-	(void) ctx;
-	if (!b)
-		abort();
-	b->next = blocks;
-	blocks = b;
-	return b + 1;
-}
-
-static void
-fuzz_release(void *ctx, void *p)
-{
-	(void) ctx;
-	(void) p;					/* freed in bulk after each input */
-}
+#include "unit_arena.h"
 
 static void
 fuzz_interrupts(void *ctx)
 {
 	(void) ctx;
-}
-
-static void
-free_blocks(void)
-{
-	while (blocks)
-	{
-		Block	   *next = blocks->next;
-
-		free(blocks);
-		blocks = next;
-	}
 }
 
 static void
@@ -112,7 +73,7 @@ int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	RouteEnv	env = {fuzz_alloc, fuzz_release, fuzz_interrupts, NULL};
+	RouteEnv	env = {unit_arena_alloc, unit_arena_release, fuzz_interrupts, NULL};
 	double		x[64], y[64], mat[64 * 64], dem[64], open[64], close[64], svc[64];
 	double		arrival[64], late[64];
 	int			order[64];
@@ -203,6 +164,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_plan(&p, &vr);
 		}
 	}
-	free_blocks();
+	unit_arena_reset();
 	return 0;
 }

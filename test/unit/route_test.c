@@ -13,24 +13,12 @@
 #include "route_score.h"
 #include "route_tsp.h"
 #include "route_vrp.h"
+#include "unit_check.h"
 
-static int	passed, failed;
 static long interrupt_calls;
 static clock_t last_interrupt;
 static double max_interrupt_gap_ms;	/* longest CPU time between two interrupt checks */
 
-#define CHECK(cond, ...) \
-	do { \
-		if (cond) \
-			passed++; \
-		else \
-		{ \
-			failed++; \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-			printf(__VA_ARGS__); \
-			printf("\n"); \
-		} \
-	} while (0)
 
 static void *
 test_alloc(void *ctx, size_t size)
@@ -666,6 +654,5 @@ main(void)
 	test_vrp();
 	test_vrp_random();
 	test_score();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed > 0;
+	return unit_summary();
 }
