@@ -49,6 +49,13 @@ $node->safe_psql('postgres', 'SELECT pg_switch_wal()');
 is($rc, 0, 'verify passes on a sound repository');
 like($out, qr/WAL archive checked from \w+ \(oldest backup\) to \w+ \((\d+) segments\)/,
 	'verify checks the archive from the oldest backup to the current position');
+($rc, $out, $err) = freightctl('verify', '--offline');
+is($rc, 0, 'verify --offline passes on a sound repository');
+like($out, qr/WAL archive checked from \w+ \(oldest backup\) to \w+/,
+	'verify --offline checks the archive up to its newest segment');
+($rc, $out, $err) = freightctl('verify', '--online');
+isnt($rc, 0, 'verify refuses an unknown argument');
+like($err, qr/verify: unknown argument "--online"/, 'unknown argument: clear message');
 
 # Restore to the target time: a and b are there (b only in the WAL after the incremental), c not.
 my $scratch = "$home/restored";
@@ -131,5 +138,10 @@ my ($full) = `$pgbr info --output=json` =~ /"label":"(\d+-\d+F)"/;
 isnt($rc, 0, 'restore to latest from the full backup refuses to run over the gap');
 like($err, qr/refusing to restore to latest over a gap/, 'gap: restore explains why');
 
+# With the database down (a repository checked from another machine): still strict.
 $node->stop;
+($rc, $out, $err) = freightctl('verify', '--offline');
+isnt($rc, 0, 'verify --offline with the database stopped fails on the damaged repository');
+like($err, qr/WAL archive has a gap: 1 segment\(s\) missing between \w+ and \w+: $seg_b/,
+	'verify --offline names the missing segment');
 done_testing();
