@@ -54,7 +54,8 @@ add_pair(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 	JsonPairs  *j = cls;
 
 	(void) kind;
-	buf_putc(&j->b, j->b.len > 1 ? ',' : '{');
+	if (j->b.len > 1)
+		buf_putc(&j->b, ',');
 	if (j->lower)
 		json_key_lower(&j->b, key);
 	else
