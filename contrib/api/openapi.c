@@ -1,8 +1,9 @@
 /*
  * openapi.c — GET /api/: an OpenAPI 3.0 document with a path per relation (GET with the
- * PostgREST parameters and one filter parameter per column; POST/PATCH/DELETE when the relation
- * allows them) and per function (/rpc/name), and a schema per relation.  Built with jansson:
- * this is the one response the database does not build.
+ * PostgREST parameters and one filter parameter per column; POST/PATCH/PUT/DELETE when the
+ * relation allows them) and per function (/rpc/name), and a schema per relation, showing only
+ * what the requesting role may use (openapi_access_query).  Built with jansson: this is the one
+ * response the database does not build.
  */
 #include "openapi.h"
 
@@ -88,8 +89,45 @@ rows_response(const char *rel)
 					 ref("schemas", rel));
 }
 
+const char *const openapi_access_query =
+"SELECT json_build_object("
+" 'rels', (SELECT coalesce(json_object_agg(c.relname,"
+"     CASE WHEN pg_catalog.has_any_column_privilege(c.oid, 'SELECT') THEN 'r' ELSE '' END ||"
+"     CASE WHEN pg_catalog.has_any_column_privilege(c.oid, 'INSERT') THEN 'a' ELSE '' END ||"
+"     CASE WHEN pg_catalog.has_any_column_privilege(c.oid, 'UPDATE') THEN 'w' ELSE '' END ||"
+"     CASE WHEN pg_catalog.has_table_privilege(c.oid, 'DELETE') THEN 'd' ELSE '' END), '{}')"
+"   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+"   WHERE n.nspname = $1 AND c.relkind IN ('r','v','m','f','p')"
+"     AND pg_catalog.has_schema_privilege(n.oid, 'USAGE')),"
+" 'funcs', (SELECT coalesce(json_object_agg(f.proname, true), '{}') FROM ("
+"   SELECT DISTINCT p.proname FROM pg_catalog.pg_proc p"
+"   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace"
+"   WHERE n.nspname = $1 AND pg_catalog.has_schema_privilege(n.oid, 'USAGE')"
+"     AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE')) f))::text";
+
+/* The privilege letters of relation name ("rawd" when access is NULL, "" when none). */
+static const char *
+rel_access(json_t *access, const char *name)
+{
+	const char *letters;
+
+	if (access == NULL)
+		return "rawd";
+	letters = json_string_value(json_object_get(json_object_get(access, "rels"), name));
+	return letters ? letters : "";
+}
+
 static json_t *
-relation_path(const ScRelation *r)
+body_op(const char *tag, const char *rel, const char *status, const char *description)
+{
+	return json_pack("{s:[s], s:{s:{s:{s:o}}}, s:{s:{s:s}}}", "tags", tag, "requestBody", "content",
+					 "application/json", "schema", ref("schemas", rel), "responses", status,
+					 "description", description);
+}
+
+/* GET always; POST, PATCH, PUT (needs a primary key) and DELETE as the relation and role allow. */
+static json_t *
+relation_path(const ScRelation *r, const char *letters)
 {
 	json_t	   *path = json_object();
 	json_t	   *params = json_array();
@@ -105,17 +143,13 @@ relation_path(const ScRelation *r)
 	json_object_set_new(path, "get", json_pack("{s:[s], s:s, s:o, s:o}", "tags", tag, "summary",
 											   r->description ? r->description : r->name,
 											   "parameters", params, "responses", rows_response(r->name)));
-	if (r->insertable)
-		json_object_set_new(path, "post", json_pack("{s:[s], s:{s:{s:{s:o}}}, s:{s:{s:s}}}",
-													"tags", tag, "requestBody", "content", "application/json",
-													"schema", ref("schemas", r->name), "responses", "201",
-													"description", "Created"));
-	if (r->updatable)
-		json_object_set_new(path, "patch", json_pack("{s:[s], s:{s:{s:{s:o}}}, s:{s:{s:s}}}",
-													 "tags", tag, "requestBody", "content", "application/json",
-													 "schema", ref("schemas", r->name), "responses", "204",
-													 "description", "No Content"));
-	if (r->deletable)
+	if (r->insertable && strchr(letters, 'a'))
+		json_object_set_new(path, "post", body_op(tag, r->name, "201", "Created"));
+	if (r->updatable && strchr(letters, 'w'))
+		json_object_set_new(path, "patch", body_op(tag, r->name, "204", "No Content"));
+	if (r->insertable && r->updatable && r->npk > 0 && strchr(letters, 'a') && strchr(letters, 'w'))
+		json_object_set_new(path, "put", body_op(tag, r->name, "204", "No Content"));
+	if (r->deletable && strchr(letters, 'd'))
 		json_object_set_new(path, "delete", json_pack("{s:[s], s:{s:{s:s}}}", "tags", tag,
 													  "responses", "204", "description", "No Content"));
 	return path;
@@ -144,7 +178,7 @@ function_path(const ScFunction *f)
 }
 
 void
-openapi_render(const SchemaCache *sc, const char *schema, Buf *out)
+openapi_render(const SchemaCache *sc, const char *schema, json_t *access, Buf *out)
 {
 	json_t	   *paths = json_object();
 	json_t	   *schemas = json_object();
@@ -164,22 +198,24 @@ openapi_render(const SchemaCache *sc, const char *schema, Buf *out)
 								   "range", "name", "Range", "in", "header", "description", "Item range, e.g. 0-24",
 								   "schema", "type", "string",
 								   "prefer", "name", "Prefer", "in", "header", "description",
-								   "return=representation|minimal, count=exact, resolution=merge-duplicates",
+								   "return=representation|minimal, count=exact|planned|estimated, resolution=merge-duplicates,"
+								   " missing=default, handling=strict",
 								   "schema", "type", "string");
 
 	for (int i = 0; i < sc->nrels; i++)
-		if (strcmp(sc->rels[i].schema, schema) == 0)
+		if (strcmp(sc->rels[i].schema, schema) == 0 && strchr(rel_access(access, sc->rels[i].name), 'r'))
 		{
 			char	   *p = malloc(strlen(sc->rels[i].name) + 2);
 
 			p[0] = '/';
 			strcpy(p + 1, sc->rels[i].name);
-			json_object_set_new(paths, p, relation_path(&sc->rels[i]));
+			json_object_set_new(paths, p, relation_path(&sc->rels[i], rel_access(access, sc->rels[i].name)));
 			json_object_set_new(schemas, sc->rels[i].name, relation_schema(&sc->rels[i]));
 			free(p);
 		}
 	for (int i = 0; i < sc->nfuncs; i++)
-		if (strcmp(sc->funcs[i].schema, schema) == 0)
+		if (strcmp(sc->funcs[i].schema, schema) == 0 &&
+			(access == NULL || json_object_get(json_object_get(access, "funcs"), sc->funcs[i].name)))
 		{
 			char	   *p = malloc(strlen(sc->funcs[i].name) + 6);
 

@@ -4,9 +4,19 @@
 #ifndef API_OPENAPI_H
 #define API_OPENAPI_H
 
+#include <jansson.h>
+
 #include "buf.h"
 #include "schema_cache.h"
 
-void		openapi_render(const SchemaCache *sc, const char *schema, Buf *out);
+/*
+ * The catalog query of what the current role may use in schema $1 (PostgREST's openapi-mode
+ * follow-privileges): one json column {"rels": {name: "rawd" letters for select, insert
+ * (append), update (write), delete}, "funcs": {name: true}}.
+ */
+extern const char *const openapi_access_query;
+
+/* access: the parsed result of openapi_access_query, or NULL to describe everything. */
+void		openapi_render(const SchemaCache *sc, const char *schema, json_t *access, Buf *out);
 
 #endif

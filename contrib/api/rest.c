@@ -6,13 +6,113 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "openapi.h"
 #include "rest_internal.h"
 
+/* PUT: the filters must be one eq per primary-key column and nothing else (405 PGRST105). */
+static bool
+check_put_filters(const ScRelation *rel, const QpQuery *q, ApiError *err)
+{
+	bool		ok = rel->npk > 0 && q->nfilters == rel->npk;
+
+	for (int i = 0; i < q->nfilters && ok; i++)
+	{
+		const QpCond *cond = q->filters[i].cond;
+		bool		is_pk = false;
+
+		ok = q->filters[i].path[0] == '\0' && cond->kind == QP_LEAF && !cond->negate &&
+			cond->op == QP_EQ && cond->quant == QP_QUANT_NONE && cond->field.njson == 0;
+		for (int k = 0; k < rel->npk && ok && !is_pk; k++)
+			is_pk = strcmp(rel->pk[k], cond->field.name) == 0;
+		for (int j = 0; j < i && ok && is_pk; j++)
+			is_pk = strcmp(q->filters[j].cond->field.name, cond->field.name) != 0;
+		ok = ok && is_pk;
+	}
+	if (ok)
+		return true;
+	return api_error(err, 405, "PGRST105",
+					 "Filters must include all and only primary key columns with 'eq' operators",
+					 rel->npk ? NULL : "the relation has no primary key",
+					 "PUT /relation?pk=eq.value with the whole row, including the key, as the body.");
+}
+
 /*
- * POST/PATCH/DELETE: the action, the statuses, and the JSON body (an object becomes a one-row
- * array for INSERT; its keys, or columns=, are the columns written).  *body is for the caller
- * to free.
+ * missing=default for an INSERT: the rows grouped by which of cols they have, so each group's
+ * INSERT leaves the others to their DEFAULT.
+ */
+static void
+group_rows(Request *req, json_t *body, const char *const *cols, int ncols, SqlRequest *sr)
+{
+	size_t		nrows = json_is_array(body) ? json_array_size(body) : 1;
+	char	  **keys = arena_alloc(&req->arena, sizeof(char *) * (nrows + 1));
+	SqlRowGroup *groups = arena_alloc(&req->arena, sizeof(SqlRowGroup) * (nrows + 1));
+	json_t	  **members = arena_alloc(&req->arena, sizeof(json_t *) * (nrows + 1));
+	int			ngroups = 0;
+
+	for (size_t r = 0; r < nrows; r++)
+	{
+		json_t	   *row = json_is_array(body) ? json_array_get(body, r) : body;
+		int			g;
+
+		keys[r] = arena_alloc(&req->arena, (size_t) ncols + 1);
+		for (int c = 0; c < ncols; c++)
+			keys[r][c] = json_object_get(row, cols[c]) ? 'y' : 'n';
+		for (g = 0; g < ngroups; g++)
+			if (strcmp(keys[r], groups[g].rows) == 0)
+				break;
+		if (g == ngroups)
+		{
+			const char **gcols = arena_alloc(&req->arena, sizeof(char *) * (size_t) (ncols + 1));
+
+			groups[g].rows = keys[r];	/* the key pattern until the rows are dumped below */
+			groups[g].cols = gcols;
+			for (int c = 0; c < ncols; c++)
+				if (keys[r][c] == 'y')
+					gcols[groups[g].ncols++] = cols[c];
+			members[g] = json_array();
+			ngroups++;
+		}
+		json_array_append(members[g], row);
+	}
+	for (int g = 0; g < ngroups; g++)
+	{
+		char	   *text = json_dumps(members[g], JSON_COMPACT);
+
+		groups[g].rows = arena_strdup(&req->arena, text);
+		free(text);
+		json_decref(members[g]);
+	}
+	sr->groups = groups;
+	sr->ngroups = ngroups;
+}
+
+/* missing=default for PATCH: columns= names absent from the body are SET to DEFAULT. */
+static void
+split_default_cols(Request *req, json_t *body, const QpQuery *q, SqlRequest *sr)
+{
+	const char **present = arena_alloc(&req->arena, sizeof(char *) * (size_t) (q->ncolumns + 1));
+	const char **absent = arena_alloc(&req->arena, sizeof(char *) * (size_t) (q->ncolumns + 1));
+	int			np = 0, na = 0;
+
+	for (int i = 0; i < q->ncolumns; i++)
+	{
+		if (json_object_get(body, q->columns[i]))
+			present[np++] = q->columns[i];
+		else
+			absent[na++] = q->columns[i];
+	}
+	sr->body_cols = present;
+	sr->nbody_cols = np;
+	sr->default_cols = absent;
+	sr->ndefault_cols = na;
+}
+
+/*
+ * POST/PATCH/PUT/DELETE: the action, the statuses, and the body (JSON, CSV or form; an object
+ * becomes a one-row array for INSERT and PUT; its keys, or columns=, are the columns written).
+ * *body is for the caller to free.
  */
 static bool
 setup_write(Request *req, const Prefs *prefs, const QpQuery *q, SqlRequest *sr, Exec *ex,
@@ -20,35 +120,127 @@ setup_write(Request *req, const Prefs *prefs, const QpQuery *q, SqlRequest *sr, 
 {
 	const char **cols = NULL;
 	int			ncols = 0;
+	const char *text;
 	bool		post = strcmp(req->method, "POST") == 0;
+	bool		put = strcmp(req->method, "PUT") == 0;
 
 	ex->write = true;
 	ex->body_wanted = prefs->ret == RETURN_REPRESENTATION;
 	ex->ok_status = post ? 201 : (ex->body_wanted ? 200 : 204);
-	sr->action = post ? SQL_INSERT : strcmp(req->method, "PATCH") == 0 ? SQL_UPDATE : SQL_DELETE;
+	sr->action = post ? SQL_INSERT : put ? SQL_PUT :
+		strcmp(req->method, "PATCH") == 0 ? SQL_UPDATE : SQL_DELETE;
 	sr->upsert = prefs->merge_duplicates;
-	sr->ignore_duplicates = prefs->ignore_duplicates;
+	sr->ignore_duplicates = prefs->ignore_duplicates && !put;
 	if (!ex->body_wanted)
 		sr->shape = SHAPE_NONE;
+	if (put && !check_put_filters(sr->rel, q, err))
+		return false;
 	if (sr->action == SQL_DELETE)
 		return true;
-	*body = rest_parse_body(req, sr->action == SQL_INSERT, &cols, &ncols, err);
+	*body = rest_parse_body(req, sr->action == SQL_INSERT, true, &text, &cols, &ncols, err);
 	if (*body == NULL)
 		return false;
 	sr->body_cols = q->ncolumns > 0 ? q->columns : cols;
 	sr->nbody_cols = q->ncolumns > 0 ? q->ncolumns : ncols;
-	if (json_is_object(*body) && sr->action == SQL_INSERT)
+	if (json_is_object(*body) && sr->action != SQL_UPDATE)
 	{
-		char	   *wrapped = arena_alloc(&req->arena, req->body.len + 3);
+		size_t		n = strlen(text);
+		char	   *wrapped = arena_alloc(&req->arena, n + 3);
 
 		wrapped[0] = '[';
-		memcpy(wrapped + 1, req->body.data, req->body.len);
-		wrapped[req->body.len + 1] = ']';
-		sr->body = wrapped;
+		memcpy(wrapped + 1, text, n);
+		wrapped[n + 1] = ']';
+		text = wrapped;
 	}
-	else
-		sr->body = arena_strndup(&req->arena, req->body.data, req->body.len);
+	sr->body = text;
+	if (prefs->missing_default && sr->action == SQL_INSERT)
+		group_rows(req, *body, sr->body_cols, sr->nbody_cols, sr);
+	else if (prefs->missing_default && sr->action == SQL_UPDATE && q->ncolumns > 0)
+		split_default_cols(req, *body, q, sr);
 	return true;
+}
+
+/*
+ * count=planned: the planner's row estimate for the filtered relation (EXPLAIN (FORMAT JSON),
+ * as PostgREST does), run as the request's role.
+ */
+static bool
+planned_total(Request *req, const Auth *auth, const char *schema, const SqlRequest *sr,
+			  long long *total, ApiError *err)
+{
+	SqlRequest	pr = *sr;
+	SqlStatement st;
+	RunAs		as = {auth->role, auth->claims, schema, req->method, req->path, auth->anonymous};
+	PGresult   *res = NULL;
+	json_t	   *plan = NULL;
+	json_t	   *rows;
+	bool		ok;
+
+	pr.plan_count = true;
+	pr.shape = SHAPE_NONE;
+	pr.count_exact = false;
+	ok = sql_build(&req->arena, &pr, &st, err) &&
+		rest_query_as(&as, st.sql.data, st.params, st.nparams, &res, err);
+	buf_free(&st.sql);
+	if (ok)
+		plan = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	rows = json_object_get(json_object_get(json_array_get(plan, 0), "Plan"), "Plan Rows");
+	if (ok && !json_is_number(rows))
+		ok = api_error(err, 500, "PGRSTX00", "could not read the row estimate from the plan", NULL, NULL);
+	if (ok)
+		*total = (long long) (json_number_value(rows) + 0.5);
+	json_decref(plan);
+	PQclear(res);
+	return ok;
+}
+
+/* Prefer: count= -> the total the statement reports (exact, or known from the plan). */
+static bool
+choose_count(Request *req, const Prefs *prefs, const Auth *auth, const char *schema,
+			 bool read, SqlRequest *sr, ApiError *err)
+{
+	long long	planned;
+
+	sr->count_exact = prefs->count != COUNT_NONE;
+	if (!read || (prefs->count != COUNT_PLANNED && prefs->count != COUNT_ESTIMATED))
+		return true;
+	if (prefs->count == COUNT_ESTIMATED && server.cfg.db_max_rows <= 0)
+		return true;
+	if (!planned_total(req, auth, schema, sr, &planned, err))
+		return false;
+	if (prefs->count == COUNT_PLANNED || planned > server.cfg.db_max_rows)
+	{
+		sr->count_exact = false;
+		sr->has_known_total = true;
+		sr->known_total = planned;
+	}
+	return true;
+}
+
+/*
+ * After a PUT: the statement counted the rows it wrote (the total of Content-Range).  None: the body
+ * row did not match the URL's key, so nothing was written: 400 PGRST115 as PostgREST answers.
+ */
+static void
+put_outcome(Request *req, Response *resp, bool count_wanted)
+{
+	ApiError	err;
+
+	for (int i = 0; i < resp->nheaders; i++)
+	{
+		if (strcasecmp(resp->headers[i].name, "Content-Range") != 0)
+			continue;
+		if (resp->status < 300 && strcmp(resp->headers[i].value, "*/0") == 0)
+		{
+			resp->headers[i] = resp->headers[--resp->nheaders];
+			api_error(&err, 400, "PGRST115", "Payload values do not match URL in primary key column(s)",
+					  NULL, "Give the same primary-key values in the body and in the eq filters.");
+			response_error(req, resp, &err);
+		}
+		else if (!count_wanted)
+			resp->headers[i].value = "*/*";
+		return;
+	}
 }
 
 void
@@ -65,16 +257,14 @@ rest_relation(Request *req, Response *resp, const char *name)
 	SqlRequest	sr;
 	SqlStatement st = {0};
 	ApiError	err;
-	Prefs		prefs;
-	Buf			applied;
+	Prefs		prefs = {0};
 	Exec		ex;
 	json_t	   *body = NULL;
 
-	buf_init(&applied);
 	memset(&sr, 0, sizeof(sr));
 	memset(&ex, 0, sizeof(ex));
 	if (!is_get && strcmp(req->method, "POST") != 0 && strcmp(req->method, "PATCH") != 0 &&
-		strcmp(req->method, "DELETE") != 0)
+		strcmp(req->method, "PUT") != 0 && strcmp(req->method, "DELETE") != 0)
 	{
 		api_error(&err, 405, "PGRST117", "Unsupported HTTP method", req->method, NULL);
 		response_error(req, resp, &err);
@@ -100,10 +290,13 @@ rest_relation(Request *req, Response *resp, const char *name)
 		goto out;
 	}
 	ex.singular = sr.shape == SHAPE_OBJECT;
-	rest_parse_prefer(req, &prefs, &applied);
+	if (!rest_parse_prefer(req, &prefs, &err))
+	{
+		response_error(req, resp, &err);
+		goto out;
+	}
 	sr.sc = sc;
 	sr.q = &q;
-	sr.count_exact = prefs.count;
 	if (!rest_paging(req, resp, &q, &sr))
 		goto out;
 	ex.auth = &auth;
@@ -124,18 +317,26 @@ rest_relation(Request *req, Response *resp, const char *name)
 	if (strcmp(req->method, "HEAD") == 0)
 		sr.shape = SHAPE_NONE;
 	ex.shape = sr.shape;
+	if (!choose_count(req, &prefs, &auth, schema, is_get, &sr, &err))
+	{
+		response_error(req, resp, &err);
+		goto out;
+	}
+	sr.count_exact |= sr.action == SQL_PUT;	/* for put_outcome */
 	if (!sql_build(&req->arena, &sr, &st, &err))
 	{
 		response_error(req, resp, &err);
 		goto out;
 	}
-	if (applied.len)
-		response_header(req, resp, "Preference-Applied", arena_strdup(&req->arena, applied.data));
+	if (prefs.applied.len)
+		response_header(req, resp, "Preference-Applied", arena_strdup(&req->arena, prefs.applied.data));
 	rest_run_statement(req, resp, &st, &ex);
+	if (sr.action == SQL_PUT)
+		put_outcome(req, resp, prefs.count != COUNT_NONE);
 out:
 	if (st.sql.data)
 		buf_free(&st.sql);
-	buf_free(&applied);
+	prefs_free(&prefs);
 	json_decref(body);
 	server_cache_release(sc);
 }
@@ -220,17 +421,16 @@ rest_rpc(Request *req, Response *resp, const char *name)
 	SqlRequest	sr;
 	SqlStatement st = {0};
 	ApiError	err;
-	Prefs		prefs;
-	Buf			applied;
+	Prefs		prefs = {0};
 	Exec		ex;
 	json_t	   *body = NULL;
 	bool	   *skip;
 	bool		exists;
 	const char **keys = NULL;
 	const char **values = NULL;
+	const char *body_text = "{}";
 	int			nkeys = 0, cap = 0, vcap = 0, nvalues = 0;
 
-	buf_init(&applied);
 	memset(&sr, 0, sizeof(sr));
 	memset(&ex, 0, sizeof(ex));
 	if (!is_get && strcmp(req->method, "POST") != 0)
@@ -255,7 +455,7 @@ rest_rpc(Request *req, Response *resp, const char *name)
 	}
 	else if (req->body.len > 0)
 	{
-		body = rest_parse_body(req, false, &keys, &nkeys, &err);
+		body = rest_parse_body(req, false, false, &body_text, &keys, &nkeys, &err);
 		if (body == NULL)
 		{
 			response_error(req, resp, &err);
@@ -279,15 +479,19 @@ rest_rpc(Request *req, Response *resp, const char *name)
 		ex.ctype = "application/json; charset=utf-8";
 	}
 	ex.singular = sr.shape == SHAPE_OBJECT;
-	rest_parse_prefer(req, &prefs, &applied);
+	if (!rest_parse_prefer(req, &prefs, &err))
+	{
+		response_error(req, resp, &err);
+		goto out;
+	}
 	sr.action = SQL_RPC;
 	sr.sc = sc;
 	sr.q = &q;
-	sr.count_exact = prefs.count && sr.func->retset && sr.func->ret_composite;
+	sr.count_exact = prefs.count != COUNT_NONE && sr.func->retset && sr.func->ret_composite;
 	sr.arg_names = keys;
 	sr.nargs = nkeys;
 	sr.arg_values = is_get ? values : NULL;
-	sr.body = req->body.len ? arena_strndup(&req->arena, req->body.data, req->body.len) : "{}";
+	sr.body = body_text;
 	if (!rest_paging(req, resp, &q, &sr))
 		goto out;
 	if (strcmp(req->method, "HEAD") == 0)
@@ -304,8 +508,8 @@ rest_rpc(Request *req, Response *resp, const char *name)
 		response_error(req, resp, &err);
 		goto out;
 	}
-	if (applied.len)
-		response_header(req, resp, "Preference-Applied", arena_strdup(&req->arena, applied.data));
+	if (prefs.applied.len)
+		response_header(req, resp, "Preference-Applied", arena_strdup(&req->arena, prefs.applied.data));
 	rest_run_statement(req, resp, &st, &ex);
 	if (sr.func->ret_void && resp->status == 200)
 	{
@@ -317,7 +521,43 @@ rest_rpc(Request *req, Response *resp, const char *name)
 out:
 	if (st.sql.data)
 		buf_free(&st.sql);
-	buf_free(&applied);
+	prefs_free(&prefs);
 	json_decref(body);
+	server_cache_release(sc);
+}
+
+void
+rest_openapi(Request *req, Response *resp, const char *arg)
+{
+	SchemaCache *sc = server_cache_acquire();
+	Auth		auth;
+	const char *schema;
+	const QpPair *pairs;
+	int			npairs;
+	PGresult   *res = NULL;
+	json_t	   *access = NULL;
+	ApiError	err;
+
+	(void) arg;
+	if (rest_prepare(req, resp, sc, false, &auth, &schema, &pairs, &npairs))
+	{
+		RunAs		as = {auth.role, auth.claims, schema, req->method, req->path, auth.anonymous};
+		const char *params[1] = {schema};
+
+		if (rest_query_as(&as, openapi_access_query, params, 1, &res, &err) &&
+			(access = json_loads(PQgetvalue(res, 0, 0), 0, NULL)) == NULL)
+			api_error(&err, 500, "PGRSTX00", "could not read the role's privileges", NULL, NULL);
+		if (access == NULL)
+			response_error(req, resp, &err);
+		else
+		{
+			resp->content_type = "application/openapi+json; charset=utf-8";
+			/* the document depends on the role: only the anonymous one is the same for all */
+			resp->cache_control = auth.anonymous ? "public, max-age=60" : "private, max-age=60";
+			openapi_render(sc, schema, access, &resp->body);
+		}
+	}
+	json_decref(access);
+	PQclear(res);
 	server_cache_release(sc);
 }

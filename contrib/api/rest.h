@@ -27,4 +27,7 @@ bool		rest_query_as(const RunAs *as, const char *sql, const char *const *params,
 						  PGresult **res, ApiError *err);
 void		rest_rpc(Request *req, Response *resp, const char *name);
 
+/* GET /api/: the OpenAPI document of what the requesting role may use (Accept-Profile schema). */
+void		rest_openapi(Request *req, Response *resp, const char *arg);
+
 #endif

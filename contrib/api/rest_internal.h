@@ -17,12 +17,22 @@ typedef enum ReturnPref
 	RETURN_DEFAULT, RETURN_MINIMAL, RETURN_REPRESENTATION, RETURN_HEADERS_ONLY
 } ReturnPref;
 
+typedef enum CountPref
+{
+	COUNT_NONE, COUNT_EXACT, COUNT_PLANNED, COUNT_ESTIMATED
+} CountPref;
+
+/* The Prefer header (first occurrence of each kind wins). */
 typedef struct Prefs
 {
 	ReturnPref	ret;
-	bool		count;
+	CountPref	count;
 	bool		merge_duplicates;
 	bool		ignore_duplicates;
+	bool		missing_default;	/* missing=default: absent keys get the column DEFAULT */
+	bool		strict;			/* handling=strict */
+	Buf			invalid;		/* preferences not understood or not applied, ", "-separated */
+	Buf			applied;		/* Preference-Applied, in PostgREST's order */
 } Prefs;
 
 /* Everything needed to run one statement and shape its response. */
@@ -41,10 +51,18 @@ typedef struct Exec
 } Exec;
 
 /* rest_request.c */
-void		rest_parse_prefer(Request *req, Prefs *p, Buf *applied);
+/* Fills p (prefs_free it); false + 400 PGRST122 with handling=strict and invalid preferences. */
+bool		rest_parse_prefer(Request *req, Prefs *p, ApiError *err);
+void		prefs_free(Prefs *p);
 bool		rest_parse_accept(Request *req, SqlShape *shape, const char **ctype);
-json_t	   *rest_parse_body(Request *req, bool allow_array, const char ***names, int *nnames,
-							ApiError *err);
+
+/*
+ * The request body by Content-Type (JSON, form-urlencoded, and CSV when allow_csv: one row
+ * unless allow_array) as JSON: *text is its JSON text (arena), names the object keys (union,
+ * first-seen order).  NULL + err (400 PGRST102, 415 PGRST107) on a bad body.
+ */
+json_t	   *rest_parse_body(Request *req, bool allow_array, bool allow_csv, const char **text,
+							const char ***names, int *nnames, ApiError *err);
 bool		rest_prepare(Request *req, Response *resp, const SchemaCache *sc, bool write, Auth *auth,
 						 const char **schema, const QpPair **pairs, int *npairs);
 bool		rest_parse_query(Request *req, Response *resp, const QpPair *pairs, int npairs,

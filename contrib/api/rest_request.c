@@ -7,41 +7,120 @@
 #include <string.h>
 #include <strings.h>
 
+#include <microhttpd.h>
+
+#include "body_decode.h"
 #include "rest_internal.h"
 
-void
-rest_parse_prefer(Request *req, Prefs *p, Buf *applied)
+/* The Prefer headers, in order, joined with ", ". */
+static enum MHD_Result
+collect_prefer(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-	const char *h = request_header(req, "Prefer");
-	char	   *copy, *save = NULL;
+	Buf		   *all = cls;
+
+	(void) kind;
+	if (strcasecmp(key, "Prefer") == 0 && value)
+		buf_printf(all, "%s%s", all->len ? ", " : "", value);
+	return MHD_YES;
+}
+
+/* The preferences freight-api applies, by kind; Preference-Applied lists them in this order. */
+static const struct
+{
+	const char *kind;
+	const char *const values[4];
+}			known_prefs[] =
+{
+	{"resolution", {"merge-duplicates", "ignore-duplicates"}},
+	{"missing", {"default", "null"}},
+	{"return", {"minimal", "headers-only", "representation"}},
+	{"count", {"exact", "planned", "estimated"}},
+	{"handling", {"lenient", "strict"}},
+	{"tx", {"commit", "rollback"}},	/* applied (and echoed) by rest_tx.c */
+};
+#define NKNOWN_PREFS (sizeof(known_prefs) / sizeof(known_prefs[0]))
+
+static void
+apply_pref(Prefs *p, const char *kind, const char *value)
+{
+	if (strcmp(kind, "resolution") == 0)
+	{
+		p->merge_duplicates = strcmp(value, "merge-duplicates") == 0;
+		p->ignore_duplicates = !p->merge_duplicates;
+	}
+	else if (strcmp(kind, "missing") == 0)
+		p->missing_default = strcmp(value, "default") == 0;
+	else if (strcmp(kind, "return") == 0)
+		p->ret = strcmp(value, "minimal") == 0 ? RETURN_MINIMAL :
+			strcmp(value, "headers-only") == 0 ? RETURN_HEADERS_ONLY : RETURN_REPRESENTATION;
+	else if (strcmp(kind, "count") == 0)
+		p->count = strcmp(value, "exact") == 0 ? COUNT_EXACT :
+			strcmp(value, "planned") == 0 ? COUNT_PLANNED : COUNT_ESTIMATED;
+	else if (strcmp(kind, "handling") == 0)
+		p->strict = strcmp(value, "strict") == 0;
+}
+
+/*
+ * RFC 7240 tokens kind=value; the first of each kind wins.  Unknown kinds, unknown values and
+ * preferences freight-api does not apply (timezone, max-affected, params) are ignored, or
+ * with handling=strict answered 400 PGRST122 (a strict client must not believe they applied).
+ */
+bool
+rest_parse_prefer(Request *req, Prefs *p, ApiError *err)
+{
+	Buf			all;
+	const char *value[NKNOWN_PREFS] = {0};
+	char	   *save = NULL;
 
 	memset(p, 0, sizeof(*p));
-	if (h == NULL)
-		return;
-	copy = arena_strdup(&req->arena, h);
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+	buf_init(&p->invalid);
+	buf_init(&p->applied);
+	buf_init(&all);
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_prefer, &all);
+	for (char *tok = strtok_r(all.data, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 	{
-		bool		known = true;
+		char	   *end = tok + strlen(tok);
+		char	   *eq;
+		bool		valid = false;
 
-		while (*tok == ' ')
+		while (*tok == ' ' || *tok == '\t')
 			tok++;
-		if (strcmp(tok, "return=minimal") == 0)
-			p->ret = RETURN_MINIMAL;
-		else if (strcmp(tok, "return=representation") == 0)
-			p->ret = RETURN_REPRESENTATION;
-		else if (strcmp(tok, "return=headers-only") == 0)
-			p->ret = RETURN_HEADERS_ONLY;
-		else if (strncmp(tok, "count=", 6) == 0)
-			p->count = true;	/* exact; planned and estimated are answered exactly too */
-		else if (strcmp(tok, "resolution=merge-duplicates") == 0)
-			p->merge_duplicates = true;
-		else if (strcmp(tok, "resolution=ignore-duplicates") == 0)
-			p->ignore_duplicates = true;
-		else
-			known = false;
-		if (known)
-			buf_printf(applied, "%s%s", applied->len ? ", " : "", tok);
+		while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		if (*tok == '\0')
+			continue;
+		eq = strchr(tok, '=');
+		for (size_t k = 0; k < NKNOWN_PREFS && eq; k++)
+			if (strlen(known_prefs[k].kind) == (size_t) (eq - tok) &&
+				strncmp(tok, known_prefs[k].kind, (size_t) (eq - tok)) == 0)
+				for (int v = 0; v < 4 && known_prefs[k].values[v] && !valid; v++)
+					if (strcmp(eq + 1, known_prefs[k].values[v]) == 0)
+					{
+						valid = true;
+						if (value[k] == NULL)
+						{
+							value[k] = known_prefs[k].values[v];
+							apply_pref(p, known_prefs[k].kind, value[k]);
+						}
+					}
+		if (!valid)
+			buf_printf(&p->invalid, "%s%s", p->invalid.len ? ", " : "", tok);
 	}
+	buf_free(&all);
+	for (size_t k = 0; k < NKNOWN_PREFS; k++)
+		if (value[k] && strcmp(known_prefs[k].kind, "tx") != 0)
+			buf_printf(&p->applied, "%s%s=%s", p->applied.len ? ", " : "", known_prefs[k].kind, value[k]);
+	if (p->strict && p->invalid.len)
+		return api_error(err, 400, "PGRST122", "Invalid preferences given with handling=strict",
+						 p->invalid.data, "freight-api applies resolution, missing, return, count, handling and tx.");
+	return true;
+}
+
+void
+prefs_free(Prefs *p)
+{
+	buf_free(&p->invalid);
+	buf_free(&p->applied);
 }
 
 /* Accept -> shape; false for media types we cannot produce (406). */
@@ -118,21 +197,92 @@ pick_schema(Request *req, bool write, ApiError *err)
 	return NULL;
 }
 
-static bool
-require_json_body(Request *req, ApiError *err)
+typedef enum BodyType
 {
-	const char *ct = request_header(req, "Content-Type");
+	BODY_JSON, BODY_CSV, BODY_FORM, BODY_OTHER
+} BodyType;
 
-	if (ct && strncasecmp(ct, "application/json", 16) != 0)
-		return api_error(err, 415, "PGRST107", "Content-Type must be application/json", ct, NULL);
-	return true;
+static BodyType
+body_type(const char *ct)
+{
+	if (ct == NULL || strncasecmp(ct, "application/json", 16) == 0)
+		return BODY_JSON;
+	if (strncasecmp(ct, "text/csv", 8) == 0)
+		return BODY_CSV;
+	if (strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0)
+		return BODY_FORM;
+	return BODY_OTHER;
 }
 
-/* Parses the JSON body; collects object keys (union, first-seen order) into names. */
-json_t *
-rest_parse_body(Request *req, bool allow_array, const char ***names, int *nnames, ApiError *err)
+/* Adds the keys of object o not yet in names. */
+static void
+collect_keys(Request *req, json_t *o, const char ***names, int *nnames, int *cap)
 {
+	const char *key;
+	json_t	   *v;
+
+	json_object_foreach(o, key, v)
+	{
+		bool		seen = false;
+
+		for (int k = 0; k < *nnames && !seen; k++)
+			seen = strcmp((*names)[k], key) == 0;
+		if (!seen)
+			*(const char **) arena_push(&req->arena, (void **) names, nnames, cap,
+										sizeof(char *)) = arena_strdup(&req->arena, key);
+	}
+}
+
+/* The body decoded by its media type; NULL + err. */
+static json_t *
+decode_body(Request *req, bool allow_csv, const char **text, ApiError *err)
+{
+	const char *ct = request_header(req, "Content-Type");
+	BodyType	type = body_type(ct);
 	json_error_t jerr;
+	json_t	   *root = NULL;
+	char		det[300];
+
+	if (type == BODY_OTHER || (type == BODY_CSV && !allow_csv))
+	{
+		api_error(err, 415, "PGRST107", allow_csv ?
+				  "Content-Type must be application/json, text/csv or application/x-www-form-urlencoded" :
+				  "Content-Type must be application/json or application/x-www-form-urlencoded", ct, NULL);
+		return NULL;
+	}
+	if (type == BODY_JSON)
+	{
+		root = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
+		if (root == NULL)
+		{
+			snprintf(det, sizeof(det), "%s at line %d, column %d", jerr.text, jerr.line, jerr.column);
+			api_error(err, 400, "PGRST102", "Empty or invalid json", det, NULL);
+			return NULL;
+		}
+		*text = arena_strndup(&req->arena, req->body.data, req->body.len);
+		return root;
+	}
+	root = type == BODY_CSV ? body_from_csv(req->body.data, req->body.len, det, sizeof(det))
+		: body_from_form(req->body.data, req->body.len, det, sizeof(det));
+	if (root == NULL)
+	{
+		api_error(err, 400, "PGRST102", type == BODY_CSV ? "Invalid CSV body" : "Invalid form body",
+				  det, NULL);
+		return NULL;
+	}
+	{
+		char	   *dumped = json_dumps(root, JSON_COMPACT);
+
+		*text = arena_strdup(&req->arena, dumped);
+		free(dumped);
+	}
+	return root;
+}
+
+json_t *
+rest_parse_body(Request *req, bool allow_array, bool allow_csv, const char **text,
+				const char ***names, int *nnames, ApiError *err)
+{
 	json_t	   *root;
 	int			cap = 0;
 	size_t		idx;
@@ -140,16 +290,27 @@ rest_parse_body(Request *req, bool allow_array, const char ***names, int *nnames
 
 	*names = NULL;
 	*nnames = 0;
-	if (!require_json_body(req, err))
-		return NULL;
-	root = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
+	root = decode_body(req, allow_csv, text, err);
 	if (root == NULL)
-	{
-		char		det[300];
-
-		snprintf(det, sizeof(det), "%s at line %d, column %d", jerr.text, jerr.line, jerr.column);
-		api_error(err, 400, "PGRST102", "Empty or invalid json", det, NULL);
 		return NULL;
+	if (!allow_array && json_is_array(root) && body_type(request_header(req, "Content-Type")) == BODY_CSV)
+	{
+		/* one CSV row for PATCH and PUT */
+		json_t	   *row = json_incref(json_array_get(root, 0));
+		char	   *dumped;
+
+		if (json_array_size(root) != 1)
+		{
+			json_decref(row);
+			json_decref(root);
+			api_error(err, 400, "PGRST102", "Invalid CSV body", "this request takes exactly one row", NULL);
+			return NULL;
+		}
+		json_decref(root);
+		root = row;
+		dumped = json_dumps(root, JSON_COMPACT);
+		*text = arena_strdup(&req->arena, dumped);
+		free(dumped);
 	}
 	if (!(json_is_object(root) || (allow_array && json_is_array(root))))
 	{
@@ -165,23 +326,11 @@ rest_parse_body(Request *req, bool allow_array, const char ***names, int *nnames
 			api_error(err, 400, "PGRST102", "All array elements must be JSON objects", NULL, NULL);
 			return NULL;
 		}
-	for (size_t i = 0; i < (json_is_array(root) ? json_array_size(root) : 1); i++)
-	{
-		json_t	   *o = json_is_array(root) ? json_array_get(root, i) : root;
-		const char *key;
-		json_t	   *v;
-
-		json_object_foreach(o, key, v)
-		{
-			bool		seen = false;
-
-			for (int k = 0; k < *nnames && !seen; k++)
-				seen = strcmp((*names)[k], key) == 0;
-			if (!seen)
-				*(const char **) arena_push(&req->arena, (void **) names, nnames, &cap,
-											sizeof(char *)) = arena_strdup(&req->arena, key);
-		}
-	}
+	if (json_is_array(root))
+		json_array_foreach(root, idx, obj)
+			collect_keys(req, obj, names, nnames, &cap);
+	else
+		collect_keys(req, root, names, nnames, &cap);
 	return root;
 }
 

@@ -8,7 +8,6 @@
 
 #include "http.h"
 #include "metrics.h"
-#include "openapi.h"
 #include "rest.h"
 #include "sse.h"
 
@@ -16,7 +15,6 @@ typedef void (*Handler) (Request *req, Response *resp, const char *arg);
 
 static void handle_health(Request *req, Response *resp, const char *arg);
 static void handle_metrics(Request *req, Response *resp, const char *arg);
-static void handle_openapi(Request *req, Response *resp, const char *arg);
 static void handle_static(Request *req, Response *resp, const char *arg);
 
 /* '*' matches one path segment and is passed to the handler. */
@@ -31,8 +29,8 @@ static const struct Route
 {
 	{"GET", "/api/health", "health", handle_health, NULL},
 	{"GET", "/metrics", "metrics", handle_metrics, NULL},
-	{"GET", "/api/", "openapi", handle_openapi, NULL},
-	{"GET", "/api", "openapi", handle_openapi, NULL},
+	{"GET", "/api/", "openapi", rest_openapi, NULL},
+	{"GET", "/api", "openapi", rest_openapi, NULL},
 	{"GET", "/api-docs", "docs", handle_static, "api-docs.html"},
 	{"GET", "/", "page", handle_static, "index.html"},
 	{"GET", "/api/events/stream", "stream", sse_events, NULL},
@@ -164,19 +162,6 @@ handle_metrics(Request *req, Response *resp, const char *arg)
 	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	resp->cache_control = "no-store";
 	metrics_render(&resp->body);
-}
-
-static void
-handle_openapi(Request *req, Response *resp, const char *arg)
-{
-	SchemaCache *sc = server_cache_acquire();
-	const char *profile = request_header(req, "Accept-Profile");
-
-	(void) arg;
-	resp->content_type = "application/openapi+json; charset=utf-8";
-	resp->cache_control = "public, max-age=60";
-	openapi_render(sc, profile ? profile : server.schemas[0], &resp->body);
-	server_cache_release(sc);
 }
 
 /* Files of the static directory: the tracking page and the API docs page. */

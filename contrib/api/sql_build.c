@@ -109,11 +109,27 @@ build_read(Ctx *c)
 		sb_filters_for_path(c, &where, r->rel, "t", r->q->select, "") &&
 		sb_order_for_path(c, &tail, r->rel, "t", "");
 	use_top_page(c);
+	if (ok && r->plan_count)
+	{
+		/* the planner's estimate of the filtered rows (count=planned), read by the caller */
+		buf_printf(sql, "EXPLAIN (FORMAT JSON) SELECT %s FROM ", cols.data);
+		sb_qualified(sql, r->rel->schema, r->rel->name);
+		buf_printf(sql, " t%s", where.data);
+		buf_free(&cols);
+		buf_free(&where);
+		buf_free(&tail);
+		return true;
+	}
 	top_page(c, &tail);
 	if (ok)
 	{
 		buf_puts(sql, "SELECT ");
-		if (r->count_exact)
+		if (r->has_known_total)
+		{
+			sb_param_int(c, sql, r->known_total);
+			buf_puts(sql, "::bigint");
+		}
+		else if (r->count_exact)
 		{
 			buf_puts(sql, "(SELECT count(*) FROM ");
 			sb_qualified(sql, r->rel->schema, r->rel->name);
@@ -134,18 +150,30 @@ build_read(Ctx *c)
 }
 
 static bool
-check_body_cols(Ctx *c)
+check_cols(Ctx *c, const char *const *cols, int n)
 {
-	for (int i = 0; i < c->req->nbody_cols; i++)
-		if (!sc_find_column(c->req->rel, c->req->body_cols[i]))
+	for (int i = 0; i < n; i++)
+		if (!sc_find_column(c->req->rel, cols[i]))
 		{
 			char		msg[400];
 
 			snprintf(msg, sizeof(msg), "Could not find the '%s' column of '%s' in the schema cache",
-					 c->req->body_cols[i], c->req->rel->name);
+					 cols[i], c->req->rel->name);
 			return api_error(c->err, 400, "PGRST204", msg, NULL, NULL);
 		}
 	return true;
+}
+
+static bool
+check_body_cols(Ctx *c)
+{
+	const SqlRequest *r = c->req;
+
+	for (int g = 0; g < r->ngroups; g++)
+		if (!check_cols(c, r->groups[g].cols, r->groups[g].ncols))
+			return false;
+	return check_cols(c, r->body_cols, r->nbody_cols) &&
+		check_cols(c, r->default_cols, r->ndefault_cols);
 }
 
 static void
@@ -160,61 +188,110 @@ ident_list(Buf *b, const char *const *names, int n, const char *prefix)
 	}
 }
 
+/* " ON CONFLICT (target) DO NOTHING | DO UPDATE SET c = EXCLUDED.c, ..." */
+static bool
+on_conflict(Ctx *c, Buf *b, const char *const *cols, int ncols)
+{
+	const SqlRequest *r = c->req;
+	const char *const *target = r->q->on_conflict;
+	int			ntarget = r->q->non_conflict;
+
+	if (ntarget == 0 || r->action == SQL_PUT)
+	{
+		target = (const char *const *) r->rel->pk;
+		ntarget = r->rel->npk;
+	}
+	if (ntarget == 0)
+		return api_error(c->err, 400, "PGRST100",
+						 "an upsert needs a primary key or on_conflict= columns", NULL,
+						 "Add on_conflict=col1,col2 naming a unique constraint's columns.");
+	for (int i = 0; i < ntarget; i++)
+		if (!sc_find_column(r->rel, target[i]))
+			return sb_unknown_column(c, r->rel, target[i]);
+	buf_puts(b, " ON CONFLICT (");
+	ident_list(b, target, ntarget, "");
+	buf_puts(b, ")");
+	if (r->ignore_duplicates)
+	{
+		buf_puts(b, " DO NOTHING");
+		return true;
+	}
+	buf_puts(b, " DO UPDATE SET ");
+	for (int i = 0; i < ncols; i++)
+	{
+		if (i > 0)
+			buf_puts(b, ", ");
+		buf_ident(b, cols[i]);
+		buf_puts(b, " = EXCLUDED.");
+		buf_ident(b, cols[i]);
+	}
+	return true;
+}
+
+/*
+ * INSERT INTO rel AS t (cols) SELECT _b.cols FROM json_populate_recordset(NULL::rel, $n) _b
+ * [WHERE <pk filters on _b> (PUT)] [ON CONFLICT ...] RETURNING t.*
+ */
+static bool
+insert_sql(Ctx *c, Buf *b, const char *const *cols, int ncols, const char *rows)
+{
+	const SqlRequest *r = c->req;
+
+	buf_puts(b, "INSERT INTO ");
+	sb_qualified(b, r->rel->schema, r->rel->name);
+	buf_puts(b, " AS t (");
+	ident_list(b, cols, ncols, "");
+	buf_puts(b, ") SELECT ");
+	ident_list(b, cols, ncols, "_b.");
+	buf_puts(b, " FROM json_populate_recordset(NULL::");
+	sb_qualified(b, r->rel->schema, r->rel->name);
+	buf_puts(b, ", ");
+	sb_param(c, b, rows);
+	buf_puts(b, "::json) _b");
+	if (r->action == SQL_PUT)
+	{
+		buf_puts(b, " WHERE TRUE");
+		if (!sb_filters_for_path(c, b, r->rel, "_b", NULL, ""))
+			return false;
+	}
+	if ((r->upsert || r->ignore_duplicates || r->action == SQL_PUT) && !on_conflict(c, b, cols, ncols))
+		return false;
+	buf_puts(b, " RETURNING t.*");
+	return true;
+}
+
+/* src AS (INSERT ...), or with row groups _i1 AS (...), ..., src AS (SELECT * FROM _i1 UNION ALL ...) */
 static bool
 build_insert_cte(Ctx *c, Buf *b)
 {
 	const SqlRequest *r = c->req;
 
-	if (r->nbody_cols == 0)
-		return api_error(c->err, 400, "PGRST102", "Empty or invalid json", NULL,
-						 "Send a JSON object or a non-empty array of objects.");
-	buf_puts(b, "INSERT INTO ");
-	sb_qualified(b, r->rel->schema, r->rel->name);
-	buf_puts(b, " AS t (");
-	ident_list(b, r->body_cols, r->nbody_cols, "");
-	buf_puts(b, ") SELECT ");
-	ident_list(b, r->body_cols, r->nbody_cols, "");
-	buf_puts(b, " FROM json_populate_recordset(NULL::");
-	sb_qualified(b, r->rel->schema, r->rel->name);
-	buf_puts(b, ", ");
-	sb_param(c, b, r->body);
-	buf_puts(b, "::json)");
-	if (r->upsert || r->ignore_duplicates)
+	if (r->ngroups == 0)
 	{
-		const char *const *target = r->q->on_conflict;
-		int			ntarget = r->q->non_conflict;
-
-		if (ntarget == 0)
-		{
-			target = (const char *const *) r->rel->pk;
-			ntarget = r->rel->npk;
-		}
-		if (ntarget == 0)
-			return api_error(c->err, 400, "PGRST100",
-							 "an upsert needs a primary key or on_conflict= columns", NULL,
-							 "Add on_conflict=col1,col2 naming a unique constraint's columns.");
-		for (int i = 0; i < ntarget; i++)
-			if (!sc_find_column(r->rel, target[i]))
-				return sb_unknown_column(c, r->rel, target[i]);
-		buf_puts(b, " ON CONFLICT (");
-		ident_list(b, target, ntarget, "");
-		buf_puts(b, ")");
-		if (r->ignore_duplicates)
-			buf_puts(b, " DO NOTHING");
-		else
-		{
-			buf_puts(b, " DO UPDATE SET ");
-			for (int i = 0; i < r->nbody_cols; i++)
-			{
-				if (i > 0)
-					buf_puts(b, ", ");
-				buf_ident(b, r->body_cols[i]);
-				buf_puts(b, " = EXCLUDED.");
-				buf_ident(b, r->body_cols[i]);
-			}
-		}
+		if (r->nbody_cols == 0)
+			return api_error(c->err, 400, "PGRST102", "Empty or invalid json", NULL,
+							 "Send a JSON object or a non-empty array of objects.");
+		buf_puts(b, "src AS (");
+		if (!insert_sql(c, b, r->body_cols, r->nbody_cols, r->body))
+			return false;
+		buf_putc(b, ')');
+		return true;
 	}
-	buf_puts(b, " RETURNING t.*");
+	for (int g = 0; g < r->ngroups; g++)
+	{
+		if (r->groups[g].ncols == 0)
+			return api_error(c->err, 400, "PGRST102", "Empty or invalid json",
+							 "a row without any of the inserted columns",
+							 "Give each row at least one column.");
+		buf_printf(b, "_i%d AS (", g + 1);
+		if (!insert_sql(c, b, r->groups[g].cols, r->groups[g].ncols, r->groups[g].rows))
+			return false;
+		buf_puts(b, "), ");
+	}
+	buf_puts(b, "src AS (");
+	for (int g = 0; g < r->ngroups; g++)
+		buf_printf(b, "%sSELECT * FROM _i%d", g ? " UNION ALL " : "", g + 1);
+	buf_putc(b, ')');
 	return true;
 }
 
@@ -225,24 +302,34 @@ build_update_cte(Ctx *c, Buf *b)
 	Buf			where;
 	bool		ok;
 
-	if (r->nbody_cols == 0)
+	if (r->nbody_cols == 0 && r->ndefault_cols == 0)
 		return api_error(c->err, 400, "PGRST102", "Empty or invalid json", NULL,
 						 "Send a JSON object with the columns to set.");
-	buf_puts(b, "UPDATE ");
+	buf_puts(b, "src AS (UPDATE ");
 	sb_qualified(b, r->rel->schema, r->rel->name);
-	buf_puts(b, " AS t SET (");
-	ident_list(b, r->body_cols, r->nbody_cols, "");
-	buf_puts(b, ") = (SELECT ");
-	ident_list(b, r->body_cols, r->nbody_cols, "_b.");
-	buf_puts(b, " FROM json_populate_record(NULL::");
-	sb_qualified(b, r->rel->schema, r->rel->name);
-	buf_puts(b, ", ");
-	sb_param(c, b, r->body);
-	buf_puts(b, "::json) _b)");
+	buf_puts(b, " AS t SET ");
+	if (r->nbody_cols > 0)
+	{
+		buf_putc(b, '(');
+		ident_list(b, r->body_cols, r->nbody_cols, "");
+		buf_puts(b, ") = (SELECT ");
+		ident_list(b, r->body_cols, r->nbody_cols, "_b.");
+		buf_puts(b, " FROM json_populate_record(NULL::");
+		sb_qualified(b, r->rel->schema, r->rel->name);
+		buf_puts(b, ", ");
+		sb_param(c, b, r->body);
+		buf_puts(b, "::json) _b)");
+	}
+	for (int i = 0; i < r->ndefault_cols; i++)
+	{
+		buf_puts(b, i > 0 || r->nbody_cols > 0 ? ", " : "");
+		buf_ident(b, r->default_cols[i]);
+		buf_puts(b, " = DEFAULT");
+	}
 	buf_init(&where);
 	buf_puts(&where, " WHERE TRUE");
 	ok = sb_filters_for_path(c, &where, r->rel, "t", NULL, "");
-	buf_printf(b, "%s RETURNING t.*", where.data);
+	buf_printf(b, "%s RETURNING t.*)", where.data);
 	buf_free(&where);
 	return ok;
 }
@@ -254,12 +341,12 @@ build_delete_cte(Ctx *c, Buf *b)
 	Buf			where;
 	bool		ok;
 
-	buf_puts(b, "DELETE FROM ");
+	buf_puts(b, "src AS (DELETE FROM ");
 	sb_qualified(b, r->rel->schema, r->rel->name);
 	buf_init(&where);
 	buf_puts(&where, " AS t WHERE TRUE");
 	ok = sb_filters_for_path(c, &where, r->rel, "t", NULL, "");
-	buf_printf(b, "%s RETURNING t.*", where.data);
+	buf_printf(b, "%s RETURNING t.*)", where.data);
 	buf_free(&where);
 	return ok;
 }
@@ -280,7 +367,7 @@ build_write(Ctx *c)
 	buf_init(&cte);
 	buf_init(&cols);
 	buf_init(&where);
-	if (r->action == SQL_INSERT)
+	if (r->action == SQL_INSERT || r->action == SQL_PUT)
 		ok = build_insert_cte(c, &cte);
 	else if (r->action == SQL_UPDATE)
 		ok = build_update_cte(c, &cte);
@@ -290,7 +377,7 @@ build_write(Ctx *c)
 		ok = sb_select_list(c, &cols, &where, r->rel, "t", r->q->select, "");
 	if (ok)
 	{
-		buf_printf(sql, "WITH src AS (%s) SELECT ", cte.data);
+		buf_printf(sql, "WITH %s SELECT ", cte.data);
 		buf_puts(sql, r->count_exact ? "count(*)" : "NULL::bigint");
 		buf_puts(sql, ", count(*), ");
 		body_expr(sql, r->shape);
@@ -454,7 +541,7 @@ sql_build(Arena *a, const SqlRequest *req, SqlStatement *st, ApiError *err)
 		case SQL_RPC:
 			ok = build_rpc(&c);
 			break;
-		default:
+		default:				/* INSERT, UPDATE, DELETE, PUT */
 			ok = build_write(&c);
 	}
 	return ok && check_unused(&c);

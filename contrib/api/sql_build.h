@@ -15,8 +15,18 @@
 
 typedef enum SqlAction
 {
-	SQL_READ, SQL_INSERT, SQL_UPDATE, SQL_DELETE, SQL_RPC
+	SQL_READ, SQL_INSERT, SQL_UPDATE, SQL_DELETE, SQL_RPC,
+	SQL_PUT						/* single-row upsert: INSERT of the body row where it matches the
+								 * primary-key filters, ON CONFLICT (pk) DO UPDATE */
 } SqlAction;
+
+/* missing=default: the rows of a bulk insert that have the same columns, inserted together. */
+typedef struct SqlRowGroup
+{
+	const char *const *cols;
+	int			ncols;
+	const char *rows;			/* JSON array of these rows */
+} SqlRowGroup;
 
 typedef enum SqlShape
 {
@@ -35,12 +45,21 @@ typedef struct SqlRequest
 	const QpQuery *q;
 	SqlShape	shape;
 	bool		count_exact;
+	bool		has_known_total;	/* the total is known already (count=planned): known_total */
+	long long	known_total;
+	bool		plan_count;		/* SQL_READ: EXPLAIN (FORMAT JSON) of the filtered rows instead */
 	long long	offset;			/* from offset= and Range, -1 = none */
 	long long	limit;			/* -1 = none */
 	/* writes: the columns the JSON body sets (already checked to be keys of the body) */
 	const char *const *body_cols;
 	int			nbody_cols;
-	const char *body;			/* JSON text: array for INSERT, object for UPDATE, RPC args */
+	const char *body;			/* JSON text: array for INSERT and PUT, object for UPDATE, RPC args */
+	/* INSERT with missing=default: one INSERT per group instead of body_cols/body */
+	const SqlRowGroup *groups;
+	int			ngroups;
+	/* UPDATE with missing=default: columns= names absent from the body, SET to DEFAULT */
+	const char *const *default_cols;
+	int			ndefault_cols;
 	bool		upsert;
 	bool		ignore_duplicates;
 	/* RPC: argument names given, and for GET their text values (else from the JSON body) */

@@ -22,13 +22,17 @@ typedef struct Ctx
 	int			alias_seq;
 } Ctx;
 
-/* A resolved embed: the target relation and how to join it to its parent. */
+/*
+ * A resolved embed: the target relation and how to join it to its parent.  Many-to-many goes
+ * through a junction table: fk is junction -> parent and junction_fk junction -> target.
+ */
 typedef struct Embed
 {
 	const ScRelation *target;
 	const ScForeignKey *fk;
 	bool		parent_has_fk;	/* many-to-one: parent.from_cols -> target.to_cols */
 	bool		to_one;
+	const ScForeignKey *junction_fk;	/* many-to-many, else NULL */
 } Embed;
 
 /* sql_filter.c */

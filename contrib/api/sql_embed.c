@@ -18,6 +18,63 @@ fk_matches_hint(const ScForeignKey *fk, const char *hint)
 							strcmp(fk->to_cols[0], hint) == 0));
 }
 
+/* The foreign key's columns are all part of its table's primary key. */
+static bool
+fk_in_pk(const ScForeignKey *fk)
+{
+	for (int i = 0; i < fk->ncols; i++)
+	{
+		bool		in = false;
+
+		for (int k = 0; k < fk->from->npk && !in; k++)
+			in = strcmp(fk->from->pk[k], fk->from_cols[i]) == 0;
+		if (!in)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Many-to-many candidates of parent -> name: a junction table with one foreign key to the
+ * parent and one to the target, both inside its primary key (PostgREST's rule).  The hint may
+ * name the junction or either constraint.
+ */
+static int
+junction_candidates(const SchemaCache *sc, const ScRelation *parent, const QpSelectItem *it,
+					Embed *out, Buf *cand, int found)
+{
+	for (int i = 0; i < sc->nfks; i++)
+	{
+		const ScForeignKey *to_parent = &sc->fks[i];
+		const ScRelation *junction = to_parent->from;
+
+		if (to_parent->to != parent || junction == parent || !fk_in_pk(to_parent))
+			continue;
+		for (int j = 0; j < sc->nfks; j++)
+		{
+			const ScForeignKey *to_target = &sc->fks[j];
+			const char *hint = it->hint;
+
+			if (j == i || to_target->from != junction || to_target->to == junction ||
+				strcmp(to_target->to->name, it->field.name) != 0 || !fk_in_pk(to_target))
+				continue;
+			if (hint && strcmp(hint, junction->name) != 0 &&
+				strcmp(hint, to_parent->constraint_name) != 0 &&
+				strcmp(hint, to_target->constraint_name) != 0)
+				continue;
+			out->target = to_target->to;
+			out->fk = to_parent;
+			out->junction_fk = to_target;
+			out->parent_has_fk = false;
+			out->to_one = false;
+			found++;
+			buf_printf(cand, "%s%s many-to-many via %s", found > 1 ? "; " : "",
+					   to_target->to->name, junction->name);
+		}
+	}
+	return found;
+}
+
 static bool
 resolve_embed(Ctx *c, const ScRelation *parent, const QpSelectItem *it, Embed *out)
 {
@@ -27,6 +84,7 @@ resolve_embed(Ctx *c, const ScRelation *parent, const QpSelectItem *it, Embed *o
 	Buf			cand;
 
 	buf_init(&cand);
+	out->junction_fk = NULL;
 	for (int i = 0; i < sc->nfks; i++)
 	{
 		const ScForeignKey *fk = &sc->fks[i];
@@ -57,6 +115,7 @@ resolve_embed(Ctx *c, const ScRelation *parent, const QpSelectItem *it, Embed *o
 					   fk->constraint_name);
 		}
 	}
+	found = junction_candidates(sc, parent, it, out, &cand, found);
 	if (found == 1)
 	{
 		buf_free(&cand);
@@ -87,10 +146,41 @@ resolve_embed(Ctx *c, const ScRelation *parent, const QpSelectItem *it, Embed *o
 	}
 }
 
+/* EXISTS (SELECT 1 FROM junction <t>j WHERE <t>j.x = target.y AND ... AND <t>j.z = parent.w ...) */
+static void
+junction_cond(Buf *b, const Embed *e, const char *target_alias, const char *parent_alias)
+{
+	const ScForeignKey *tf = e->junction_fk;
+	const ScForeignKey *pf = e->fk;
+
+	buf_puts(b, "EXISTS (SELECT 1 FROM ");
+	sb_qualified(b, tf->from->schema, tf->from->name);
+	buf_printf(b, " %sj WHERE ", target_alias);
+	for (int i = 0; i < tf->ncols + pf->ncols; i++)
+	{
+		bool		to_target = i < tf->ncols;
+		const ScForeignKey *fk = to_target ? tf : pf;
+		int			k = to_target ? i : i - tf->ncols;
+
+		if (i > 0)
+			buf_puts(b, " AND ");
+		buf_printf(b, "%sj.", target_alias);
+		buf_ident(b, fk->from_cols[k]);
+		buf_printf(b, " = %s.", to_target ? target_alias : parent_alias);
+		buf_ident(b, fk->to_cols[k]);
+	}
+	buf_putc(b, ')');
+}
+
 /* target_alias.x = parent_alias.y AND ... */
 static void
 join_cond(Buf *b, const Embed *e, const char *target_alias, const char *parent_alias)
 {
+	if (e->junction_fk)
+	{
+		junction_cond(b, e, target_alias, parent_alias);
+		return;
+	}
 	for (int i = 0; i < e->fk->ncols; i++)
 	{
 		const char *tcol = e->parent_has_fk ? e->fk->to_cols[i] : e->fk->from_cols[i];
@@ -216,8 +306,6 @@ spread_sql(Ctx *c, Buf *b, const Embed *e, const char *parent_alias, const QpSel
 						   s->alias ? s->alias : (s->field.njson ? s->field.json_keys[s->field.njson - 1] : s->field.name)))
 			return false;
 	}
-	if (first)
-		buf_puts(b, "NULL AS \"\"");
 	return true;
 }
 
@@ -264,6 +352,26 @@ embed_sql(Ctx *c, Buf *b, Buf *parent_where, const ScRelation *parent, const cha
 	return ok;
 }
 
+/*
+ * An embed that selects nothing (rel() or ...rel()) has no output column.  With !inner it still
+ * filters the parent (EXISTS); otherwise its filters are checked but, as in PostgREST, change
+ * nothing (TRUE OR EXISTS keeps their parameters typed).
+ */
+static bool
+empty_embed(Ctx *c, Buf *where, const ScRelation *rel, const char *alias, const QpSelectItem *it,
+			const char *path)
+{
+	const char *epath = sb_path_join(c, path, sb_embed_name(it));
+	bool		inner = it->join == QP_JOIN_INNER;
+
+	buf_puts(where, inner ? " AND " : " AND (TRUE OR ");
+	if (!sb_embed_exists(c, where, rel, alias, it, epath))
+		return false;
+	if (!inner)
+		buf_putc(where, ')');
+	return true;
+}
+
 bool
 sb_select_list(Ctx *c, Buf *b, Buf *where, const ScRelation *rel, const char *alias,
 			const QpSelect *sel, const char *path)
@@ -279,6 +387,13 @@ sb_select_list(Ctx *c, Buf *b, Buf *where, const ScRelation *rel, const char *al
 	{
 		const QpSelectItem *it = &sel->items[i];
 
+		if ((it->kind == QP_SEL_EMBED || it->kind == QP_SEL_SPREAD) && rel &&
+			it->sub && it->sub->nitems == 0)
+		{
+			if (!empty_embed(c, where, rel, alias, it, path))
+				return false;
+			continue;
+		}
 		if (!first)
 			buf_puts(b, ", ");
 		first = false;
@@ -313,9 +428,7 @@ sb_select_list(Ctx *c, Buf *b, Buf *where, const ScRelation *rel, const char *al
 				break;
 		}
 	}
-	if (first)					/* empty select list: embeds used only as filters */
-		buf_puts(b, "NULL AS \"\"");
-	return true;
+	return true;				/* an empty list selects a row of no columns: {} */
 }
 
 /* ---- whole statements ---- */
