@@ -13,14 +13,16 @@ const entry = JSON.parse(readFileSync(logFile, 'utf8').trim().split('\n').pop())
 const vars = [];
 const def = (name, value) => { vars.push('-D', `${name}=${value}`); return `:${name}`; };
 // pgbench 15 cannot prepare statements inside a pipeline, so each client runs its first
-// transaction outside one (preparing every statement) and all later ones pipelined.
+// transaction outside one (preparing every statement; BEGIN ... COMMIT stand in for the
+// implicit transaction) and all later ones pipelined.
 vars.push('-D', 'piped=0');
-const script = ['\\if :piped', '\\startpipeline', '\\endif'];
+const script = ['\\if :piped', '\\startpipeline', '\\else', 'BEGIN;', '\\endif'];
+const end = ['\\if :piped', '\\endpipeline', '\\else', 'COMMIT;', '\\endif'];
 entry.tx.forEach((st, i) => {
   script.push(st.sql.replace(/\$(\d+)/g, (_, n) => def(`s${i}p${n}`, st.params[Number(n) - 1])) + ';');
-  if (st.sync && i < entry.tx.length - 1) script.push('\\if :piped', '\\endpipeline', '\\startpipeline', '\\endif');
+  if (st.sync && i < entry.tx.length - 1) script.push(...end, '\\if :piped', '\\startpipeline', '\\else', 'BEGIN;', '\\endif');
 });
-script.push('\\if :piped', '\\endpipeline', '\\endif', '\\set piped 1', '');
+script.push(...end, '\\set piped 1', '');
 const scriptFile = join(work, 'anchor.sql');
 writeFileSync(scriptFile, script.join('\n'));
 const args = ['-n', '-M', 'prepared', '-c', clients, '-j', '2', '-T', seconds, '-l', '--log-prefix', join(work, 'pgbench_log'),
