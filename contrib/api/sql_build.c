@@ -375,6 +375,8 @@ build_write(Ctx *c)
 		ok = build_delete_cte(c, &cte);
 	if (ok && r->shape != SHAPE_NONE)
 		ok = sb_select_list(c, &cols, &where, r->rel, "t", r->q->select, "");
+	if (ok)						/* order= sorts the returned rows */
+		ok = sb_order_for_path(c, &where, r->rel, "t", "");
 	if (ok)
 	{
 		buf_printf(sql, "WITH %s SELECT ", cte.data);
