@@ -34,6 +34,7 @@ _PG_init(void)
 	ratelimit_init();
 	security_init();
 	cdc_worker_init();
+	cdc_slot_sync_init();
 	webhook_dispatch_init();
 
 	MarkGUCPrefixReserved("freight");

@@ -21,6 +21,9 @@ extern void security_init(void);
 /* Change-data capture GUCs and worker, freight.database (workers/cdc_worker.c). */
 extern void cdc_worker_init(void);
 
+/* The CDC slot across failovers: published on the primary, copied on standbys (workers/cdc_slot_sync.c). */
+extern void cdc_slot_sync_init(void);
+
 /* Webhook dispatcher GUCs, wake-up shared state and worker (workers/webhook_dispatch.c). */
 extern void webhook_dispatch_init(void);
 

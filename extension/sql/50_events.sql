@@ -233,3 +233,48 @@ COMMENT ON VIEW freight.cdc_status IS
 	'The CDC slot: WAL it holds back (retained_wal_bytes, compared with freight.cdc_slot_lag_limit), '
 	'WAL not yet captured, last event id and its capture delay';
 GRANT SELECT ON freight.cdc_status TO freight_admin, freight_app;
+
+-- ---------------------------------------------------------------------------------------------
+-- The CDC slot across failovers (workers/cdc_slot_sync.c)
+-- ---------------------------------------------------------------------------------------------
+
+-- Written on the primary by the worker "freight cdc slot sync" whenever the slot freight_cdc
+-- moves; read on every standby (it replicates through the WAL), which keeps a local copy of the
+-- slot at this state so that a promoted standby's CDC worker misses no change.  Not tracked by
+-- CDC: writing it produces no event.
+CREATE TABLE freight.cdc_slot_state (
+	singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+	database oid,
+	plugin name,
+	restart_lsn pg_lsn,
+	confirmed_flush pg_lsn,
+	catalog_xmin xid,
+	snapshot bytea,
+	published_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+INSERT INTO freight.cdc_slot_state DEFAULT VALUES;
+COMMENT ON TABLE freight.cdc_slot_state IS
+	'The primary''s CDC slot freight_cdc as last published (all NULL: no slot); standbys copy it';
+COMMENT ON COLUMN freight.cdc_slot_state.snapshot IS
+	'The logical-decoding snapshot file serialized at restart_lsn (NULL: none), so that a copy decodes consistently from there';
+REVOKE ALL ON freight.cdc_slot_state FROM PUBLIC;
+GRANT SELECT (database, plugin, restart_lsn, confirmed_flush, catalog_xmin, published_at)
+	ON freight.cdc_slot_state TO freight_admin;
+
+-- On a standby: is the local copy of the slot at the published state?  On the primary: is the
+-- published state current?
+CREATE VIEW freight.cdc_failover_status AS
+SELECT pg_catalog.pg_is_in_recovery() AS standby,
+	   p.restart_lsn AS published_restart_lsn,
+	   p.catalog_xmin AS published_catalog_xmin,
+	   p.published_at,
+	   s.restart_lsn AS slot_restart_lsn,
+	   s.catalog_xmin AS slot_catalog_xmin,
+	   s.slot_name IS NOT NULL AND p.restart_lsn IS NOT NULL
+		   AND s.restart_lsn = p.restart_lsn
+		   AND s.catalog_xmin::text = p.catalog_xmin::text AS in_sync
+FROM freight.cdc_slot_state p
+LEFT JOIN pg_catalog.pg_replication_slots s ON s.slot_name = 'freight_cdc';
+COMMENT ON VIEW freight.cdc_failover_status IS
+	'The CDC slot freight_cdc here compared with the state the primary published (in_sync: a failover to this server loses no change)';
+GRANT SELECT ON freight.cdc_failover_status TO freight_admin;
