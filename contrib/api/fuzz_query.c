@@ -1,13 +1,16 @@
 /*
- * fuzz_query.c — libFuzzer target over the URL/query-string parser and the SQL builder:
- * any byte string is split into a path and a query, decoded, parsed, and built into SQL
- * against a small fixed schema.  Built by `make -C contrib/api fuzz` (clang); run briefly
+ * fuzz_query.c — libFuzzer target over the URL/query-string parser, the SQL builder and the
+ * CSV/form body decoders: any byte string is split into a path and a query, decoded, parsed,
+ * and built into SQL (every action, PUT and missing=default row groups included) against a
+ * small fixed schema with a many-to-many junction; the whole input is also decoded as a CSV
+ * and as a form body.  Built by `make -C contrib/api fuzz` (clang); run briefly
  * by test/unit/api_fuzz.sh in `make check`.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "body_decode.h"
 #include "query_parse.h"
 #include "schema_cache.h"
 #include "sql_build.h"
@@ -18,8 +21,14 @@ static const char *schema_json =
 "  {\"name\":\"id\",\"type\":\"integer\"},{\"name\":\"status\",\"type\":\"text\"},"
 "  {\"name\":\"d_id\",\"type\":\"integer\"},{\"name\":\"meta\",\"type\":\"jsonb\"}]},"
 " {\"schema\":\"api\",\"name\":\"d\",\"kind\":\"v\",\"upd\":28,\"pk\":[\"id\"],\"columns\":["
-"  {\"name\":\"id\",\"type\":\"integer\"},{\"name\":\"name\",\"type\":\"text\"}]}],"
+"  {\"name\":\"id\",\"type\":\"integer\"},{\"name\":\"name\",\"type\":\"text\"}]},"
+" {\"schema\":\"api\",\"name\":\"j\",\"kind\":\"r\",\"upd\":28,\"pk\":[\"s_id\",\"d_id\"],\"columns\":["
+"  {\"name\":\"s_id\",\"type\":\"integer\"},{\"name\":\"d_id\",\"type\":\"integer\"}]}],"
 "\"fks\":[{\"name\":\"fk\",\"from_schema\":\"api\",\"from\":\"s\",\"to_schema\":\"api\",\"to\":\"d\","
+"  \"from_cols\":[\"d_id\"],\"to_cols\":[\"id\"],\"unique\":false},"
+" {\"name\":\"j_s\",\"from_schema\":\"api\",\"from\":\"j\",\"to_schema\":\"api\",\"to\":\"s\","
+"  \"from_cols\":[\"s_id\"],\"to_cols\":[\"id\"],\"unique\":false},"
+" {\"name\":\"j_d\",\"from_schema\":\"api\",\"from\":\"j\",\"to_schema\":\"api\",\"to\":\"d\","
 "  \"from_cols\":[\"d_id\"],\"to_cols\":[\"id\"],\"unique\":false}],\"functions\":[]}";
 
 static SchemaCache *sc;
@@ -50,16 +59,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (qp_decode_pairs(&a, q ? q + 1 : s, &pairs, &npairs, &err) &&
 		qp_parse(&a, pairs, npairs, NULL, &query, &err))
 	{
-		for (int action = SQL_READ; action <= SQL_DELETE; action++)
+		static const SqlAction actions[] = {SQL_READ, SQL_INSERT, SQL_UPDATE, SQL_DELETE, SQL_PUT};
+
+		for (size_t k = 0; k < sizeof(actions) / sizeof(actions[0]); k++)
 		{
 			SqlRequest	r;
 			SqlStatement st;
 			const char *cols[] = {"status"};
+			SqlRowGroup groups[] = {{cols, 1, "[]"}, {cols, 0, "[]"}};
+			SqlAction	action = actions[k];
 
 			memset(&r, 0, sizeof(r));
-			r.action = (SqlAction) action;
+			r.action = action;
 			r.sc = sc;
-			r.rel = &sc->rels[size % 2];
+			r.rel = &sc->rels[size % 3];
 			r.q = &query;
 			r.shape = (SqlShape) (size % 4);
 			r.limit = -1;
@@ -67,11 +80,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			r.body_cols = cols;
 			r.nbody_cols = 1;
 			r.upsert = size % 3 == 0;
+			r.plan_count = action == SQL_READ && size % 5 == 0;
+			r.has_known_total = size % 7 == 0;
+			if (action == SQL_INSERT && size % 2 == 0)
+			{
+				r.groups = groups;
+				r.ngroups = 1 + (int) (size % 3 == 1);
+			}
+			if (action == SQL_UPDATE && size % 2 == 0)
+			{
+				r.default_cols = cols;
+				r.ndefault_cols = 1;
+			}
 			if (sql_build(&a, &r, &st, &aerr) || st.sql.data)
 				buf_free(&st.sql);
 		}
 	}
 	qp_parse_select(&a, s, &err);
+	{
+		char		msg[300];
+
+		json_decref(body_from_csv((const char *) data, size, msg, sizeof(msg)));
+		json_decref(body_from_form((const char *) data, size, msg, sizeof(msg)));
+	}
 	arena_free(&a);
 	free(s);
 	return 0;

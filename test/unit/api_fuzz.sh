@@ -1,6 +1,6 @@
 #!/bin/sh
 # test/unit/api_fuzz.sh — builds the libFuzzer target contrib/api/fuzz_query.c (URL and query
-# parser plus SQL builder, with AddressSanitizer and UBSan) and runs it for a bounded time
+# parser, SQL builder and CSV/form body decoders, with AddressSanitizer and UBSan) and runs it for a bounded time
 # (FREIGHT_FUZZ_SECONDS, default 20) from a seed corpus.  Prints "N passed, M failed".
 SRC=${FREIGHT_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 WORK=${FREIGHT_CHECK_WORK:-/tmp}/api_fuzz
@@ -13,14 +13,17 @@ if ! command -v clang > /dev/null; then
 	exit 1
 fi
 clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I"$A" -o "$WORK/fuzz_query" \
-	"$A/fuzz_query.c" "$A/query_parse.c" "$A/sql_build.c" "$A/sql_filter.c" "$A/sql_embed.c" "$A/schema_cache.c" "$A/errors.c" "$A/buf.c" \
+	"$A/fuzz_query.c" "$A/body_decode.c" "$A/query_parse.c" "$A/sql_build.c" "$A/sql_filter.c" "$A/sql_embed.c" "$A/schema_cache.c" "$A/errors.c" "$A/buf.c" \
 	-ljansson || { echo "0 passed, 1 failed"; exit 1; }
 i=0
 for seed in '/api/s?select=id,status,d(name)&status=eq.a&order=id.desc&limit=5' \
 	'/api/s?or=(id.eq.1,and(status.in.(a,"b,c"),d_id.is.null))&meta->>k=eq.v' \
 	'/api/s?select=x:id::text,d!fk!inner(*)&d.name=ilike.*a*&d.order=name&d.limit=1' \
 	'/api/s?id=not.in.(1,2)&status=like(any).{a*,b*}&status=fts(english).a%20b' \
-	'/api/s?columns=status&on_conflict=id&select=*,d()&d=not.is.null'; do
+	'/api/s?columns=status&on_conflict=id&select=*,d()&d=not.is.null' \
+	'/api/d?select=id,s!j(status),s!inner()&s.status=eq.x&id=eq.1' \
+	"$(printf 'id,name\n1,"a ""b"""\nNULL,')" \
+	'id=1&name=a+b%26c&note=%C3%A9'; do
 	i=$((i + 1))
 	printf '%s' "$seed" > "$WORK/corpus/seed$i"
 done
