@@ -101,7 +101,9 @@ check "wrong API key secret is 401" 401 'Invalid API key' -H "apikey: ${prefix}_
 check "bad JWT is 401" 401 'invalid signature' -H "Authorization: Bearer $(FREIGHT_JWT_SECRET=another-secret-0123456789abcdef0123 "$API" --sign-jwt '{"role":"freight_admin"}')" "$B/shipments"
 n=$($PSQL -d freight -tAc "SELECT count(*) FROM freight.security_events WHERE kind = 'auth_failure' AND client_addr = '127.0.0.1' AND (actor = '$prefix' OR actor = 'bearer token')")
 [ "$n" = 2 ] && pass "both failures are in freight.security_events" || fail "security events: $n"
-check "OpenAPI describes the freight views" 200 '"/shipments"' "$B/"
+check "OpenAPI describes the freight views a customer may use" 200 '"/shipments"' -H "Authorization: Bearer $CUSTOMER" "$B/"
+check "the anonymous OpenAPI leaves out the shipments view" 200 '"/rpc/track"' "$B/"
+grep -q '"/shipments"' "$WORK/body" && fail "anonymous OpenAPI lists /shipments" || pass "anonymous OpenAPI follows privileges"
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]
