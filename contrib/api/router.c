@@ -85,7 +85,8 @@ router_dispatch(Request *req, Response *resp)
 		{
 			req->route = routes[i].label;
 			response_header(req, resp, "Allow", routes[i].method ? "OPTIONS, GET, HEAD" :
-							"OPTIONS, GET, HEAD, POST, PATCH, DELETE");
+							strcmp(routes[i].label, "rpc") == 0 ? "OPTIONS, GET, HEAD, POST" :
+							"OPTIONS, GET, HEAD, POST, PATCH, PUT, DELETE");
 			return;
 		}
 		if (!method_is(routes[i].method, req->method))

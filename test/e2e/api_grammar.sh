@@ -95,6 +95,10 @@ check "PUT on a table without a primary key" 405 '"code":"PGRST105"' -X PUT -H "
 check "PUT with limit" 400 '"code":"PGRST114"' -X PUT -H "$AUTH" -H "$JSON" -d '{"id":1,"name":"x"}' "$B/items?id=eq.1&limit=1"
 check "PUT with an array body" 400 '"code":"PGRST102"' -X PUT -H "$AUTH" -H "$JSON" -d '[{"id":1,"name":"x"}]' "$B/items?id=eq.1"
 same "failed PUTs changed nothing" "$(q "SELECT string_agg(id || name, ',' ORDER BY id) FROM gram.items") $(q "SELECT v FROM gram.pairs")" "1nut p"
+check "OPTIONS on a relation" 200 '' -X OPTIONS "$B/items"
+header "Allow lists PUT for relations" '^Allow: OPTIONS, GET, HEAD, POST, PATCH, PUT, DELETE'
+check "OPTIONS on a function" 200 '' -X OPTIONS "$B/rpc/anyone"
+header "Allow lists only GET, HEAD and POST for functions" '^Allow: OPTIONS, GET, HEAD, POST.$'
 check "PUT is refused to the anonymous role" 401 '"code":"42501"' -X PUT -H "$JSON" -d '{"id":1,"name":"x"}' "$B/items?id=eq.1"
 
 echo "# Prefer: missing=default, handling=strict"
