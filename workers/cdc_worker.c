@@ -17,6 +17,7 @@
  * slot's confirmed position move, letting PostgreSQL recycle the WAL.  The worker's own writes
  * carry its origin, which the output plugin filters out.
  *
+ * A commit in its database wakes it at once (cdc_wake.c); freight.cdc_poll_interval is the fallback.
  * It does not start without wal_level = logical, replication slots, or "freight" in this build's
  * output_plugin_libraries (it says so in the log).  Between cycles it checks how much WAL the
  * slot holds back (warning and cdc.slot_lag events above freight.cdc_slot_lag_limit) and deletes
@@ -56,7 +57,9 @@
 #include "utils/varlena.h"
 
 #include "cdc_batch.h"
+#include "cdc_wake.h"
 #include "cdc_worker.h"
+#include "worker_connect.h"
 
 #define CDC_SLOT_NAME		"freight_cdc"
 #define CDC_ORIGIN_NAME		"freight_cdc"
@@ -69,7 +72,7 @@
 char	   *freight_database = NULL;
 static bool cdc_enabled = true;
 static int	cdc_batch_size = 10000;
-static int	cdc_poll_interval_ms = 5;
+static int	cdc_poll_interval_ms = 50;
 static int	cdc_slot_lag_limit_mb = 1024;
 static int	events_retention_min = 7 * 24 * 60;
 
@@ -106,8 +109,10 @@ cdc_worker_init(void)
 							NULL, &cdc_batch_size, 10000, 1, 1000000, PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("freight.cdc_poll_interval",
-							"How often the idle CDC worker looks for new WAL.",
-							NULL, &cdc_poll_interval_ms, 5, 1, 10000, PGC_SIGHUP, GUC_UNIT_MS,
+							"How often the idle CDC worker looks for new WAL without being woken.",
+							"Commits in the worker's database wake it at once; the poll finds WAL "
+							"flushed later (asynchronous commits).",
+							&cdc_poll_interval_ms, 50, 1, 10000, PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("freight.cdc_slot_lag_limit",
 							"WAL the CDC slot may hold back before a warning and a cdc.slot_lag event (0: no limit).",
@@ -117,6 +122,9 @@ cdc_worker_init(void)
 							"Age after which events are deleted from freight.events (0: keep forever).",
 							NULL, &events_retention_min, 7 * 24 * 60, 0, INT_MAX, PGC_SIGHUP,
 							GUC_UNIT_MIN, NULL, NULL, NULL);
+
+	cdc_wake_init();
+	worker_connect_init();
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -509,10 +517,12 @@ cdc_worker_main(Datum main_arg)
 		proc_exit(0);
 	}
 
-	BackgroundWorkerInitializeConnection(freight_database, NULL, 0);
-	pgstat_report_appname("freight cdc worker");
+	worker_connect(WORKER_SLOT_CDC, "freight cdc worker");
+	cdc_wake_attach_worker();
 	/* Events must be durable before the slot lets go of their WAL. */
 	SetConfigOption("synchronous_commit", "on", PGC_SUSET, PGC_S_OVERRIDE);
+	/* Its statements are cheap and run every batch: compiling them would cost more than it saves. */
+	SetConfigOption("jit", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	batch = cdc_batch_create(TopMemoryContext);
 
 	for (;;)

@@ -36,6 +36,7 @@
 #include "webhook_shmem.h"
 #include "webhook_store.h"
 #include "webhook_targets.h"
+#include "worker_connect.h"
 
 #define DEFAULT_RETRY_SCHEDULE "5s, 5min, 30min, 2h, 5h, 10h, 10h"
 /* Sleep after a failed transaction before trying again. */
@@ -150,6 +151,7 @@ webhook_dispatch_init(void)
 
 	define_settings();
 	webhook_shmem_install_hooks();
+	worker_connect_init();
 
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
@@ -460,15 +462,12 @@ webhook_dispatch_main(Datum main_arg)
 {
 	DispatchState state = {0};
 	WaitEventSet *wes;
-	const char *dbname;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
-	dbname = GetConfigOption("freight.database", true, false);
-	BackgroundWorkerInitializeConnection(dbname && dbname[0] ? dbname : "freight", NULL, 0);
-	pgstat_report_appname("freight webhook dispatcher");
+	worker_connect(WORKER_SLOT_WEBHOOK, "freight webhook dispatcher");
 	/* See the header comment: losing the last commits only means sending again. */
 	SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE);
 

@@ -8,7 +8,7 @@
 # exist before the changes, so both see exactly the same ones.  wal2json decodes them with its
 # cheapest options (format-version 2, no begin/commit rows, only the benchmark's table; best of
 # three passes with peek_changes); then the CDC worker is switched on and timed from the
-# switch until the last event of the round is committed (events carry their write time).
+# switch until the last event of the round is committed (a backend looks for it every 2 ms).
 # Prints each round and the median ratios, by wall clock and per CPU second of the decoding
 # process (the CDC worker; the backend running wal2json), the latter robust on a busy machine.
 # Then the capture delay of single-row commits (no anchor: wal2json has no worker).
@@ -74,6 +74,17 @@ CREATE FUNCTION public.cpu_seconds(pid int) RETURNS float8 LANGUAGE sql AS \$\$
 CREATE FUNCTION public.runqueue_seconds(pid int) RETURNS float8 LANGUAGE sql AS \$\$
 	SELECT split_part(pg_read_file('/proc/' || pid || '/schedstat'), ' ', 2)::float8 / 1e9
 \$\$;
+-- Returns once event n is visible (ids are consecutive, in commit order); 2 ms granularity.
+CREATE PROCEDURE public.wait_for_events(n bigint) LANGUAGE plpgsql AS \$\$
+DECLARE t0 timestamptz := clock_timestamp();
+BEGIN
+	WHILE (SELECT coalesce(max(id), 0) FROM freight.events) < n LOOP
+		IF clock_timestamp() > t0 + interval '120 s' THEN
+			RAISE EXCEPTION 'timed out waiting for % events', n;
+		END IF;
+		PERFORM pg_sleep(0.002);
+	END LOOP;
+END \$\$;
 CREATE TABLE w2j_runs (round int, n bigint, secs float8, cpu float8);
 CREATE PROCEDURE public.time_wal2json(r int) LANGUAGE plpgsql AS \$\$
 DECLARE t0 timestamptz; c0 float8; n bigint;
@@ -105,16 +116,14 @@ while [ $round -le $ROUNDS ]; do
 		&& [ -n "$WORKER" ]; do sleep 0.2; done
 	C0=$($PSQL -tAc "SELECT public.cpu_seconds($WORKER)")
 	Q0=$($PSQL -tAc "SELECT public.runqueue_seconds($WORKER)")
+	want=$((round * HALF * 2))
+	$PSQL -tA -c "CALL public.wait_for_events($want)" -c "SELECT extract(epoch FROM clock_timestamp())" \
+		> "$BENCH_DIR/done_at" &
+	WAITER=$!
 	T0=$($PSQL -tAc "SELECT extract(epoch FROM clock_timestamp())")
 	$PSQL -c "ALTER SYSTEM SET freight.cdc_enabled = on" -c "SELECT pg_reload_conf()" > /dev/null
-	want=$((round * HALF * 2))
-	tries=0
-	while [ "$($PSQL -tAc "SELECT count(*) FROM freight.events WHERE source = '/bench/parcels'")" -lt $want ]; do
-		tries=$((tries + 1))
-		[ $tries -gt 1200 ] && { echo "cdc: timed out waiting for $want events" >&2; exit 1; }
-		sleep 0.1
-	done
-	CDC=$($PSQL -tAc "SELECT count(*) || ' ' || (extract(epoch FROM max(recorded_at)) - $T0)
+	wait $WAITER || { echo "cdc: timed out waiting for $want events" >&2; exit 1; }
+	CDC=$($PSQL -tAc "SELECT count(*) || ' ' || ($(cat "$BENCH_DIR/done_at") - $T0)
 		|| ' ' || greatest(public.cpu_seconds($WORKER) - $C0, 0.01)
 		|| ' ' || (public.runqueue_seconds($WORKER) - $Q0)
 		FROM freight.events WHERE source = '/bench/parcels' AND recorded_at >= to_timestamp($T0)")
