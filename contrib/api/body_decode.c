@@ -181,7 +181,9 @@ body_from_csv(const char *data, size_t len, char *err, size_t errlen)
 	json_t	   *rows = json_array();
 	bool		ok;
 
-	if (len == 0)
+	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+		c.pos = 3;				/* a UTF-8 byte order mark, as spreadsheets write */
+	if (len == c.pos)
 	{
 		snprintf(err, errlen, "the CSV body is empty (it needs a header line of column names)");
 		ok = false;

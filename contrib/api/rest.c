@@ -38,38 +38,48 @@ check_put_filters(const ScRelation *rel, const QpQuery *q, ApiError *err)
 					 "PUT /relation?pk=eq.value with the whole row, including the key, as the body.");
 }
 
+/* missing=default: at most this many different column sets (one INSERT each) per request */
+#define MAX_ROW_GROUPS 16
+
 /*
  * missing=default for an INSERT: the rows grouped by which of cols they have, so each group's
- * INSERT leaves the others to their DEFAULT.
+ * INSERT leaves the others to their DEFAULT.  400 PGRST102 beyond MAX_ROW_GROUPS sets.
  */
-static void
-group_rows(Request *req, json_t *body, const char *const *cols, int ncols, SqlRequest *sr)
+static bool
+group_rows(Request *req, json_t *body, const char *const *cols, int ncols, SqlRequest *sr,
+		   ApiError *err)
 {
 	size_t		nrows = json_is_array(body) ? json_array_size(body) : 1;
-	char	  **keys = arena_alloc(&req->arena, sizeof(char *) * (nrows + 1));
-	SqlRowGroup *groups = arena_alloc(&req->arena, sizeof(SqlRowGroup) * (nrows + 1));
-	json_t	  **members = arena_alloc(&req->arena, sizeof(json_t *) * (nrows + 1));
+	SqlRowGroup *groups = arena_alloc(&req->arena, sizeof(SqlRowGroup) * MAX_ROW_GROUPS);
+	char	   *patterns[MAX_ROW_GROUPS];	/* 'y'/'n' per column: which keys the group has */
+	json_t	   *members[MAX_ROW_GROUPS];
+	char	   *pattern = arena_alloc(&req->arena, (size_t) ncols + 1);
 	int			ngroups = 0;
+	bool		ok = true;
 
-	for (size_t r = 0; r < nrows; r++)
+	for (size_t r = 0; r < nrows && ok; r++)
 	{
 		json_t	   *row = json_is_array(body) ? json_array_get(body, r) : body;
 		int			g;
 
-		keys[r] = arena_alloc(&req->arena, (size_t) ncols + 1);
 		for (int c = 0; c < ncols; c++)
-			keys[r][c] = json_object_get(row, cols[c]) ? 'y' : 'n';
-		for (g = 0; g < ngroups; g++)
-			if (strcmp(keys[r], groups[g].rows) == 0)
-				break;
+			pattern[c] = json_object_get(row, cols[c]) ? 'y' : 'n';
+		for (g = 0; g < ngroups && strcmp(pattern, patterns[g]) != 0; g++)
+			;
+		if (g == MAX_ROW_GROUPS)
+		{
+			ok = api_error(err, 400, "PGRST102", "Too many different sets of keys with missing=default",
+						   "at most 16 per request", "Send rows with the same keys together, in several requests.");
+			break;
+		}
 		if (g == ngroups)
 		{
 			const char **gcols = arena_alloc(&req->arena, sizeof(char *) * (size_t) (ncols + 1));
 
-			groups[g].rows = keys[r];	/* the key pattern until the rows are dumped below */
+			patterns[g] = arena_strdup(&req->arena, pattern);
 			groups[g].cols = gcols;
 			for (int c = 0; c < ncols; c++)
-				if (keys[r][c] == 'y')
+				if (pattern[c] == 'y')
 					gcols[groups[g].ncols++] = cols[c];
 			members[g] = json_array();
 			ngroups++;
@@ -86,6 +96,7 @@ group_rows(Request *req, json_t *body, const char *const *cols, int ncols, SqlRe
 	}
 	sr->groups = groups;
 	sr->ngroups = ngroups;
+	return ok;
 }
 
 /* missing=default for PATCH: columns= names absent from the body are SET to DEFAULT. */
@@ -154,8 +165,8 @@ setup_write(Request *req, const Prefs *prefs, const QpQuery *q, SqlRequest *sr, 
 	}
 	sr->body = text;
 	if (prefs->missing_default && sr->action == SQL_INSERT)
-		group_rows(req, *body, sr->body_cols, sr->nbody_cols, sr);
-	else if (prefs->missing_default && sr->action == SQL_UPDATE && q->ncolumns > 0)
+		return group_rows(req, *body, sr->body_cols, sr->nbody_cols, sr, err);
+	if (prefs->missing_default && sr->action == SQL_UPDATE && q->ncolumns > 0)
 		split_default_cols(req, *body, q, sr);
 	return true;
 }

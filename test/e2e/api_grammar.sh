@@ -117,6 +117,9 @@ check "handling=strict with an unknown preference" 400 '"code":"PGRST122"' -H "$
 	-d '{"id":20,"name":"s"}' "$B/items"
 grep -q 'return=everything' "$WORK/body" && pass "PGRST122 details name the invalid preference" || fail "PGRST122 details: $(cat "$WORK/body")"
 check "handling=strict with an unsupported preference" 400 '"code":"PGRST122"' -H 'Prefer: handling=strict, timezone=UTC' "$B/items"
+node -e 'const c=["id","name","qty","note","tags"];console.log(JSON.stringify(Array.from({length: 17}, (_, i) => Object.fromEntries(c.filter((_, b) => (i + 1) & (1 << b)).map((k) => [k, null])))))' > "$WORK/groups.json"
+check "missing=default with more than 16 key sets" 400 'Too many different sets of keys' -H "$AUTH" -H "$JSON" -H 'Prefer: missing=default' \
+	--data-binary "@$WORK/groups.json" "$B/items?columns=id,name,qty,note,tags"
 same "a strict failure wrote nothing" "$(q "SELECT count(*) FROM gram.items WHERE id = 20")" 0
 check "handling=lenient ignores it" 201 EMPTY -H "$AUTH" -H "$JSON" -H 'Prefer: handling=lenient, return=everything' \
 	-d '{"id":20,"name":"s"}' "$B/items"

@@ -55,7 +55,9 @@ test_csv(void)
 	expect(body_from_csv, "\"col,1\"\nv", "[{\"col,1\":\"v\"}]");
 	expect(body_from_csv, "a,b\n1,\"2\"\n3,4", "[{\"a\":\"1\",\"b\":\"2\"},{\"a\":\"3\",\"b\":\"4\"}]");
 
+	expect(body_from_csv, "\xEF\xBB\xBFid\n1", "[{\"id\":\"1\"}]");
 	expect(body_from_csv, "", "ERR the CSV body is empty");
+	expect(body_from_csv, "\xEF\xBB\xBF", "ERR the CSV body is empty");
 	expect(body_from_csv, "a,b", "ERR has a header but no rows");
 	expect(body_from_csv, "a,b\n", "ERR has a header but no rows");
 	expect(body_from_csv, "a,a\n1,2", "ERR duplicate column name in the header on line 1");
