@@ -536,7 +536,10 @@ sync_round(void)
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	if (state_table_exists())
+	/* A primary may be read-only for a moment (pg_auto_failover sets that while it promotes). */
+	if (!standby && XactReadOnly)
+		elog(DEBUG1, "freight cdc slot sync: transactions are read-only, publishing later");
+	else if (state_table_exists())
 	{
 		pgstat_report_activity(STATE_RUNNING, standby ? "copying the CDC slot" : "publishing the CDC slot");
 		if (standby)

@@ -3,10 +3,11 @@
 # machine "dies" (kill -9 of its pg_autoctl and PostgreSQL processes); writes resume through a
 # multi-host connection string with target_session_attrs=read-write; no acknowledged (synchronous)
 # write is lost; freight's background workers run on the promoted node and the CDC worker turns
-# every committed change into exactly one event, except (PostgreSQL 15 has no failover slots) the
-# changes the old primary had not decoded when it died: their loss is reported.  Then the old
-# primary rejoins as a secondary and `freightctl failover` asks the monitor for a planned failover
-# back.
+# every committed change into exactly one event, including the changes the old primary had
+# committed but not decoded when it died (the standby kept a copy of the CDC slot,
+# workers/cdc_slot_sync.c).  Then the old primary rejoins as a secondary (its own, diverged CDC
+# slot becomes a copy of the new primary's), `freightctl failover` asks the monitor for a planned
+# failover back, and capture goes on there, again exactly once.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -136,8 +137,9 @@ my $n1 = new_node('n1');
 my $n1dir = $n1->data_dir;
 push @datadirs, $n1dir;
 open $fh, '>>', "$n1dir/postgresql.auto.conf" or die;
+# hot_standby_feedback: a standby's copy of the CDC slot also holds its catalog rows on the primary.
 print $fh "listen_addresses = '127.0.0.1'\nshared_buffers = '128MB'\nport = $p1\nunix_socket_directories = '$sock'\n"
-  . "checkpoint_timeout = '30s'\n";
+  . "checkpoint_timeout = '30s'\nhot_standby_feedback = on\n";
 close $fh;
 is(create_node('n1', $n1dir, $p1, $sock), 0, 'node n1 created') or BAIL_OUT('no n1');
 tune_keeper($n1dir);
@@ -207,6 +209,11 @@ sleep 1;
 is((sql($c1, q{SELECT count(*) FROM freight.events WHERE type = 'acked.created'}))[1], '30',
 	'CDC paused on n1: 20 committed changes not decoded before the crash');
 
+my $c2 = "host=127.0.0.1 port=$p2 dbname=freight";
+poll('n2 to hold a copy of the CDC slot', 30, sub {
+	(sql($c2, 'SELECT in_sync FROM freight.cdc_failover_status'))[1] eq 't' });
+pass('n2 keeps a copy of the CDC slot at the state n1 published');
+
 # The primary machine dies.
 kill 'KILL', -$n1_keeper;
 my $t_kill = time;
@@ -223,7 +230,6 @@ note("failover: writes resumed $failover_s s after kill -9 of the primary");
 ok(defined $resumed && $resumed <= 15, "failover time $failover_s s");
 write_one() for 1 .. 10;
 
-my $c2 = "host=127.0.0.1 port=$p2 dbname=freight";
 is((sql($c2, 'SELECT pg_is_in_recovery()'))[1], 'f', 'n2 is the new primary');
 my $list = join ',', @acked;
 is((sql($c2, "SELECT count(*) FROM acked WHERE id IN ($list)"))[1], scalar @acked,
@@ -234,31 +240,35 @@ poll('freight workers on n2', 20, sub {
 	(sql($c2, q{SELECT count(*) > 0 FROM pg_stat_activity WHERE backend_type LIKE 'freight%'}))[1] eq 't' });
 pass('freight background workers run on the promoted node');
 
-# CDC across the failover.  Every change n1 decoded (ids 1-30) and every change committed on n2
-# (ids after 50) must have exactly one event, and no event may be duplicated.  Ids 31-50 were
-# committed and replicated but never decoded by n1: PostgreSQL 15 has no failover slots, and a slot
-# created on n2 after the promotion cannot decode WAL from before it, so those events are missing
-# (a documented limitation, see README "Change-data capture"); the test reports how many.
+# CDC across the failover.  Every change n1 decoded (ids 1-30), every change it had committed
+# and replicated but not decoded (31-50: n2's CDC worker decodes them from its copy of the slot)
+# and every change committed on n2 (after 50) has exactly one event.
 my $per_id = q{SELECT a.id, count(e.id) FROM acked a
 	LEFT JOIN freight.events e ON e.type = 'acked.created' AND e.subject = a.id::text GROUP BY a.id};
-my $counts = sub { my %c = map { split /\|/ } split /\n/, (sql($c2, $per_id))[1]; return \%c; };
+my $counts = sub { my %c = map { split /\|/ } split /\n/, (sql($_[0], $per_id))[1]; return \%c; };
 my @after = grep { $_ > 50 } @acked;
 poll('CDC on n2 to capture the writes after the failover', 30, sub {
-	my $c = $counts->(); !grep { ($c->{$_} // 0) != 1 } @after });
-my $c = $counts->();
+	my $c = $counts->($c2); !grep { ($c->{$_} // 0) != 1 } @after, 31 .. 50 });
+my $c = $counts->($c2);
 is(scalar(grep { ($c->{$_} // 0) != 1 } 1 .. 30), 0, 'CDC: the 30 changes n1 decoded have one event each on n2');
 is(scalar(grep { ($c->{$_} // 0) != 1 } @after), 0,
 	'CDC: the ' . scalar(@after) . ' changes committed after the failover have one event each');
 is((sql($c2, q{SELECT count(*) - count(DISTINCT subject) FROM freight.events WHERE type = 'acked.created'}))[1],
 	'0', 'CDC: no event duplicated across the failover');
-my $lost = scalar grep { ($c->{$_} // 0) == 0 } 31 .. 50;
-note("CDC: $lost of the 20 changes n1 had not decoded when it died have no event (no failover slots in PostgreSQL 15)");
+is(join(',', grep { ($c->{$_} // 0) != 1 } 31 .. 50), '',
+	'CDC: the 20 changes n1 committed but had not decoded when it died have one event each on n2');
 
 # The old primary comes back as a secondary; then a planned failover through freightctl.
 keeper_start('n1', $n1dir);
 poll('n1 to rejoin as secondary', 90, sub {
 	(sql($monitor, q{SELECT count(*) FROM pgautofailover.node
 		WHERE reportedstate = goalstate AND reportedstate IN ('primary', 'secondary')}))[1] eq '2' });
+# n1 still has capture switched off in its own configuration (from before the crash).
+sql($c1, 'ALTER SYSTEM RESET freight.cdc_enabled');
+sql($c1, 'SELECT pg_reload_conf()');
+poll('n1 to hold a copy of n2\'s CDC slot', 60, sub {
+	(sql($c1, 'SELECT in_sync FROM freight.cdc_failover_status'))[1] eq 't' });
+pass('the old primary\'s own CDC slot became a copy of the new primary\'s');
 $ENV{FREIGHT_MONITOR_URI} = $uri;
 $ENV{FREIGHT_DBA_HOME} = "$base/dba";
 $ENV{FREIGHT_PGDATA} = $n1dir;
@@ -268,5 +278,10 @@ is($rc, 0, 'freightctl failover through the monitor');
 like($out, qr/primary was 127\.0\.0\.1:$p2, now 127\.0\.0\.1:$p1/, 'n1 is primary again');
 ok(write_one(), 'writes go to the new primary through the same connection string');
 is((sql($c1, "SELECT count(*) FROM acked"))[1], scalar @acked, 'no acknowledged write lost across both failovers');
+write_one() for 1 .. 5;
+poll('CDC on n1 after the failover back', 30, sub {
+	my $c = $counts->($c1); !grep { ($c->{$_} // 0) != 1 } @acked });
+is((sql($c1, q{SELECT count(*) - count(DISTINCT subject) FROM freight.events WHERE type = 'acked.created'}))[1],
+	'0', 'CDC: every change has exactly one event on n1 after both failovers (' . scalar(@acked) . ')');
 
 done_testing();
