@@ -119,6 +119,8 @@ WHERE step % 6 = 0;
 SELECT application_name AS replica, state, sync_state,
 	   pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)) AS replay_behind, replay_lag
 FROM pg_stat_replication ORDER BY 1;
+\echo == ... the CDC slot state this primary publishes, which every replica copies so that capture survives a failover
+SELECT published_restart_lsn, published_catalog_xmin, published_at, in_sync FROM freight.cdc_failover_status;
 
 \echo == Planning a driver day: 20 stops, some with a time window (freight.plan_driver_day; rolled back)
 BEGIN;
