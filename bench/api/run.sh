@@ -4,8 +4,8 @@
 #   single: GET /api/shipments?tracking_number=eq.<one>      (admin JWT)
 #   list:   GET /api/shipments?status=eq.in_transit&order=created_at.desc&limit=50
 # References: (1) pgbench -M prepared running exactly the transaction freight-api sends for
-# that request (taken from its log-sql output), pipelined like freight-api, with 64 clients or
-# with as many as freight-api has connections, whichever is faster; (2) Fastify + pg and
+# that request (taken from its log-sql output), pipelined like freight-api, with 8 clients, as
+# many as freight-api has connections, or 64, whichever is fastest; (2) Fastify + pg and
 # (3) Express + pg servers (bench/api/*.mjs), PostgreSQL building the JSON in all.  Load: wrk,
 # 64 connections over 127.0.0.1.  Prints req/s, p50, p99 and the ratios.
 # Env: BENCH_SECONDS (default 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_API_POOL
@@ -141,9 +141,11 @@ for ep in ${BENCH_ENDPOINTS:-single list}; do
 	if [ "$ep" = single ]; then path=$SINGLE; else path=$LIST; fi
 	: > "$WORK/pg.res"; : > "$WORK/api.res"; : > "$WORK/fa.res"; : > "$WORK/ex.res"
 	for _ in $(seq 1 "$ROUNDS"); do
-		# pgbench at its best: as many connections as wrk, or as few as freight-api's pool
-		run_pgbench "$WORK/$ep.sql.json" "$CONNS" >> "$WORK/pg.res"
-		run_pgbench "$WORK/$ep.sql.json" "$API_POOL" >> "$WORK/pg.res"
+		# pgbench at its best: few clients (8, about the best on 2 cores), freight-api's pool, or
+		# as many connections as wrk
+		for clients in $(printf '%s\n' 8 "$API_POOL" "$CONNS" | sort -nu); do
+			run_pgbench "$WORK/$ep.sql.json" "$clients" >> "$WORK/pg.res"
+		done
 		run_wrk "http://127.0.0.1:$API_PORT$path" >> "$WORK/api.res"
 		run_wrk "http://127.0.0.1:$FASTIFY_PORT$path" >> "$WORK/fa.res"
 		run_wrk "http://127.0.0.1:$EXPRESS_PORT$path" >> "$WORK/ex.res"
