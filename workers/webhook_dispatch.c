@@ -15,6 +15,8 @@
  */
 #include "postgres.h"
 
+#include <unistd.h>
+
 #include "access/xact.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -55,6 +57,7 @@ int			webhook_timeout_ms = 15000;
 int			webhook_connect_timeout_ms = 5000;
 int			webhook_max_payload = 65536;
 int			webhook_disable_after_s = 3 * 24 * 3600;
+char	   *webhook_ca_file = NULL;
 int			webhook_retry_count = 0;
 int64		webhook_retry_delays_ms[WEBHOOK_SCHEDULE_MAX];
 static char *retry_schedule_text = NULL;
@@ -93,6 +96,24 @@ check_retry_schedule(char **newval, void **extra, GucSource source)
 	parsed[0] = n;
 	memcpy(parsed + 1, delays, sizeof(int64) * n);
 	*extra = parsed;
+	return true;
+}
+
+static bool
+check_ca_file(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+	if (!is_absolute_path(*newval))
+	{
+		GUC_check_errdetail("\"%s\" is not an absolute path.", *newval);
+		return false;
+	}
+	if (access(*newval, R_OK) != 0)
+	{
+		GUC_check_errdetail("The file \"%s\" cannot be read: %m.", *newval);
+		return false;
+	}
 	return true;
 }
 
@@ -142,6 +163,11 @@ define_settings(void)
 							   "A comma-separated list such as '5s, 5min, 30min, 2h'.",
 							   &retry_schedule_text, DEFAULT_RETRY_SCHEDULE, PGC_SIGHUP, 0,
 							   check_retry_schedule, assign_retry_schedule, NULL);
+	DefineCustomStringVariable("freight.webhook_ca_file",
+							   "PEM file of the certificate authorities trusted for https webhook endpoints.",
+							   "Empty: the system's CA bundle.  A file replaces that bundle (concatenate both to trust both).",
+							   &webhook_ca_file, "", PGC_SIGHUP, 0,
+							   check_ca_file, NULL, NULL);
 }
 
 void

@@ -18,6 +18,7 @@ extern int	webhook_timeout_ms;
 extern int	webhook_connect_timeout_ms;
 extern int	webhook_max_payload;
 extern int	webhook_disable_after_s;
+extern char *webhook_ca_file;
 
 /* The parsed freight.webhook_retry_schedule. */
 extern int	webhook_retry_count;

@@ -280,6 +280,8 @@ webhook_http_start(int64 delivery_id, int64 endpoint_id, int attempts, const cha
 	curl_easy_setopt(e, CURLOPT_PREREQDATA, req);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->errbuf);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, req);
+	if (webhook_ca_file != NULL && webhook_ca_file[0] != '\0')
+		curl_easy_setopt(e, CURLOPT_CAINFO, webhook_ca_file);
 	if (target->client_cert != NULL && target->client_key != NULL)
 	{
 		struct curl_blob cert = {(void *) target->client_cert, strlen(target->client_cert), CURL_BLOB_COPY};
