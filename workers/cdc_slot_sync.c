@@ -105,9 +105,12 @@ cdc_slot_sync_init(void)
 	RegisterBackgroundWorker(&worker);
 }
 
-/* The state of the local slot "freight_cdc" (exists = false when there is none). */
+/*
+ * The state of the local slot "freight_cdc" (exists = false when there is none); its database
+ * and plugin into *database and plugin (NAMEDATALEN bytes) when those are not NULL.
+ */
 static CdcSlotPosition
-local_slot(void)
+local_slot(Oid *database, char *plugin)
 {
 	CdcSlotPosition pos = {0};
 	ReplicationSlot *slot;
@@ -123,6 +126,10 @@ local_slot(void)
 		pos.restart_lsn = slot->data.restart_lsn;
 		pos.confirmed_flush = slot->data.confirmed_flush;
 		pos.catalog_xmin = slot->data.catalog_xmin;
+		if (database != NULL)
+			*database = slot->data.database;
+		if (plugin != NULL)
+			strlcpy(plugin, NameStr(slot->data.plugin), NAMEDATALEN);
 		SpinLockRelease(&slot->mutex);
 	}
 	LWLockRelease(ReplicationSlotControlLock);
@@ -223,14 +230,47 @@ position_changed(const CdcSlotPosition *now)
 		now->catalog_xmin != last_published.catalog_xmin;
 }
 
+/* Writes the one row of freight.cdc_slot_state (all NULL when there is no slot). */
+static void
+write_state_row(const CdcSlotPosition *pos, Oid database, const char *plugin, bytea *snapshot)
+{
+	Oid			types[6] = {OIDOID, NAMEOID, PG_LSNOID, PG_LSNOID, XIDOID, BYTEAOID};
+	Datum		values[6];
+	char		nulls[6];
+	int			rc;
+
+	memset(nulls, pos->exists ? ' ' : 'n', sizeof(nulls));
+	if (snapshot == NULL)
+		nulls[5] = 'n';		/* no snapshot file: a copy builds its snapshot from the WAL */
+	values[0] = ObjectIdGetDatum(database);
+	values[1] = DirectFunctionCall1(namein, CStringGetDatum(plugin));
+	values[2] = LSNGetDatum(pos->restart_lsn);
+	values[3] = LSNGetDatum(pos->confirmed_flush);
+	values[4] = TransactionIdGetDatum(pos->catalog_xmin);
+	values[5] = PointerGetDatum(snapshot);
+
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	rc = SPI_execute_with_args("UPDATE freight.cdc_slot_state SET database = $1, plugin = $2,"
+							   " restart_lsn = $3, confirmed_flush = $4, catalog_xmin = $5,"
+							   " snapshot = $6, published_at = pg_catalog.now()",
+							   6, types, values, nulls, false, 0);
+	if (rc != SPI_OK_UPDATE || SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("freight cdc slot sync: freight.cdc_slot_state must have exactly one row"),
+				 errhint("Re-create the extension, or insert the row: INSERT INTO freight.cdc_slot_state DEFAULT VALUES.")));
+	PopActiveSnapshot();
+	SPI_finish();
+}
+
 static void
 publish_slot_state(void)
 {
-	CdcSlotPosition pos = local_slot();
-	bytea	   *snapshot = NULL;
 	Oid			database = InvalidOid;
 	char		plugin[NAMEDATALEN] = "";
-	ReplicationSlot *slot;
+	CdcSlotPosition pos = local_slot(&database, plugin);
+	bytea	   *snapshot = NULL;
 
 	/*
 	 * Only restart_lsn and catalog_xmin matter to a copy (the CDC worker resumes at its origin's
@@ -240,62 +280,18 @@ publish_slot_state(void)
 	if (!position_changed(&pos))
 		return;
 
-	if (pos.exists)
+	/* The snapshot file at restart_lsn; a checkpoint may remove it as the slot moves on. */
+	while (pos.exists)
 	{
-		/* The snapshot file at restart_lsn; a checkpoint may remove it as the slot moves on. */
-		for (;;)
-		{
-			CdcSlotPosition again;
+		CdcSlotPosition again;
 
-			snapshot = read_snapshot_file(pos.restart_lsn);
-			again = local_slot();
-			if (snapshot != NULL || !again.exists || again.restart_lsn == pos.restart_lsn)
-				break;
-			pos = again;
-		}
-		LWLockAcquire(ReplicationSlotControlLock, LW_SHARED);
-		slot = SearchNamedReplicationSlot(CDC_SLOT_NAME, false);
-		if (slot != NULL)
-		{
-			SpinLockAcquire(&slot->mutex);
-			database = slot->data.database;
-			strlcpy(plugin, NameStr(slot->data.plugin), NAMEDATALEN);
-			SpinLockRelease(&slot->mutex);
-		}
-		LWLockRelease(ReplicationSlotControlLock);
+		snapshot = read_snapshot_file(pos.restart_lsn);
+		again = local_slot(&database, plugin);
+		if (snapshot != NULL || !again.exists || again.restart_lsn == pos.restart_lsn)
+			break;
+		pos = again;
 	}
-
-	{
-		Oid			types[6] = {OIDOID, NAMEOID, PG_LSNOID, PG_LSNOID, XIDOID, BYTEAOID};
-		Datum		values[6];
-		char		nulls[6];
-		int			rc;
-
-		/* No slot: all NULL.  No snapshot file: the standby builds one from the WAL. */
-		memset(nulls, pos.exists ? ' ' : 'n', sizeof(nulls));
-		if (snapshot == NULL)
-			nulls[5] = 'n';
-		values[0] = ObjectIdGetDatum(database);
-		values[1] = DirectFunctionCall1(namein, CStringGetDatum(plugin));
-		values[2] = LSNGetDatum(pos.restart_lsn);
-		values[3] = LSNGetDatum(pos.confirmed_flush);
-		values[4] = TransactionIdGetDatum(pos.catalog_xmin);
-		values[5] = PointerGetDatum(snapshot);
-
-		SPI_connect();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		rc = SPI_execute_with_args("UPDATE freight.cdc_slot_state SET database = $1, plugin = $2,"
-								   " restart_lsn = $3, confirmed_flush = $4, catalog_xmin = $5,"
-								   " snapshot = $6, published_at = pg_catalog.now()",
-								   6, types, values, nulls, false, 0);
-		if (rc != SPI_OK_UPDATE || SPI_processed != 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("freight cdc slot sync: freight.cdc_slot_state must have exactly one row"),
-					 errhint("Re-create the extension, or insert the row: INSERT INTO freight.cdc_slot_state DEFAULT VALUES.")));
-		PopActiveSnapshot();
-		SPI_finish();
-	}
+	write_state_row(&pos, database, plugin, snapshot);
 	last_published = pos;
 	published_once = true;
 	elog(DEBUG1, "freight cdc slot sync published restart_lsn %X/%X, catalog_xmin %u",
@@ -495,7 +491,7 @@ sync_from_primary(void)
 {
 	bytea	   *snapshot;
 	CdcSlotPosition pub = read_published(&snapshot);
-	CdcSlotPosition local = local_slot();
+	CdcSlotPosition local = local_slot(NULL, NULL);
 	CdcSlotPlan plan = cdc_slot_plan(&pub, &local, oldest_wal_here(), GetXLogReplayRecPtr(NULL));
 
 	log_plan(plan, &pub);
