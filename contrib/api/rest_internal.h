@@ -1,7 +1,7 @@
 /*
  * rest_internal.h — what the parts of the PostgREST routes share: rest_request.c (headers,
- * body, query string -> a SqlRequest), rest_exec.c (the pipeline and the response) and rest.c
- * (the two routes).
+ * body, query string -> a SqlRequest), rest_write.c (writes and their bodies), rest_exec.c (the
+ * pipeline and the response) and rest.c (the routes).
  */
 #ifndef API_REST_INTERNAL_H
 #define API_REST_INTERNAL_H
@@ -68,6 +68,16 @@ bool		rest_prepare(Request *req, Response *resp, const SchemaCache *sc, bool wri
 bool		rest_parse_query(Request *req, Response *resp, const QpPair *pairs, int npairs,
 							 const bool *skip, QpQuery *q);
 bool		rest_paging(Request *req, Response *resp, const QpQuery *q, SqlRequest *sr);
+
+/* rest_write.c */
+/*
+ * POST/PATCH/PUT/DELETE: sr's action, rows and columns, ex's statuses; *body is the decoded body
+ * (the caller frees it).  false + err (PGRST102/105/107/204) on a bad write.
+ */
+bool		rest_setup_write(Request *req, const Prefs *prefs, const QpQuery *q, SqlRequest *sr,
+							 Exec *ex, json_t **body, ApiError *err);
+/* After a PUT's statement: no row written is 400 PGRST115; the count asked for stays in Content-Range. */
+void		rest_put_outcome(Request *req, Response *resp, bool count_wanted);
 
 /* rest_exec.c */
 void		rest_run_statement(Request *req, Response *resp, SqlStatement *st, const Exec *ex);
