@@ -35,7 +35,7 @@ if ! id freight >/dev/null 2>&1; then
 fi
 
 # npm packages for end-to-end tests and benchmarks (each folder with a package.json).
-for d in test/e2e bench/api contrib/partner; do
+for d in test/e2e test/peers bench/api contrib/partner; do
 	if [ -f "$d/package.json" ] && [ ! -d "$d/node_modules" ]; then
 		echo "deps: npm install in $d"
 		(cd "$d" && npm install --no-audit --no-fund --loglevel=error)

@@ -14,7 +14,7 @@
 #   FREIGHT_REPO_TYPE     posix | s3 | host (a remote repository host over SSH)  (default posix)
 #   FREIGHT_REPO_PATH     repository path (local or inside the bucket / on the host)
 #   FREIGHT_REPO_S3_BUCKET, _ENDPOINT, _REGION, _KEY, _KEY_SECRET, _URI_STYLE (host|path),
-#   FREIGHT_REPO_S3_VERIFY_TLS (y|n)                             S3-compatible storage
+#   FREIGHT_REPO_S3_VERIFY_TLS (y|n), _HOST, _PORT, _CA_FILE       S3-compatible storage
 #   FREIGHT_REPO_HOST, FREIGHT_REPO_HOST_USER                   remote repository host
 #   FREIGHT_REPO_CIPHER_PASS  encrypt the repository (aes-256-cbc) with this passphrase
 #   FREIGHT_RETENTION_FULL    full backups kept (default 2); FREIGHT_RETENTION_DIFF (optional)
