@@ -95,7 +95,8 @@ json_string_array(Buf *b, const char *const *items, int n)
 
 /*
  * One JSON line with the transaction's statements, their parameters and where the Syncs go
- * (log-sql; bench/api/pgbench_anchor.mjs replays it).
+ * (log-sql; bench/api/pgbench_anchor.mjs replays it).  Credentials in request.headers and
+ * cookie values are logged as "***".
  */
 static void
 log_transaction(Request *req, const TxPlan *tx)
@@ -109,7 +110,8 @@ log_transaction(Request *req, const TxPlan *tx)
 		buf_printf(&b, "%s{\"sql\":\"", i ? "," : "");
 		buf_json_escape(&b, tx->stmts[i].sql);
 		buf_puts(&b, "\",\"params\":");
-		json_string_array(&b, tx->stmts[i].params, tx->stmts[i].nparams);
+		json_string_array(&b, i == tx->setup_index && tx->setup_logged[0] ? tx->setup_logged :
+						  tx->stmts[i].params, tx->stmts[i].nparams);
 		buf_printf(&b, ",\"sync\":%s}", (tx->sync_after & (1u << i)) || i == tx->n - 1 ? "true" : "false");
 	}
 	buf_puts(&b, "]}\n");

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <microhttpd.h>
 #include <string.h>
+#include <strings.h>
 
 #include "replica.h"
 
@@ -46,7 +47,15 @@ typedef struct JsonPairs
 {
 	Buf			b;
 	bool		lower;
+	bool		redact;			/* for log-sql: credentials and cookie values as "***" */
 } JsonPairs;
+
+static bool
+is_credential(const char *name)
+{
+	return strcasecmp(name, "authorization") == 0 || strcasecmp(name, "apikey") == 0 ||
+		strcasecmp(name, "x-api-key") == 0 || strcasecmp(name, "cookie") == 0;
+}
 
 static enum MHD_Result
 add_pair(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
@@ -64,16 +73,19 @@ add_pair(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 		buf_json_escape(&j->b, key);
 		buf_puts(&j->b, "\":\"");
 	}
-	buf_json_escape(&j->b, value ? value : "");
+	if (j->redact && (!j->lower || is_credential(key)))
+		buf_puts(&j->b, "***");
+	else
+		buf_json_escape(&j->b, value ? value : "");
 	buf_putc(&j->b, '"');
 	return MHD_YES;
 }
 
 /* The request's headers (names lower-cased) or cookies as a JSON object, allocated in a. */
 static const char *
-pairs_json(Arena *a, Request *req, enum MHD_ValueKind kind)
+pairs_json(Arena *a, Request *req, enum MHD_ValueKind kind, bool redact)
 {
-	JsonPairs	j = {.lower = kind == MHD_HEADER_KIND};
+	JsonPairs	j = {.lower = kind == MHD_HEADER_KIND, .redact = redact};
 	const char *out;
 
 	buf_init(&j.b);
@@ -148,14 +160,20 @@ tx_plan(TxPlan *tx, Arena *a, Request *req, const RunAs *as, bool read_only, boo
 	tx->nsetup = 5;
 	if (req)
 	{
-		tx->setup[5] = pairs_json(a, req, MHD_HEADER_KIND);
-		tx->setup[6] = pairs_json(a, req, MHD_COOKIE_KIND);
+		tx->setup[5] = pairs_json(a, req, MHD_HEADER_KIND, false);
+		tx->setup[6] = pairs_json(a, req, MHD_COOKIE_KIND, false);
 		tx->nsetup = 7;
+		if (server.cfg.log_sql)
+		{
+			memcpy(tx->setup_logged, tx->setup, sizeof(tx->setup));
+			tx->setup_logged[5] = pairs_json(a, req, MHD_HEADER_KIND, true);
+			tx->setup_logged[6] = pairs_json(a, req, MHD_COOKIE_KIND, true);
+		}
 	}
 
 	if (explicit_tx)
 		add_stmt(tx, "BEGIN", NULL, 0);
-	add_stmt(tx, setup_sql[req != NULL][read_only && !explicit_tx], tx->setup, tx->nsetup);
+	tx->setup_index = add_stmt(tx, setup_sql[req != NULL][read_only && !explicit_tx], tx->setup, tx->nsetup);
 	if (req && server.cfg.pre_request_sql)
 		add_stmt(tx, server.cfg.pre_request_sql, NULL, 0);
 	tx->main = add_stmt(tx, sql, params, nparams);

@@ -34,6 +34,8 @@ typedef struct TxPlan
 	const char *tx_applied;		/* "tx=commit" / "tx=rollback" when Prefer: tx= was honoured */
 	const char *setup[TX_SETUP_PARAMS];
 	int			nsetup;
+	int			setup_index;	/* index of the setup SELECT */
+	const char *setup_logged[TX_SETUP_PARAMS];	/* log-sql: setup with credentials redacted */
 } TxPlan;
 
 /*

@@ -72,12 +72,20 @@ header() { tr -d '\r' < "$WORK/headers" | awk -v h="$1" 'tolower($0) ~ "^" tolow
 JSON='Content-Type: application/json'
 
 echo "# request settings and db-pre-request (db-tx-end = commit)"
-start_api hook FREIGHT_DB_PRE_REQUEST=api.pre_check
+start_api hook FREIGHT_DB_PRE_REQUEST=api.pre_check FREIGHT_LOG_SQL=1
 A="http://127.0.0.1:$PORT_hook/api"
 check "a function reads request.headers, request.cookies, method and path" 200 \
 	'"user" : "web_anon".*"agent" : "tx-test/1".*"tenant" : "acme".*"sid" : "abc".*"method" : "GET".*"path" : "/api/rpc/whoami"' \
 	-A tx-test/1 -H 'X-Tenant: acme' -H 'Cookie: sid=abc; theme=dark' "$A/rpc/whoami"
 check "a read runs READ ONLY" 200 '"read_only" : "on"' "$A/rpc/whoami"
+TOKEN=$(FREIGHT_JWT_SECRET=tx-secret-0123456789abcdef0123456789 "$API" --sign-jwt '{"role":"web_user","sub":"u1"}')
+check "a JWT request runs as its role" 200 '"user" : "web_user".*"sid" : "secret-cookie"' \
+	-H "Authorization: Bearer $TOKEN" -H 'Cookie: sid=secret-cookie' "$A/rpc/whoami"
+if grep -qF 'authorization\":\"***' "$WORK/hook.err" && ! grep -q -e "$TOKEN" -e secret-cookie "$WORK/hook.err"; then
+	pass "  ... log-sql shows the transaction without the token or cookie values"
+else
+	fail "  ... log-sql shows the transaction without the token or cookie values ($(grep -c "$TOKEN" "$WORK/hook.err") lines with the token)"
+fi
 check "a write inside a read is refused (25006, 405) and changes nothing" 405 '"code":"25006"' "$A/rpc/sneaky_write"
 expect "  ... no row written" "$(q "SELECT count(*) FROM api.items")" 0
 check "the pre-request hook rejects a read with its own status and message" 403 \
