@@ -3,8 +3,8 @@
  * into the JSON the write path takes:
  *   text/csv: a header line of column names, then one row per line (RFC 4180 quoting, "" for a
  *     quote inside a quoted field, CRLF or LF, a leading byte order mark skipped); an unquoted
- *     NULL is SQL NULL, an empty field the
- *     empty string -> a JSON array of objects with string (or null) values;
+ *     NULL is SQL NULL, an empty field the empty string -> a JSON array of objects with string
+ *     (or null) values;
  *   application/x-www-form-urlencoded: one row, key=value pairs percent-decoded ('+' is a
  *     space) -> a JSON object of strings.
  * Values stay strings: PostgreSQL casts them to the column types (json_populate_recordset).

@@ -117,12 +117,15 @@ rel_access(json_t *access, const char *name)
 	return letters ? letters : "";
 }
 
+/* A write with a row body: JSON, CSV (rows) or a form (one row). */
 static json_t *
 body_op(const char *tag, const char *rel, const char *status, const char *description)
 {
-	return json_pack("{s:[s], s:{s:{s:{s:o}}}, s:{s:{s:s}}}", "tags", tag, "requestBody", "content",
-					 "application/json", "schema", ref("schemas", rel), "responses", status,
-					 "description", description);
+	return json_pack("{s:[s], s:{s:{s:{s:o}, s:{s:{s:s}}, s:{s:o}}}, s:{s:{s:s}}}", "tags", tag,
+					 "requestBody", "content", "application/json", "schema", ref("schemas", rel),
+					 "text/csv", "schema", "type", "string",
+					 "application/x-www-form-urlencoded", "schema", ref("schemas", rel),
+					 "responses", status, "description", description);
 }
 
 /* GET always; POST, PATCH, PUT (needs a primary key) and DELETE as the relation and role allow. */

@@ -205,6 +205,8 @@ grep -q '"/rpc/admin_only"' "$WORK/body" && pass "web_user sees its function" ||
 header "a role's document is not publicly cacheable" '^Cache-Control: private'
 node -e 'const d=JSON.parse(require("fs").readFileSync(process.argv[1]));const p=d.paths["/items"];process.exit(p.get&&p.post&&p.patch&&p.put&&p.delete?0:1)' "$WORK/body" &&
 	pass "web_user gets every method (PUT for a table with a key)" || fail "web_user methods on /items"
+node -e 'const d=JSON.parse(require("fs").readFileSync(process.argv[1]));const c=d.paths["/items"].post.requestBody.content;process.exit(c["application/json"]&&c["text/csv"]&&c["application/x-www-form-urlencoded"]&&!d.paths["/nokey"].put?0:1)' "$WORK/body" &&
+	pass "request bodies: JSON, CSV, form; no PUT without a primary key" || fail "OpenAPI request bodies / PUT"
 check "OpenAPI with a bad token" 401 '"code":"PGRST301"' -H 'Authorization: Bearer x.y.z' "$B/"
 check "OpenAPI for an unknown profile" 406 '"code":"PGRST106"' -H 'Accept-Profile: nope' "$B/"
 
