@@ -74,6 +74,8 @@ static int	slot_sync_interval_ms = 1000;
 /* What this process last published or applied, to log and write only on change. */
 static CdcSlotPosition last_published;
 static bool published_once = false;
+static bool published_now = false;	/* in the current transaction */
+static XLogRecPtr important_wal_at_publish = InvalidXLogRecPtr;
 static CdcSlotAction last_action = CDC_SLOT_KEEP;
 static const char *last_reason = NULL;
 static bool was_standby = false;
@@ -222,12 +224,22 @@ state_table_exists(void)
  * Primary: publish
  * --------------------------------------------------------------------------------------------- */
 
+/*
+ * Whether the slot moved since the last publication, for a reason other than that publication.
+ * Only restart_lsn and catalog_xmin matter to a copy (the CDC worker resumes at its origin's
+ * progress).  Publishing is itself a write, after which PostgreSQL logs the running transactions
+ * and the slot moves: without other "important" WAL since (running-transaction records are not),
+ * that move is not worth another write, or an idle primary would publish forever.
+ */
 static bool
 position_changed(const CdcSlotPosition *now)
 {
-	return !published_once || now->exists != last_published.exists ||
-		now->restart_lsn != last_published.restart_lsn ||
-		now->catalog_xmin != last_published.catalog_xmin;
+	if (!published_once || now->exists != last_published.exists)
+		return true;
+	if (now->restart_lsn == last_published.restart_lsn &&
+		now->catalog_xmin == last_published.catalog_xmin)
+		return false;
+	return GetLastImportantRecPtr() != important_wal_at_publish;
 }
 
 /* Writes the one row of freight.cdc_slot_state (all NULL when there is no slot). */
@@ -272,11 +284,6 @@ publish_slot_state(void)
 	CdcSlotPosition pos = local_slot(&database, plugin);
 	bytea	   *snapshot = NULL;
 
-	/*
-	 * Only restart_lsn and catalog_xmin matter to a copy (the CDC worker resumes at its origin's
-	 * progress); confirmed_flush alone moving, as the worker consumes this very write, does not
-	 * cause another.
-	 */
 	if (!position_changed(&pos))
 		return;
 
@@ -294,6 +301,7 @@ publish_slot_state(void)
 	write_state_row(&pos, database, plugin, snapshot);
 	last_published = pos;
 	published_once = true;
+	published_now = true;
 	elog(DEBUG1, "freight cdc slot sync published restart_lsn %X/%X, catalog_xmin %u",
 		 LSN_FORMAT_ARGS(pos.restart_lsn), pos.catalog_xmin);
 }
@@ -544,6 +552,9 @@ sync_round(void)
 			publish_slot_state();
 	}
 	CommitTransactionCommand();
+	if (published_now)
+		important_wal_at_publish = GetLastImportantRecPtr();
+	published_now = false;
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
