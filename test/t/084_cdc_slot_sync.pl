@@ -4,8 +4,9 @@
 # and pg_promote() of the standby, the CDC worker there turns every committed change into exactly
 # one event: those the old primary had decoded, those it had not (capture paused before the
 # crash, one of them in a transaction that was open across the slot's restart point), and those
-# committed after the promotion.  Also: a foreign slot of that name gets a clear warning, the
-# copy advances with the primary's slot, and publishing produces no event.
+# committed after the promotion.  Also: a standby cloned before the extension was installed waits
+# quietly, a foreign slot of that name gets a clear warning, freight.cdc_slot_sync switches the
+# copy off and on, the copy advances with the primary's slot, publishing produces no event.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -16,38 +17,46 @@ use FreightTest;
 
 my $primary = new_node('cdcsync_primary', extra_conf => "freight.cdc_slot_sync_interval = 100ms\n");
 $primary->start;
-create_freight_db($primary);
+$primary->safe_psql('postgres', q{CREATE DATABASE freight;
+	SELECT pg_create_physical_replication_slot('standby1')});
 sub prim { return $primary->safe_psql('freight', $_[0]); }
 
+# The standby is cloned before the extension exists, and a physical slot squats the name there.
+$primary->backup('b');
+my $standby = PostgreSQL::Test::Cluster->new('cdcsync_standby');
+$standby->init_from_backup($primary, 'b', has_streaming => 1);
+$standby->append_conf('postgresql.conf', "primary_slot_name = 'standby1'\nhot_standby_feedback = on\n");
+$standby->start;
+sub stby { return $standby->safe_psql('freight', $_[0]); }
+$standby->safe_psql('postgres', q{SELECT pg_create_physical_replication_slot('freight_cdc')});
+
+prim('CREATE EXTENSION freight CASCADE');
 $primary->poll_query_until('freight', 'SELECT active FROM freight.cdc_status')
   or die 'the CDC worker did not take its slot';
 prim(q{CREATE TABLE public.parcels (id int PRIMARY KEY);
 	INSERT INTO freight.cdc_tables (rel, source, event_prefix, subject_column)
-	VALUES ('public.parcels', '/test/parcels', 'parcel', 'id');
-	SELECT pg_create_physical_replication_slot('standby1')});
+	VALUES ('public.parcels', '/test/parcels', 'parcel', 'id')});
 prim("INSERT INTO public.parcels VALUES ($_)") for 1 .. 10;
 ok($primary->poll_query_until('freight', q{SELECT count(*) = 10 FROM freight.events WHERE type = 'parcel.created'}),
 	'10 events on the primary');
 ok($primary->poll_query_until('freight', q{SELECT in_sync FROM freight.cdc_failover_status}),
 	'the primary publishes its slot state');
 
-# The standby starts with the copy switched off and a physical slot squatting the name.
-$primary->backup('b');
-my $standby = PostgreSQL::Test::Cluster->new('cdcsync_standby');
-$standby->init_from_backup($primary, 'b', has_streaming => 1);
-$standby->append_conf('postgresql.conf',
-	"primary_slot_name = 'standby1'\nhot_standby_feedback = on\nfreight.cdc_slot_sync = off\n");
-$standby->start;
-sub stby { return $standby->safe_psql('freight', $_[0]); }
-$standby->safe_psql('postgres', q{SELECT pg_create_physical_replication_slot('freight_cdc')});
-my $log_at = -s $standby->logfile;
-$standby->safe_psql('postgres', 'ALTER SYSTEM SET freight.cdc_slot_sync = on; SELECT pg_reload_conf()');
-ok($standby->wait_for_log(qr/WARNING:  freight cdc slot sync: cannot keep a copy of the CDC slot: a replication slot of that name exists here that is not a logical slot/, $log_at),
+ok($standby->wait_for_log(qr/WARNING:  freight cdc slot sync: cannot keep a copy of the CDC slot: a replication slot of that name exists here that is not a logical slot/),
 	'a foreign slot named freight_cdc on the standby: clear warning');
 is(stby(q{SELECT slot_type FROM pg_replication_slots WHERE slot_name = 'freight_cdc'}), 'physical',
 	'the foreign slot is left alone');
+unlike(slurp_file($standby->logfile), qr/ERROR/,
+	'no error on the standby while the extension was not installed yet');
 
+# Switched off, the copier does nothing; switched on, it copies.
+$standby->safe_psql('postgres', 'ALTER SYSTEM SET freight.cdc_slot_sync = off; SELECT pg_reload_conf()');
+sleep 1;
 $standby->safe_psql('postgres', q{SELECT pg_drop_replication_slot('freight_cdc')});
+sleep 1;
+is(stby(q{SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'freight_cdc'}), '0',
+	'freight.cdc_slot_sync = off: no copy');
+$standby->safe_psql('postgres', 'ALTER SYSTEM RESET freight.cdc_slot_sync; SELECT pg_reload_conf()');
 ok($standby->poll_query_until('freight', q{SELECT in_sync FROM freight.cdc_failover_status}),
 	'the standby keeps a copy of the CDC slot at the published state');
 is(stby(q{SELECT slot_type || ' ' || plugin || ' ' || database || ' ' || (catalog_xmin IS NOT NULL)
