@@ -84,6 +84,7 @@ rest_relation(Request *req, Response *resp, const char *name)
 	Prefs		prefs = {0};
 	Exec		ex;
 	json_t	   *body = NULL;
+	bool		headers_only = false;
 
 	memset(&sr, 0, sizeof(sr));
 	memset(&ex, 0, sizeof(ex));
@@ -138,6 +139,7 @@ rest_relation(Request *req, Response *resp, const char *name)
 		response_error(req, resp, &err);
 		goto out;
 	}
+	headers_only = rest_headers_only(req, &prefs, &sr, &q, &ex);
 	if (strcmp(req->method, "HEAD") == 0)
 		sr.shape = SHAPE_NONE;
 	ex.shape = sr.shape;
@@ -157,6 +159,8 @@ rest_relation(Request *req, Response *resp, const char *name)
 	rest_run_statement(req, resp, &st, &ex);
 	if (sr.action == SQL_PUT)
 		rest_put_outcome(req, resp, prefs.count != COUNT_NONE);
+	if (headers_only)
+		rest_location(req, resp, sr.rel);
 out:
 	if (st.sql.data)
 		buf_free(&st.sql);

@@ -79,6 +79,10 @@ bool		rest_setup_write(Request *req, const Prefs *prefs, const QpQuery *q, SqlRe
 /* After a PUT's statement: no row written is 400 PGRST115; the count asked for stays in Content-Range. */
 void		rest_put_outcome(Request *req, Response *resp, bool count_wanted);
 
+/* return=headers-only on POST: select the primary keys, then Location from them */
+bool		rest_headers_only(Request *req, const Prefs *prefs, SqlRequest *sr, QpQuery *q, Exec *ex);
+void		rest_location(Request *req, Response *resp, const ScRelation *rel);
+
 /* rest_exec.c */
 void		rest_run_statement(Request *req, Response *resp, SqlStatement *st, const Exec *ex);
 

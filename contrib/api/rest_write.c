@@ -194,3 +194,84 @@ rest_put_outcome(Request *req, Response *resp, bool count_wanted)
 		return;
 	}
 }
+
+/*
+ * Prefer: return=headers-only on a POST to a relation with a primary key: the statement returns
+ * the keys of the inserted rows (instead of select=) for rest_location.  False when it does not
+ * apply.
+ */
+bool
+rest_headers_only(Request *req, const Prefs *prefs, SqlRequest *sr, QpQuery *q, Exec *ex)
+{
+	QpSelect   *sel;
+
+	if (prefs->ret != RETURN_HEADERS_ONLY || sr->action != SQL_INSERT || sr->rel->npk == 0)
+		return false;
+	sel = arena_alloc(&req->arena, sizeof(QpSelect));
+	sel->items = arena_alloc(&req->arena, sizeof(QpSelectItem) * (size_t) sr->rel->npk);
+	for (int i = 0; i < sr->rel->npk; i++)
+	{
+		sel->items[i].kind = QP_SEL_FIELD;
+		sel->items[i].field.name = sr->rel->pk[i];
+	}
+	sel->nitems = sel->cap = sr->rel->npk;
+	q->select = sel;
+	sr->shape = SHAPE_ARRAY;
+	ex->body_wanted = true;
+	ex->ctype = "application/json; charset=utf-8";
+	return true;
+}
+
+static void
+percent_encode(Buf *b, const char *s)
+{
+	for (; *s; s++)
+	{
+		unsigned char ch = (unsigned char) *s;
+
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+			strchr("-._~", ch))
+			buf_putc(b, (char) ch);
+		else
+			buf_printf(b, "%%%02X", ch);
+	}
+}
+
+/*
+ * After a headers-only POST: Location: /<relation>?pk=eq.<value>... when exactly one row was
+ * inserted (PostgREST's rule); the keys in the body are dropped either way.
+ */
+void
+rest_location(Request *req, Response *resp, const ScRelation *rel)
+{
+	json_t	   *rows;
+	json_t	   *row;
+	Buf			loc;
+
+	if (resp->status >= 300)
+		return;
+	rows = json_loadb(resp->body.data, resp->body.len, 0, NULL);
+	row = json_array_size(rows) == 1 ? json_array_get(rows, 0) : NULL;
+	buf_init(&loc);
+	buf_putc(&loc, '/');
+	percent_encode(&loc, rel->name);
+	for (int i = 0; row && i < rel->npk; i++)
+	{
+		json_t	   *v = json_object_get(row, rel->pk[i]);
+		char	   *text = json_is_string(v) ? strdup(json_string_value(v)) :
+			json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+
+		buf_putc(&loc, i ? '&' : '?');
+		percent_encode(&loc, rel->pk[i]);
+		buf_puts(&loc, "=eq.");
+		percent_encode(&loc, text ? text : "");
+		free(text);
+	}
+	if (row)
+		response_header(req, resp, "Location", arena_strdup(&req->arena, loc.data));
+	buf_free(&loc);
+	json_decref(rows);
+	buf_reset(&resp->body);
+	resp->content_type = NULL;
+	resp->status = 201;
+}

@@ -101,6 +101,19 @@ check "OPTIONS on a function" 200 '' -X OPTIONS "$B/rpc/anyone"
 header "Allow lists only GET, HEAD and POST for functions" '^Allow: OPTIONS, GET, HEAD, POST.$'
 check "PUT is refused to the anonymous role" 401 '"code":"42501"' -X PUT -H "$JSON" -d '{"id":1,"name":"x"}' "$B/items?id=eq.1"
 
+echo "# Prefer: return=headers-only"
+check "headers-only POST of one row" 201 EMPTY -H "$AUTH" -H "$JSON" -H 'Prefer: return=headers-only' -d '{"id":60,"name":"loc"}' "$B/items?select=name"
+header "Location names the new row by its key" '^Location: /items\?id=eq\.60.$'
+check "headers-only POST with a composite key" 201 EMPTY -H "$AUTH" -H "$JSON" -H 'Prefer: return=headers-only' -d '{"a":5,"b":6,"v":"x"}' "$B/pairs"
+header "Location with both key columns" '^Location: /pairs\?a=eq\.5&b=eq\.6.$'
+check "headers-only POST of a text key" 201 EMPTY -H "$AUTH" -H "$JSON" -H 'Prefer: return=headers-only' -d '{"name":"a b&c/é"}' "$B/labels"
+header "the key is percent-encoded" '^Location: /labels\?name=eq\.a%20b%26c%2F%C3%A9.$'
+check "headers-only POST of two rows" 201 EMPTY -H "$AUTH" -H "$JSON" -H 'Prefer: return=headers-only' -d '[{"id":61,"name":"x"},{"id":62,"name":"y"}]' "$B/items"
+grep -qi '^Location' "$WORK/headers" && fail "no Location for two rows" || pass "no Location for two rows"
+check "headers-only POST to a table without a key" 201 EMPTY -H "$AUTH" -H "$JSON" -H 'Prefer: return=headers-only' -d '{"x":1}' "$B/nokey"
+grep -qi '^Location' "$WORK/headers" && fail "no Location without a key" || pass "no Location without a key"
+$PSQL -d gram -c "DELETE FROM gram.items WHERE id >= 60; DELETE FROM gram.pairs WHERE a = 5; DELETE FROM gram.nokey"
+
 echo "# Prefer: missing=default, handling=strict"
 check "bulk insert with missing=default" 201 '' -H "$AUTH" -H "$JSON" -H 'Prefer: missing=default, return=representation' \
 	-d '[{"id":10,"name":"a"},{"id":11,"name":"b","qty":2,"note":null},{"id":12,"name":"c","note":"n"}]' "$B/items?columns=id,name,qty,note&select=id,qty,note"

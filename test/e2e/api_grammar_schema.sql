@@ -23,6 +23,7 @@ CREATE TABLE gram.pairs (
 	PRIMARY KEY (a, b)
 );
 CREATE TABLE gram.nokey (x int);
+CREATE TABLE gram.labels (name text PRIMARY KEY);
 CREATE TABLE gram.big (id int PRIMARY KEY, grp int NOT NULL);
 INSERT INTO gram.big SELECT g, g % 10 FROM generate_series(1, 5000) g;
 ANALYZE gram.big;
