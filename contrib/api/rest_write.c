@@ -1,7 +1,7 @@
 /*
  * rest_write.c — decoding a write on a relation: the action and statuses of POST, PATCH, PUT
- * and DELETE, PUT's primary-key rules, the body as rows and columns, and Prefer: missing=default
- * (row groups for INSERT, DEFAULT columns for PATCH).
+ * and DELETE, PUT's primary-key rules, the body as rows and columns, Prefer: missing=default
+ * (row groups for INSERT, DEFAULT columns for PATCH) and return=headers-only (Location).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,7 @@
 #!/bin/sh
 # test/e2e/api_grammar.sh — freight-api's PostgREST grammar beyond reads: PUT, Prefer
-# missing=default and handling=strict, CSV and form-urlencoded bodies, count=planned/estimated,
+# return=headers-only (Location), missing=default and handling=strict, CSV and form-urlencoded
+# bodies, count=planned/estimated,
 # many-to-many embedding through a junction table and the OpenAPI document filtered by the
 # caller's privileges.  A throwaway cluster with api_grammar_schema.sql, the daemon on a free
 # port serving schema gram, curl checks (statuses, PostgREST error codes, and that bad input
