@@ -11,11 +11,15 @@
  *   2. insert the buffered events set-based (cdc_batch.c) and queue NOTIFY freight_events;
  *   3. commit with the replication origin's progress set to the decoded position.
  *
- * The commit makes the events and the decoding position durable together: after a crash the
+ * The commit record carries the events and the decoding position together: after a crash the
  * worker restarts decoding at the origin's progress, so nothing is lost and nothing is written
- * twice (the unique (lsn, seq) constraint is the second line of defence).  Only then does the
- * slot's confirmed position move, letting PostgreSQL recycle the WAL.  The worker's own writes
- * carry its origin, which the output plugin filters out.
+ * twice (the unique (lsn, seq) constraint is the second line of defence).  The commit is
+ * asynchronous, as in PostgreSQL's own logical replication apply workers: the worker goes on
+ * decoding while the WAL writer flushes, and the slot's confirmed position moves (letting
+ * PostgreSQL recycle the WAL) only once the commit is flushed, or before the worker sleeps.  A
+ * crash can lose the last unflushed batches, but then it loses their origin progress with them,
+ * and they are decoded and written again, with the same ids and contents.  The worker's own
+ * writes carry its origin, which the output plugin filters out.
  *
  * A commit in its database wakes it at once (cdc_wake.c); freight.cdc_poll_interval is the fallback.
  * It does not start without wal_level = logical, replication slots, or "freight" in this build's
@@ -90,6 +94,10 @@ static LogicalDecodingContext *decoding = NULL;
 static TimestampTz last_lag_check = 0;
 static TimestampTz last_lag_warning = 0;
 static TimestampTz last_purge = 0;
+
+/* Decoded up to here, with events committed up to unflushed_commit_end: not yet confirmed. */
+static XLogRecPtr unconfirmed_done = InvalidXLogRecPtr;
+static XLogRecPtr unflushed_commit_end = InvalidXLogRecPtr;
 
 void
 cdc_worker_init(void)
@@ -252,9 +260,29 @@ cdc_start(void)
 	return true;
 }
 
+/*
+ * Moves the slot's confirmed position to what is decoded, once the events written for it are
+ * flushed; with wait, flushes them first.
+ */
+static void
+confirm_durable(bool wait)
+{
+	if (XLogRecPtrIsInvalid(unconfirmed_done))
+		return;
+	if (GetFlushRecPtr(NULL) < unflushed_commit_end)
+	{
+		if (!wait)
+			return;
+		XLogFlush(unflushed_commit_end);
+	}
+	LogicalConfirmReceivedLocation(unconfirmed_done);
+	unconfirmed_done = InvalidXLogRecPtr;
+}
+
 static void
 cdc_stop(void)
 {
+	confirm_durable(true);
 	FreeDecodingContext(decoding);
 	decoding = NULL;
 	ReplicationSlotRelease();
@@ -321,10 +349,13 @@ cdc_cycle(void)
 		replorigin_session_origin_timestamp = cdc_batch_last_commit_time(batch);
 	}
 	CommitTransactionCommand();
+	if (cdc_batch_count(batch) > 0)
+		unflushed_commit_end = XactLastCommitEnd;
 	cdc_batch_reset(batch);
 
-	/* The events are durable: the slot may let go of the WAL before done. */
-	LogicalConfirmReceivedLocation(done);
+	/* Once the events are durable, the slot may let go of the WAL before done. */
+	unconfirmed_done = done;
+	confirm_durable(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 	pgstat_report_stat(false);
 	return full;
@@ -519,8 +550,8 @@ cdc_worker_main(Datum main_arg)
 
 	worker_connect(WORKER_SLOT_CDC, "freight cdc worker");
 	cdc_wake_attach_worker();
-	/* Events must be durable before the slot lets go of their WAL. */
-	SetConfigOption("synchronous_commit", "on", PGC_SUSET, PGC_S_OVERRIDE);
+	/* Events must be durable before the slot lets go of their WAL: see confirm_durable(). */
+	SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	/* Its statements are cheap and run every batch: compiling them would cost more than it saves. */
 	SetConfigOption("jit", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	batch = cdc_batch_create(TopMemoryContext);
@@ -543,7 +574,10 @@ cdc_worker_main(Datum main_arg)
 		else if (!cdc_enabled && decoding != NULL)
 			cdc_stop();
 		if (decoding != NULL)
+		{
 			more = cdc_cycle();
+			confirm_durable(false); /* when idle, the WAL writer flushes within wal_writer_delay */
+		}
 		housekeeping();
 		if (!more)
 		{

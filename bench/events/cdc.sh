@@ -8,7 +8,7 @@
 # exist before the changes, so both see exactly the same ones.  wal2json decodes them with its
 # cheapest options (format-version 2, no begin/commit rows, only the benchmark's table; best of
 # three passes with peek_changes); then the CDC worker is switched on and timed from the
-# switch until the last event of the round is committed (a backend looks for it every 2 ms).
+# switch until the last event of the round is committed and flushed (a backend looks every 2 ms).
 # Prints each round and the median ratios, by wall clock and per CPU second of the decoding
 # process (the CDC worker; the backend running wal2json), the latter robust on a busy machine.
 # Then the capture delay of single-row commits (no anchor: wal2json has no worker).
@@ -74,14 +74,19 @@ CREATE FUNCTION public.cpu_seconds(pid int) RETURNS float8 LANGUAGE sql AS \$\$
 CREATE FUNCTION public.runqueue_seconds(pid int) RETURNS float8 LANGUAGE sql AS \$\$
 	SELECT split_part(pg_read_file('/proc/' || pid || '/schedstat'), ' ', 2)::float8 / 1e9
 \$\$;
--- Returns once event n is visible (ids are consecutive, in commit order); 2 ms granularity.
+-- Returns once event n is committed (ids are consecutive, in commit order) and its commit is
+-- flushed to disk (the worker commits asynchronously); 2 ms granularity.
 CREATE PROCEDURE public.wait_for_events(n bigint) LANGUAGE plpgsql AS \$\$
-DECLARE t0 timestamptz := clock_timestamp();
+DECLARE t0 timestamptz := clock_timestamp(); written pg_lsn;
 BEGIN
 	WHILE (SELECT coalesce(max(id), 0) FROM freight.events) < n LOOP
 		IF clock_timestamp() > t0 + interval '120 s' THEN
 			RAISE EXCEPTION 'timed out waiting for % events', n;
 		END IF;
+		PERFORM pg_sleep(0.002);
+	END LOOP;
+	written := pg_current_wal_insert_lsn();
+	WHILE pg_current_wal_flush_lsn() < written LOOP
 		PERFORM pg_sleep(0.002);
 	END LOOP;
 END \$\$;

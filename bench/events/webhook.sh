@@ -58,6 +58,13 @@ CREATE TABLE public.pings (id bigserial PRIMARY KEY, note text NOT NULL DEFAULT 
 INSERT INTO freight.cdc_tables (rel, source, event_prefix, subject_column)
 VALUES ('public.pings', '/bench/pings', 'ping', 'id');
 SQL
+# In a fresh cluster the workers first start before database bench exists and retry 5 s later:
+# wait for them, so that the timings below measure delivery, not the workers' start.
+for _ in $(seq 300); do
+	[ "$($PSQL -tAc "SELECT count(*) FROM pg_stat_activity WHERE datname = 'bench'
+		AND backend_type IN ('freight webhook dispatcher', 'freight cdc worker')")" = 2 ] && break
+	sleep 0.1
+done
 echo "webhook delivery benchmark (receiver: node:http on 127.0.0.1, answers 204; concurrency 64)"
 
 for n in $SIZES; do
