@@ -11,6 +11,47 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const openapi_access_query =
+"SELECT json_build_object("
+" 'rels', (SELECT coalesce(json_object_agg(c.relname,"
+"     CASE WHEN pg_catalog.has_any_column_privilege(c.oid, 'SELECT') THEN 'r' ELSE '' END ||"
+"     CASE WHEN pg_catalog.has_any_column_privilege(c.oid, 'INSERT') THEN 'a' ELSE '' END ||"
+"     CASE WHEN pg_catalog.has_any_column_privilege(c.oid, 'UPDATE') THEN 'w' ELSE '' END ||"
+"     CASE WHEN pg_catalog.has_table_privilege(c.oid, 'DELETE') THEN 'd' ELSE '' END), '{}')"
+"   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+"   WHERE n.nspname = $1 AND c.relkind IN ('r','v','m','f','p')"
+"     AND pg_catalog.has_schema_privilege(n.oid, 'USAGE')),"
+" 'funcs', (SELECT coalesce(json_object_agg(f.proname, true), '{}') FROM ("
+"   SELECT DISTINCT p.proname FROM pg_catalog.pg_proc p"
+"   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace"
+"   WHERE n.nspname = $1 AND pg_catalog.has_schema_privilege(n.oid, 'USAGE')"
+"     AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE')) f),"
+" 'cols', (SELECT coalesce(json_object_agg(c.relname, (SELECT json_agg(a.attname)"
+"     FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0"
+"       AND NOT a.attisdropped AND pg_catalog.has_column_privilege(c.oid, a.attnum, 'SELECT'))), '{}')"
+"   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+"   WHERE n.nspname = $1 AND c.relkind IN ('r','v','m','f','p')"
+"     AND pg_catalog.has_any_column_privilege(c.oid, 'SELECT')"
+"     AND NOT pg_catalog.has_table_privilege(c.oid, 'SELECT')))::text";
+
+/* The column may be selected by the role (access "cols" lists them for column-level grants). */
+static bool
+col_visible(json_t *access, const char *rel, const char *col)
+{
+	json_t	   *cols = json_object_get(json_object_get(access, "cols"), rel);
+	size_t		i;
+	json_t	   *c;
+
+	if (cols == NULL)
+		return true;
+	json_array_foreach(cols, i, c)
+	{
+		if (strcmp(json_string_value(c), col) == 0)
+			return true;
+	}
+	return false;
+}
+
 static json_t *
 type_schema(const char *pgtype)
 {
@@ -37,7 +78,7 @@ type_schema(const char *pgtype)
 }
 
 static json_t *
-relation_schema(const ScRelation *r)
+relation_schema(const ScRelation *r, json_t *access)
 {
 	json_t	   *props = json_object();
 	json_t	   *required = json_array();
@@ -45,7 +86,11 @@ relation_schema(const ScRelation *r)
 
 	for (int i = 0; i < r->ncols; i++)
 	{
-		json_t	   *t = type_schema(r->cols[i].type);
+		json_t	   *t;
+
+		if (!col_visible(access, r->name, r->cols[i].name))
+			continue;
+		t = type_schema(r->cols[i].type);
 
 		if (r->cols[i].description)
 			json_object_set_new(t, "description", json_string(r->cols[i].description));
@@ -89,22 +134,6 @@ rows_response(const char *rel)
 					 ref("schemas", rel));
 }
 
-const char *const openapi_access_query =
-"SELECT json_build_object("
-" 'rels', (SELECT coalesce(json_object_agg(c.relname,"
-"     CASE WHEN pg_catalog.has_any_column_privilege(c.oid, 'SELECT') THEN 'r' ELSE '' END ||"
-"     CASE WHEN pg_catalog.has_any_column_privilege(c.oid, 'INSERT') THEN 'a' ELSE '' END ||"
-"     CASE WHEN pg_catalog.has_any_column_privilege(c.oid, 'UPDATE') THEN 'w' ELSE '' END ||"
-"     CASE WHEN pg_catalog.has_table_privilege(c.oid, 'DELETE') THEN 'd' ELSE '' END), '{}')"
-"   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-"   WHERE n.nspname = $1 AND c.relkind IN ('r','v','m','f','p')"
-"     AND pg_catalog.has_schema_privilege(n.oid, 'USAGE')),"
-" 'funcs', (SELECT coalesce(json_object_agg(f.proname, true), '{}') FROM ("
-"   SELECT DISTINCT p.proname FROM pg_catalog.pg_proc p"
-"   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace"
-"   WHERE n.nspname = $1 AND pg_catalog.has_schema_privilege(n.oid, 'USAGE')"
-"     AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE')) f))::text";
-
 /* The privilege letters of relation name ("rawd" when access is NULL, "" when none). */
 static const char *
 rel_access(json_t *access, const char *name)
@@ -130,7 +159,7 @@ body_op(const char *tag, const char *rel, const char *status, const char *descri
 
 /* GET always; POST, PATCH, PUT (needs a primary key) and DELETE as the relation and role allow. */
 static json_t *
-relation_path(const ScRelation *r, const char *letters)
+relation_path(const ScRelation *r, const char *letters, json_t *access)
 {
 	json_t	   *path = json_object();
 	json_t	   *params = json_array();
@@ -140,7 +169,8 @@ relation_path(const ScRelation *r, const char *letters)
 	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
 		json_array_append_new(params, ref("parameters", common[i]));
 	for (int i = 0; i < r->ncols; i++)
-		json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:s, s:{s:s}}", "name", r->cols[i].name,
+		if (col_visible(access, r->name, r->cols[i].name))
+			json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:s, s:{s:s}}", "name", r->cols[i].name,
 												"in", "query", "required", 0, "description",
 												"PostgREST filter, e.g. eq.value", "schema", "type", "string"));
 	json_object_set_new(path, "get", json_pack("{s:[s], s:s, s:o, s:o}", "tags", tag, "summary",
@@ -212,8 +242,8 @@ openapi_render(const SchemaCache *sc, const char *schema, json_t *access, Buf *o
 
 			p[0] = '/';
 			strcpy(p + 1, sc->rels[i].name);
-			json_object_set_new(paths, p, relation_path(&sc->rels[i], rel_access(access, sc->rels[i].name)));
-			json_object_set_new(schemas, sc->rels[i].name, relation_schema(&sc->rels[i]));
+			json_object_set_new(paths, p, relation_path(&sc->rels[i], rel_access(access, sc->rels[i].name), access));
+			json_object_set_new(schemas, sc->rels[i].name, relation_schema(&sc->rels[i], access));
 			free(p);
 		}
 	for (int i = 0; i < sc->nfuncs; i++)

@@ -12,7 +12,8 @@
 /*
  * The catalog query of what the current role may use in schema $1 (PostgREST's openapi-mode
  * follow-privileges): one json column {"rels": {name: "rawd" letters for select, insert
- * (append), update (write), delete}, "funcs": {name: true}}.
+ * (append), update (write), delete}, "funcs": {name: true}, "cols": {name: [selectable columns]
+ * for relations readable only through column grants}}.
  */
 extern const char *const openapi_access_query;
 

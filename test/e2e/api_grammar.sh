@@ -214,6 +214,10 @@ grep -q '"/items"' "$WORK/body" && ! grep -q '"/secrets"' "$WORK/body" && ! grep
 node -e 'const d=JSON.parse(require("fs").readFileSync(process.argv[1]));const p=d.paths["/items"];process.exit(p.get&&!p.post&&!p.patch&&!p.delete&&!d.components.schemas.secrets?0:1)' "$WORK/body" &&
 	pass "read-only role gets GET only" || fail "anonymous methods on /items"
 header "the anonymous document is the same for all: publicly cacheable" '^Cache-Control: public'
+node -e 'const d=JSON.parse(require("fs").readFileSync(process.argv[1]));const p=Object.keys(d.components.schemas.people.properties).join(",");const f=d.paths["/people"].get.parameters.map((x)=>x.name).filter(Boolean).join(",");process.exit(p==="id,name"&&!f.includes("salary")?0:1)' "$WORK/body" &&
+	pass "column grants: only the columns the role may select" || fail "OpenAPI columns of /people"
+check "and the API agrees: salary is not readable" 401 '"code":"42501"' "$B/people?select=salary"
+jcheck "the granted columns are" '[{"id":1,"name":"Ann"}]' "$B/people?select=id,name"
 check "OpenAPI for web_user" 200 '"/secrets"' -H "$AUTH" "$B/"
 grep -q '"/rpc/admin_only"' "$WORK/body" && pass "web_user sees its function" || fail "web_user OpenAPI functions"
 header "a role's document is not publicly cacheable" '^Cache-Control: private'

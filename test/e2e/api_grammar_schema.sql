@@ -46,7 +46,12 @@ CREATE FUNCTION gram.admin_only() RETURNS int LANGUAGE sql AS 'SELECT 42';
 CREATE FUNCTION gram.anyone() RETURNS int LANGUAGE sql AS 'SELECT 1';
 REVOKE EXECUTE ON FUNCTION gram.admin_only() FROM PUBLIC;
 
+-- web_anon may read two of its three columns
+CREATE TABLE gram.people (id int PRIMARY KEY, name text, salary int);
+INSERT INTO gram.people VALUES (1, 'Ann', 100);
+
 GRANT USAGE ON SCHEMA gram TO web_anon, web_user;
+GRANT SELECT (id, name) ON gram.people TO web_anon;
 GRANT SELECT ON gram.items, gram.pairs, gram.big, gram.films, gram.actors, gram.roles, gram.nokey TO web_anon;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA gram TO web_user;
 GRANT EXECUTE ON FUNCTION gram.admin_only() TO web_user;
