@@ -8,7 +8,9 @@
 # exist before the changes, so both see exactly the same ones.  wal2json decodes them with its
 # cheapest options (format-version 2, no begin/commit rows, only the benchmark's table; best of
 # three passes with peek_changes); then the CDC worker is switched on and timed from the
-# switch until the last event of the round is committed and flushed (a backend looks every 2 ms).
+# switch until the last event of the round is committed and flushed (a backend looks every 2 ms),
+# also the best of three (PASSES) passes over the same WAL, so that both sides are treated alike
+# on a machine shared with other work.
 # Prints each round and the median ratios, by wall clock and per CPU second of the decoding
 # process (the CDC worker; the backend running wal2json), the latter robust on a busy machine.
 # Then the capture delay of single-row commits (no anchor: wal2json has no worker).
@@ -16,6 +18,7 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 CHANGES=${CHANGES:-200000}
 ROUNDS=${ROUNDS:-3}
+PASSES=${PASSES:-3}
 HALF=$((CHANGES / 2))
 
 # A port of its own (other benchmarks may hold lib.sh's default one).
@@ -119,19 +122,39 @@ while [ $round -le $ROUNDS ]; do
 	# The worker starts (or restarts, every 5 s, until database bench exists) on its own.
 	until WORKER=$($PSQL -tAc "SELECT pid FROM pg_stat_activity WHERE backend_type = 'freight cdc worker'") \
 		&& [ -n "$WORKER" ]; do sleep 0.2; done
-	C0=$($PSQL -tAc "SELECT public.cpu_seconds($WORKER)")
-	Q0=$($PSQL -tAc "SELECT public.runqueue_seconds($WORKER)")
+	# Like the anchor, the best of PASSES passes over the same WAL: between passes the round's events
+	# are deleted (and vacuumed away), the replication origin is set back and the slot is restored
+	# from a copy taken before the first pass.
 	want=$((round * HALF * 2))
-	$PSQL -tA -c "CALL public.wait_for_events($want)" -c "SELECT extract(epoch FROM clock_timestamp())" \
-		> "$BENCH_DIR/done_at" &
-	WAITER=$!
-	T0=$($PSQL -tAc "SELECT extract(epoch FROM clock_timestamp())")
-	$PSQL -c "ALTER SYSTEM SET freight.cdc_enabled = on" -c "SELECT pg_reload_conf()" > /dev/null
-	wait $WAITER || { echo "cdc: timed out waiting for $want events" >&2; exit 1; }
-	CDC=$($PSQL -tAc "SELECT count(*) || ' ' || ($(cat "$BENCH_DIR/done_at") - $T0)
-		|| ' ' || greatest(public.cpu_seconds($WORKER) - $C0, 0.01)
-		|| ' ' || (public.runqueue_seconds($WORKER) - $Q0)
-		FROM freight.events WHERE source = '/bench/parcels' AND recorded_at >= to_timestamp($T0)")
+	P0=$($PSQL -tAc "SELECT pg_replication_origin_progress('freight_cdc', true)")
+	$PSQL -tAc "SELECT 1 FROM pg_copy_logical_replication_slot('freight_cdc', 'freight_cdc_rerun')" > /dev/null
+	CDC=""
+	pass=1
+	while [ $pass -le $PASSES ]; do
+		if [ $pass -gt 1 ]; then
+			$PSQL -c "ALTER SYSTEM SET freight.cdc_enabled = off" -c "SELECT pg_reload_conf()" > /dev/null
+			until [ "$($PSQL -tAc "SELECT NOT active FROM freight.cdc_status")" = t ]; do sleep 0.1; done
+			$PSQL -c "DELETE FROM freight.events WHERE id > $((want - HALF * 2))" -c "VACUUM freight.events" \
+				-c "SELECT pg_replication_origin_advance('freight_cdc', '$P0')" \
+				-c "SELECT pg_drop_replication_slot('freight_cdc')" \
+				-c "SELECT pg_copy_logical_replication_slot('freight_cdc_rerun', 'freight_cdc')" > /dev/null
+		fi
+		C0=$($PSQL -tAc "SELECT public.cpu_seconds($WORKER)")
+		Q0=$($PSQL -tAc "SELECT public.runqueue_seconds($WORKER)")
+		$PSQL -tA -c "CALL public.wait_for_events($want)" -c "SELECT extract(epoch FROM clock_timestamp())" \
+			> "$BENCH_DIR/done_at" &
+		WAITER=$!
+		T0=$($PSQL -tAc "SELECT extract(epoch FROM clock_timestamp())")
+		$PSQL -c "ALTER SYSTEM SET freight.cdc_enabled = on" -c "SELECT pg_reload_conf()" > /dev/null
+		wait $WAITER || { echo "cdc: timed out waiting for $want events" >&2; exit 1; }
+		RUN=$($PSQL -tAc "SELECT count(*) || ' ' || ($(cat "$BENCH_DIR/done_at") - $T0)
+			|| ' ' || greatest(public.cpu_seconds($WORKER) - $C0, 0.01)
+			|| ' ' || (public.runqueue_seconds($WORKER) - $Q0)
+			FROM freight.events WHERE source = '/bench/parcels' AND recorded_at >= to_timestamp($T0)")
+		CDC=$(printf '%s\n%s\n' "$CDC" "$RUN" | grep . | sort -g -k2 | head -1)	# the fastest pass
+		pass=$((pass + 1))
+	done
+	$PSQL -tAc "SELECT 1 FROM pg_drop_replication_slot('freight_cdc_rerun')" > /dev/null
 	# The next round's wal2json pass starts after everything so far (the events just written too);
 	# a running worker's slot moves its restart point on with each checkpoint: let it, so the next
 	# round does not re-read this one's WAL (as a continuously running worker would not).
