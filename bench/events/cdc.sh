@@ -42,6 +42,7 @@ CREATE TABLE public.parcels (
 INSERT INTO freight.cdc_tables (rel, source, event_prefix, subject_column)
 VALUES ('public.parcels', '/bench/parcels', 'parcel', 'tracking_number');
 SELECT 1 FROM pg_create_logical_replication_slot('freight_cdc', 'freight');
+SELECT 1 FROM pg_replication_origin_create('freight_cdc');   -- the worker's; made here to read it
 SELECT 1 FROM pg_create_logical_replication_slot('w2j', 'wal2json');
 -- n inserts of ids from + 1 on, then n updates of them, in transactions of 1, 10, 100, 1000 rows.
 CREATE PROCEDURE public.workload(n bigint, first bigint) LANGUAGE plpgsql AS \$\$
@@ -126,7 +127,7 @@ while [ $round -le $ROUNDS ]; do
 	# are deleted (and vacuumed away), the replication origin is set back and the slot is restored
 	# from a copy taken before the first pass.
 	want=$((round * HALF * 2))
-	P0=$($PSQL -tAc "SELECT pg_replication_origin_progress('freight_cdc', true)")
+	P0=$($PSQL -tAc "SELECT coalesce(pg_replication_origin_progress('freight_cdc', true), '0/0')")
 	$PSQL -tAc "SELECT 1 FROM pg_copy_logical_replication_slot('freight_cdc', 'freight_cdc_rerun')" > /dev/null
 	CDC=""
 	pass=1
