@@ -403,6 +403,26 @@ set_slot_position(const CdcSlotPosition *pos)
 	ReplicationSlotSave();
 }
 
+/*
+ * After the acquired slot was set back (or created) at pos: the slot now holds the WAL, but a
+ * restartpoint may have removed some of it meanwhile.  False (slot released) when it did.
+ */
+static bool
+wal_still_there(const CdcSlotPosition *pos)
+{
+	if (oldest_wal_here() <= pos->restart_lsn)
+		return true;
+	ereport(LOG,
+			(errmsg("freight cdc slot sync: WAL at %X/%X was removed while slot \"%s\" was set there; dropping it",
+					LSN_FORMAT_ARGS(pos->restart_lsn), CDC_SLOT_NAME)));
+	ReplicationSlotRelease();	/* drops an ephemeral slot */
+	return false;
+}
+
+/*
+ * The snapshot file for restart_lsn must be written while the slot holds WAL at or before that
+ * LSN: checkpoints remove the files before the oldest restart_lsn of all logical slots.
+ */
 static void
 create_copy(const CdcSlotPosition *pos, bytea *snapshot)
 {
@@ -411,12 +431,8 @@ create_copy(const CdcSlotPosition *pos, bytea *snapshot)
 	namestrcpy(&MyReplicationSlot->data.plugin, CDC_PLUGIN);
 	SpinLockRelease(&MyReplicationSlot->mutex);
 	set_slot_position(pos);
-	/* The slot now holds the WAL; make sure none of it went meanwhile (else it is dropped). */
-	if (oldest_wal_here() > pos->restart_lsn)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("freight cdc slot sync: WAL at %X/%X was removed while the slot was created",
-						LSN_FORMAT_ARGS(pos->restart_lsn))));
+	if (!wal_still_there(pos))
+		return;
 	if (snapshot != NULL)
 		write_snapshot_file(pos->restart_lsn, snapshot);
 	ReplicationSlotPersist();
@@ -426,11 +442,23 @@ create_copy(const CdcSlotPosition *pos, bytea *snapshot)
 static void
 move_copy(const CdcSlotPosition *pos, bytea *snapshot)
 {
+	bool		backwards;
+
 	ReplicationSlotAcquire(CDC_SLOT_NAME, true);
-	/* The slot still holds WAL at or before pos->restart_lsn: the file is safe from checkpoints. */
-	if (snapshot != NULL)
+	backwards = pos->restart_lsn < MyReplicationSlot->data.restart_lsn;
+	if (snapshot != NULL && !backwards)
 		write_snapshot_file(pos->restart_lsn, snapshot);
 	set_slot_position(pos);
+	if (backwards)
+	{
+		if (!wal_still_there(pos))
+		{
+			ReplicationSlotDrop(CDC_SLOT_NAME, true);
+			return;
+		}
+		if (snapshot != NULL)
+			write_snapshot_file(pos->restart_lsn, snapshot);
+	}
 	ReplicationSlotRelease();
 }
 
@@ -456,7 +484,7 @@ log_plan(CdcSlotPlan plan, const CdcSlotPosition *pub)
 							plan.action == CDC_SLOT_CREATE ? "created" : "set back",
 							CDC_SLOT_NAME, LSN_FORMAT_ARGS(pub->restart_lsn),
 							LSN_FORMAT_ARGS(pub->confirmed_flush), pub->catalog_xmin),
-					 errdetail("%s.", plan.reason)));
+					 errdetail("Reason: %s.", plan.reason)));
 			break;
 		case CDC_SLOT_DROP:
 			ereport(LOG,
