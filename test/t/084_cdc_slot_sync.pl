@@ -12,7 +12,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep);
+use Time::HiRes qw(time);
 use FreightTest;
 
 my $primary = new_node('cdcsync_primary', extra_conf => "freight.cdc_slot_sync_interval = 100ms\n");
@@ -104,6 +104,7 @@ is(prim(q{SELECT count(*) FROM freight.events WHERE type = 'parcel.created'}), '
 	'21 changes decoded on the primary, 21 not');
 $primary->wait_for_catchup($standby, 'replay');
 $primary->stop('immediate');
+my $t_promote = time;
 $standby->promote;
 stby("INSERT INTO public.parcels VALUES ($_)") for 41 .. 45;
 
@@ -111,6 +112,7 @@ my @ids = (1 .. 45, 100, 101);
 ok($standby->poll_query_until('freight',
 	q{SELECT count(*) = 47 FROM freight.events WHERE type = 'parcel.created'}),
 	'the promoted standby captures the changes the old primary had not decoded');
+note(sprintf('all events on the promoted standby %.1f s after pg_promote() was called', time - $t_promote));
 is(stby(q{SELECT count(*) FROM public.parcels p WHERE (SELECT count(*) FROM freight.events e
 	WHERE e.type = 'parcel.created' AND e.subject = p.id::text) <> 1}), '0',
 	'every committed change has exactly one event across the failover (' . scalar(@ids) . ' changes)');
