@@ -3,24 +3,13 @@
 // Runs against test/e2e/api_schema.sql; prints "N passed, M failed".
 import { PostgrestClient } from '@supabase/postgrest-js';
 import assert from 'node:assert/strict';
+import { finish, test } from './harness.mjs';
 
 const url = process.env.API_URL;
 const anon = new PostgrestClient(url);
 const user = new PostgrestClient(url, { headers: { Authorization: `Bearer ${process.env.USER_TOKEN}` } });
 const admin = new PostgrestClient(url, { headers: { Authorization: `Bearer ${process.env.ADMIN_TOKEN}` } });
 
-let passed = 0;
-let failed = 0;
-async function test(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`not ok - ${name}: ${e && e.message}`);
-  }
-}
 const ok = (r) => {
   if (r.error) throw new Error(`unexpected error ${JSON.stringify(r.error)}`);
   return r;
@@ -191,5 +180,4 @@ await test('errors: unique violation is 409 with details', async () => {
   assert.equal(s.status, 409);
 });
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

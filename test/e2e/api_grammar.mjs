@@ -4,23 +4,12 @@
 // order), and a handling=strict header.  Env: API_URL, USER_TOKEN.  Prints "N passed, M failed".
 import { PostgrestClient } from '@supabase/postgrest-js';
 import assert from 'node:assert/strict';
+import { finish, test } from './harness.mjs';
 
 const url = process.env.API_URL;
 const anon = new PostgrestClient(url);
 const user = new PostgrestClient(url, { headers: { Authorization: `Bearer ${process.env.USER_TOKEN}` } });
 
-let passed = 0;
-let failed = 0;
-async function test(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`not ok - ${name}: ${e && e.message}`);
-  }
-}
 const ok = (r) => {
   if (r.error) throw new Error(`unexpected error ${JSON.stringify(r.error)}`);
   return r;
@@ -81,4 +70,4 @@ await test('handling=strict with a bad preference is PGRST122', async () => {
   assert.equal(r.error?.code, 'PGRST122');
 });
 
-console.log(`${passed} passed, ${failed} failed`);
+finish();

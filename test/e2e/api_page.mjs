@@ -3,23 +3,9 @@
 // Env: API_URL, PSQL_ARGV, SCREENSHOT (optional PNG path).  Prints "N passed, M failed".
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { finish, sql, test } from './harness.mjs';
 
 const base = process.env.API_URL.replace(/\/api$/, '');
-const psqlArgv = JSON.parse(process.env.PSQL_ARGV);
-const sql = (q) => execFileSync(psqlArgv[0], [...psqlArgv.slice(1), '-tAc', q]).toString().trim();
-let passed = 0;
-let failed = 0;
-async function test(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`not ok - ${name}: ${e && e.message}`);
-  }
-}
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
 const page = await browser.newPage();
@@ -46,5 +32,4 @@ await test('an unknown tracking number does not show a status', async () => {
   await status.filter({ hasText: 'not available' }).waitFor({ timeout: 5000 });
 });
 await browser.close();
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

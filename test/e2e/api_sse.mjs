@@ -3,25 +3,10 @@
 // Prints "N passed, M failed".
 import EventSource from 'eventsource';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { finish, sql, test } from './harness.mjs';
 
 const url = process.env.API_URL;
 const auth = { Authorization: `Bearer ${process.env.ADMIN_TOKEN}` };
-const psqlArgv = JSON.parse(process.env.PSQL_ARGV);
-const sql = (q) => execFileSync(psqlArgv[0], [...psqlArgv.slice(1), '-tAc', q]).toString().trim();
-
-let passed = 0;
-let failed = 0;
-async function test(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`not ok - ${name}: ${e && e.message}`);
-  }
-}
 
 // Collects events of the given names until `count` arrived or the timeout passed.
 function collect(es, names, count, ms = 5000) {
@@ -112,5 +97,4 @@ await test('a bad Last-Event-ID is a 400', async () => {
   assert.equal((await res.json()).code, 'PGRST100');
 });
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();
