@@ -130,7 +130,9 @@ run_pgbench() {	# run_pgbench SQLJSON CLIENTS -> "tps p50 p99 clients"
 		"$2" "$SECS" "$WORK/pgb" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);console.log(r.tps.toFixed(0), r.p50_ms.toFixed(2), r.p99_ms.toFixed(2), process.argv[1])})' "$2"
 }
 # The machine is shared and noisy: every server is measured in each of BENCH_ROUNDS interleaved
-# rounds and keeps its best round, so each gets the same chance at a quiet moment.
+# rounds and keeps its best round, so each gets the same chance at a quiet moment; the ratios
+# are also computed within each round (the servers one after the other, under about the same
+# load) and their median printed, which a single quiet moment cannot skew.
 ROUNDS=${BENCH_ROUNDS:-3}
 best() {	# best "rps p50 p99" lines on stdin -> the one with the highest rps
 	sort -k1,1 -g -r | head -n 1
@@ -139,16 +141,20 @@ echo "bench/api: $(nproc) cores, wrk $CONNS connections, best of $ROUNDS rounds 
 printf '%-8s %-26s %10s %9s %9s\n' endpoint server req/s p50_ms p99_ms
 for ep in ${BENCH_ENDPOINTS:-single list}; do
 	if [ "$ep" = single ]; then path=$SINGLE; else path=$LIST; fi
-	: > "$WORK/pg.res"; : > "$WORK/api.res"; : > "$WORK/fa.res"; : > "$WORK/ex.res"
+	: > "$WORK/pg.res"; : > "$WORK/api.res"; : > "$WORK/fa.res"; : > "$WORK/ex.res"; : > "$WORK/ratios"
 	for _ in $(seq 1 "$ROUNDS"); do
+		: > "$WORK/round.pg"
 		# pgbench at its best: few clients (8, about the best on 2 cores), freight-api's pool, or
 		# as many connections as wrk
 		for clients in $(printf '%s\n' 8 "$API_POOL" "$CONNS" | sort -nu); do
-			run_pgbench "$WORK/$ep.sql.json" "$clients" >> "$WORK/pg.res"
+			run_pgbench "$WORK/$ep.sql.json" "$clients" >> "$WORK/round.pg"
 		done
-		run_wrk "http://127.0.0.1:$API_PORT$path" >> "$WORK/api.res"
-		run_wrk "http://127.0.0.1:$FASTIFY_PORT$path" >> "$WORK/fa.res"
-		run_wrk "http://127.0.0.1:$EXPRESS_PORT$path" >> "$WORK/ex.res"
+		cat "$WORK/round.pg" >> "$WORK/pg.res"
+		a=$(run_wrk "http://127.0.0.1:$API_PORT$path"); echo "$a" >> "$WORK/api.res"
+		f=$(run_wrk "http://127.0.0.1:$FASTIFY_PORT$path"); echo "$f" >> "$WORK/fa.res"
+		e=$(run_wrk "http://127.0.0.1:$EXPRESS_PORT$path"); echo "$e" >> "$WORK/ex.res"
+		p=$(best < "$WORK/round.pg")
+		echo "${a%% *} ${p%% *} ${f%% *} ${e%% *}" | awk '{printf "%.3f %.3f %.3f\n", $1/$2, $1/$3, $1/$4}' >> "$WORK/ratios"
 	done
 	set -- $(best < "$WORK/pg.res"); pg_rps=$1
 	printf '%-8s %-26s %10s %9s %9s\n' "$ep" "pgbench -M prepared -c $4" "$1" "$2" "$3"
@@ -159,5 +165,9 @@ for ep in ${BENCH_ENDPOINTS:-single list}; do
 	set -- $(best < "$WORK/ex.res"); ex_rps=$1
 	printf '%-8s %-26s %10s %9s %9s\n' "$ep" "Express + pg" "$1" "$2" "$3"
 	awk -v a="$api_rps" -v p="$pg_rps" -v f="$fa_rps" -v e="$ex_rps" -v ep="$ep" \
-		'BEGIN {printf "%-8s ratios: freight-api / pgbench = %.2f, / Fastify = %.2f, / Express = %.2f\n", ep, a/p, a/f, a/e}'
+		'BEGIN {printf "%-8s ratios (best rounds): freight-api / pgbench = %.2f, / Fastify = %.2f, / Express = %.2f\n", ep, a/p, a/f, a/e}'
+	median() { cut -d' ' -f"$1" "$WORK/ratios" | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+	printf '%-8s ratios (median of %s rounds): freight-api / pgbench = %.2f, / Fastify = %.2f, / Express = %.2f\n' \
+		"$ep" "$ROUNDS" "$(median 1)" "$(median 2)" "$(median 3)"
+	echo "$ep per-round ratios (pgbench Fastify Express): $(tr '\n' ';' < "$WORK/ratios")"
 done
