@@ -10,7 +10,7 @@ app.get('/api/shipments', async (req, res) => {
   const claims = verifyJwt(req.headers.authorization);
   if (!claims) return res.status(401).json({ code: 'PGRST301', message: 'JWT invalid' });
   try {
-    const body = await runAs(claims, '/api/shipments', shipmentsSql(req.query));
+    const body = await runAs(claims, '/api/shipments', shipmentsSql(req.query), req.headers);
     res.type('application/json; charset=utf-8').send(body);
   } catch (e) {
     res.status(500).json({ code: e.code, message: e.message });

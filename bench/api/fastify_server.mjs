@@ -6,7 +6,7 @@ const app = Fastify({ logger: false });
 app.get('/api/shipments', async (req, reply) => {
   const claims = verifyJwt(req.headers.authorization);
   if (!claims) return reply.code(401).send({ code: 'PGRST301', message: 'JWT invalid' });
-  const body = await runAs(claims, '/api/shipments', shipmentsSql(req.query));
+  const body = await runAs(claims, '/api/shipments', shipmentsSql(req.query), req.headers);
   return reply.type('application/json; charset=utf-8').send(body);
 });
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });

@@ -1,8 +1,9 @@
 // reference.mjs — what a Node server needs to answer bench/api's two endpoints the way
 // freight-api does: verify the HS256 JWT, then one round trip to PostgreSQL running the same
-// transaction (BEGIN READ ONLY; role and claims via set_config; the query, JSON built by
-// PostgreSQL; COMMIT) as one multi-statement query — the best a pg client without pipelining
-// can do.  Used by fastify_server.mjs and express_server.mjs.
+// transaction (role, claims, request headers and READ ONLY via set_config; the query, JSON
+// built by PostgreSQL) as one multi-statement query, which PostgreSQL runs as one implicit
+// transaction — the best a pg client without pipelining can do.  Used by fastify_server.mjs
+// and express_server.mjs.
 import pg from 'pg';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -37,11 +38,12 @@ export function shipmentsSql(query) {
   return `SELECT coalesce(json_agg(_t), '[]')::text AS body FROM (SELECT t.* FROM "api"."shipments" t WHERE t."status" = ${lit(eq(query.status))} ORDER BY t."created_at" DESC LIMIT ${limit}) _t`;
 }
 
-export async function runAs(claims, path, sql) {
-  const text = 'BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY;'
-    + `SELECT set_config('search_path', '"api", "public"', true), set_config('role', ${lit(claims.role)}, true),`
+// headers: the request's headers (Node lower-cases their names), for request.headers.
+export async function runAs(claims, path, sql, headers) {
+  const text = `SELECT set_config('search_path', '"api", "public"', true), set_config('role', ${lit(claims.role)}, true),`
     + ` set_config('request.jwt.claims', ${lit(JSON.stringify(claims))}, true), set_config('request.method', 'GET', true),`
-    + ` set_config('request.path', ${lit(path)}, true);${sql};COMMIT`;
+    + ` set_config('request.path', ${lit(path)}, true), set_config('request.headers', ${lit(JSON.stringify(headers))}, true),`
+    + ` set_config('request.cookies', '{}', true), set_config('transaction_read_only', 'on', true);${sql}`;
   const results = await pool.query(text);
-  return results[2].rows[0].body;
+  return results[1].rows[0].body;
 }
