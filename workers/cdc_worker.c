@@ -14,12 +14,12 @@
  * The commit record carries the events and the decoding position together: after a crash the
  * worker restarts decoding at the origin's progress, so nothing is lost and nothing is written
  * twice (the unique (lsn, seq) constraint is the second line of defence).  The commit is
- * asynchronous, as in PostgreSQL's own logical replication apply workers: the worker goes on
- * decoding while the WAL writer flushes, and the slot's confirmed position moves (letting
- * PostgreSQL recycle the WAL) only once the commit is flushed, or before the worker sleeps.  A
- * crash can lose the last unflushed batches, but then it loses their origin progress with them,
- * and they are decoded and written again, with the same ids and contents.  The worker's own
- * writes carry its origin, which the output plugin filters out.
+ * asynchronous, as in PostgreSQL's own logical replication apply workers: while WAL is waiting,
+ * the worker goes on decoding while the WAL writer flushes; once caught up it flushes itself.  The
+ * slot's confirmed position moves (letting PostgreSQL recycle the WAL) only once the commit is
+ * flushed.  A crash can lose the last unflushed batches, but then it loses their origin progress
+ * with them, and they are decoded and written again, with the same ids and contents.  The
+ * worker's own writes carry its origin, which the output plugin filters out.
  *
  * A commit in its database wakes it at once (cdc_wake.c); freight.cdc_poll_interval is the fallback.
  * It does not start without wal_level = logical, replication slots, or "freight" in this build's
@@ -75,7 +75,7 @@
 
 char	   *freight_database = NULL;
 static bool cdc_enabled = true;
-static int	cdc_batch_size = 10000;
+static int	cdc_batch_size = 50000;
 static int	cdc_poll_interval_ms = 50;
 static int	cdc_slot_lag_limit_mb = 1024;
 static int	events_retention_min = 7 * 24 * 60;
@@ -114,7 +114,7 @@ cdc_worker_init(void)
 							 &cdc_enabled, true, PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("freight.cdc_batch_size",
 							"Events the CDC worker buffers before writing them in one transaction.",
-							NULL, &cdc_batch_size, 10000, 1, 1000000, PGC_SIGHUP, 0,
+							NULL, &cdc_batch_size, 50000, 1, 1000000, PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("freight.cdc_poll_interval",
 							"How often the idle CDC worker looks for new WAL without being woken.",
@@ -554,6 +554,8 @@ cdc_worker_main(Datum main_arg)
 	SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	/* Its statements are cheap and run every batch: compiling them would cost more than it saves. */
 	SetConfigOption("jit", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	/* AFTER triggers with transition tables (the webhook fan-out) keep a batch in memory. */
+	SetConfigOption("work_mem", "65536", PGC_SUSET, PGC_S_OVERRIDE);
 	batch = cdc_batch_create(TopMemoryContext);
 
 	for (;;)
@@ -576,7 +578,8 @@ cdc_worker_main(Datum main_arg)
 		if (decoding != NULL)
 		{
 			more = cdc_cycle();
-			confirm_durable(false); /* when idle, the WAL writer flushes within wal_writer_delay */
+			/* Caught up: flush now rather than leave it to the WAL writer's next round. */
+			confirm_durable(!more);
 		}
 		housekeeping();
 		if (!more)
