@@ -26,21 +26,47 @@ static const char *const setup_sql[2][2] = {
 	{SETUP_BASE SETUP_REQUEST, SETUP_BASE SETUP_REQUEST SETUP_READ_ONLY},
 };
 
-/* Appends key as a JSON string, lower-cased (header names are case-insensitive). */
-static void
-json_key_lower(Buf *b, const char *key)
+/* Length of the valid UTF-8 sequence at s, or 0 when the bytes there are not one. */
+static int
+utf8_sequence_length(const unsigned char *s)
 {
-	buf_putc(b, '"');
-	for (const char *p = key; *p; p++)
-	{
-		char		one[2] = {(char) tolower((unsigned char) *p), '\0'};
+	int			n = s[0] < 0x80 ? 1 : (s[0] >= 0xC2 && s[0] <= 0xDF) ? 2 :
+		(s[0] >= 0xE0 && s[0] <= 0xEF) ? 3 : (s[0] >= 0xF0 && s[0] <= 0xF4) ? 4 : 0;
 
-		if (one[0] == '"' || one[0] == '\\' || (unsigned char) one[0] < 0x20)
+	for (int i = 1; i < n; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;			/* also stops at the terminating NUL */
+	if (n == 3 && ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0)))
+		return 0;				/* overlong, or a surrogate */
+	if (n == 4 && ((s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90)))
+		return 0;				/* overlong, or beyond U+10FFFF */
+	return n;
+}
+
+/*
+ * Appends s as the inside of a JSON string.  Header bytes are not necessarily UTF-8 (Latin-1
+ * clients exist) and PostgreSQL refuses invalid UTF-8 in a parameter, failing the request: an
+ * invalid byte becomes U+FFFD.
+ */
+static void
+json_text(Buf *b, const char *s, bool lower)
+{
+	for (const unsigned char *p = (const unsigned char *) s; *p;)
+	{
+		int			n = utf8_sequence_length(p);
+
+		if (n == 0)
+			buf_puts(b, "\\ufffd");
+		else if (n == 1)
+		{
+			char		one[2] = {(char) (lower ? tolower(*p) : *p), '\0'};
+
 			buf_json_escape(b, one);
+		}
 		else
-			buf_putc(b, one[0]);
+			buf_add(b, (const char *) p, (size_t) n);
+		p += n ? n : 1;
 	}
-	buf_puts(b, "\":\"");
 }
 
 typedef struct JsonPairs
@@ -65,18 +91,13 @@ add_pair(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 	(void) kind;
 	if (j->b.len > 1)
 		buf_putc(&j->b, ',');
-	if (j->lower)
-		json_key_lower(&j->b, key);
-	else
-	{
-		buf_putc(&j->b, '"');
-		buf_json_escape(&j->b, key);
-		buf_puts(&j->b, "\":\"");
-	}
+	buf_putc(&j->b, '"');
+	json_text(&j->b, key, j->lower);	/* header names are case-insensitive */
+	buf_puts(&j->b, "\":\"");
 	if (j->redact && (!j->lower || is_credential(key)))
 		buf_puts(&j->b, "***");
 	else
-		buf_json_escape(&j->b, value ? value : "");
+		json_text(&j->b, value ? value : "", false);
 	buf_putc(&j->b, '"');
 	return MHD_YES;
 }

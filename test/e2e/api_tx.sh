@@ -78,6 +78,9 @@ check "a function reads request.headers, request.cookies, method and path" 200 \
 	'"user" : "web_anon".*"agent" : "tx-test/1".*"tenant" : "acme".*"sid" : "abc".*"method" : "GET".*"path" : "/api/rpc/whoami"' \
 	-A tx-test/1 -H 'X-Tenant: acme' -H 'Cookie: sid=abc; theme=dark' "$A/rpc/whoami"
 check "a read runs READ ONLY" 200 '"read_only" : "on"' "$A/rpc/whoami"
+check "a header that is not UTF-8 does not fail the request" 200 "" -H "$(printf 'X-Tenant: caf\351')" "$A/rpc/whoami"
+if grep -qF "\"tenant\" : \"caf$(printf '\357\277\275')\"" "$WORK/body"; then pass "  ... its invalid byte reads as U+FFFD"
+else fail "  ... its invalid byte reads as U+FFFD (body: $(head -c 300 "$WORK/body"))"; fi
 TOKEN=$(FREIGHT_JWT_SECRET=tx-secret-0123456789abcdef0123456789 "$API" --sign-jwt '{"role":"web_user","sub":"u1"}')
 check "a JWT request runs as its role" 200 '"user" : "web_user".*"sid" : "secret-cookie"' \
 	-H "Authorization: Bearer $TOKEN" -H 'Cookie: sid=secret-cookie' "$A/rpc/whoami"
