@@ -42,6 +42,7 @@
 #define JANITOR_QUEUE_BATCH		64
 #define JANITOR_MAX_VIOLATION_EVENTS	100	/* per sweep; further keys go into one summary */
 #define JANITOR_NOT_INSTALLED_WAIT_MS	2000
+#define JANITOR_READ_ONLY_WAIT_MS		500
 
 PGDLLEXPORT void rate_limit_janitor_main(Datum arg);
 
@@ -378,6 +379,13 @@ rate_limit_janitor_main(Datum arg)
 		MemoryContextSwitchTo(loop_context);
 		if (!extension_installed())
 			wait_ms = JANITOR_NOT_INSTALLED_WAIT_MS;
+		else if (DefaultXactReadOnly)
+		{
+			/* A primary held read-only for a moment (pg_auto_failover does that while it
+			 * promotes): the queue and the state wait in shared memory until writes are back. */
+			elog(DEBUG1, "freight janitor: transactions are read-only, writing later");
+			wait_ms = JANITOR_READ_ONLY_WAIT_MS;
+		}
 		else
 		{
 			TimestampTz now = GetCurrentTimestamp();

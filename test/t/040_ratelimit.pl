@@ -126,6 +126,20 @@ $node->poll_query_until('freight', "SELECT count(*) = 0 FROM freight.rate_limit_
 is(sql("SELECT count(*) FROM freight.rate_limit_state() WHERE key LIKE 'k:idle-%'"), '3',
 	'idle keys that still owe are kept');
 
+# A primary held read-only for a moment (pg_auto_failover does that while it promotes): limits
+# still decide, the janitor waits without errors and saves the state once writes are back.
+sql("ALTER SYSTEM SET default_transaction_read_only = on; SELECT pg_reload_conf()");
+sleep(1);
+my $log_offset = -s $node->logfile;
+is(allowed_of('k:readonly', 101), 100, 'limits decide while the server is read-only');
+sleep(3);
+unlike(slurp_file($node->logfile, $log_offset), qr/read-only transaction/,
+	'janitor: no errors while the server is read-only');
+is(sql("SELECT count(*) FROM freight.rate_limit_saved WHERE key = 'k:readonly'"), '0', 'nothing saved while read-only');
+sql("SET default_transaction_read_only = off; ALTER SYSTEM RESET default_transaction_read_only; SELECT pg_reload_conf()");
+ok($node->poll_query_until('freight', "SELECT count(*) = 1 FROM freight.rate_limit_saved WHERE key = 'k:readonly'"),
+	'state saved once writes are back');
+
 # A full table: clear error, nothing admitted, one security event.
 my $used = sql("SELECT count(*) FROM freight.rate_limit_state()");
 ($rc, $out, $err) = $node->psql('freight',
