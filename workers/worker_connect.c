@@ -4,8 +4,12 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
-#include "commands/dbcommands.h"
+#include "catalog/pg_database.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -13,6 +17,7 @@
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "utils/snapmgr.h"
 
 #include "cdc_worker.h"
 #include "worker_connect.h"
@@ -68,13 +73,26 @@ worker_connect_init(void)
 	shmem_startup_hook = worker_connect_shmem_startup;
 }
 
+/*
+ * Without a database only the shared catalogs' heaps can be read (their indexes may not be in
+ * the relation cache yet): a sequential scan of pg_database, as the autovacuum launcher does.
+ */
 static bool
 database_exists(const char *name)
 {
-	bool		exists;
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	bool		exists = false;
 
 	StartTransactionCommand();
-	exists = OidIsValid(get_database_oid(name, true));
+	(void) GetTransactionSnapshot();
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while (!exists && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+		exists = strcmp(NameStr(((Form_pg_database) GETSTRUCT(tup))->datname), name) == 0;
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
 	CommitTransactionCommand();
 	return exists;
 }
