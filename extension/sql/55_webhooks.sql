@@ -316,6 +316,9 @@ AS $$
 DECLARE
 	n bigint;
 BEGIN
+	IF NOT EXISTS (SELECT FROM freight.webhook_endpoints ep WHERE ep.active) THEN
+		RETURN NULL;			-- nobody subscribed: skip the join over the new events
+	END IF;
 	INSERT INTO freight.webhook_deliveries (endpoint_id, event_id, webhook_id)
 	SELECT ep.id, ev.id, 'msg_' || ev.id
 	FROM new_events ev
