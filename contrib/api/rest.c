@@ -20,7 +20,7 @@ planned_total(Request *req, const Auth *auth, const char *schema, const SqlReque
 {
 	SqlRequest	pr = *sr;
 	SqlStatement st;
-	RunAs		as = {auth->role, auth->claims, schema, req->method, req->path, auth->anonymous};
+	RunAs		as = {auth->role, auth->claims, schema, req->method, req->path, auth->anonymous, NULL};
 	PGresult   *res = NULL;
 	json_t	   *plan = NULL;
 	json_t	   *rows;
@@ -115,11 +115,14 @@ rest_relation(Request *req, Response *resp, const char *name)
 		goto out;
 	}
 	ex.singular = sr.shape == SHAPE_OBJECT;
-	if (!rest_parse_prefer(req, &prefs, &err))
+	if (!rest_parse_prefer(req, sc, &prefs, &err))
 	{
 		response_error(req, resp, &err);
 		goto out;
 	}
+	prefs.value[PREF_PARAMS] = NULL;	/* for functions only */
+	if (strcmp(req->method, "PATCH") != 0 && strcmp(req->method, "DELETE") != 0)
+		prefs.value[PREF_MAX_AFFECTED] = NULL;
 	sr.sc = sc;
 	sr.q = &q;
 	if (!rest_paging(req, resp, &q, &sr))
@@ -127,6 +130,8 @@ rest_relation(Request *req, Response *resp, const char *name)
 	ex.auth = &auth;
 	ex.schema = schema;
 	ex.first = sr.offset;
+	ex.timezone = prefs.timezone;
+	ex.max_affected = prefs.value[PREF_MAX_AFFECTED] ? prefs.max_affected : -1;
 	if (is_get)
 	{
 		sr.action = SQL_READ;
@@ -154,8 +159,7 @@ rest_relation(Request *req, Response *resp, const char *name)
 		response_error(req, resp, &err);
 		goto out;
 	}
-	if (prefs.applied.len)
-		response_header(req, resp, "Preference-Applied", arena_strdup(&req->arena, prefs.applied.data));
+	rest_preference_applied(req, resp, &prefs);
 	rest_run_statement(req, resp, &st, &ex);
 	if (sr.action == SQL_PUT)
 		rest_put_outcome(req, resp, prefs.count != COUNT_NONE);
@@ -236,6 +240,44 @@ resolve_function(const SchemaCache *sc, const char *schema, const char *name,
 					 whole_body_ok ? "The function exists with other argument names." : NULL);
 }
 
+/*
+ * Prefer: params=single-object: the overload of schema.name with one json or jsonb parameter
+ * (named or not) gets the whole body.  404 PGRST202 when there is none, 300 PGRST203 when
+ * there are several.
+ */
+static bool
+resolve_single_object(const SchemaCache *sc, const char *schema, const char *name,
+					  SqlRequest *sr, ApiError *err)
+{
+	int			nmatches = 0;
+	char		msg[400];
+
+	for (int f = 0; f < sc->nfuncs; f++)
+	{
+		const ScFunction *fn = &sc->funcs[f];
+
+		if (strcmp(fn->name, name) == 0 && strcmp(fn->schema, schema) == 0 && fn->nargs == 1 &&
+			(strcmp(fn->args[0].type, "json") == 0 || strcmp(fn->args[0].type, "jsonb") == 0))
+		{
+			sr->func = fn;
+			nmatches++;
+		}
+	}
+	sr->rpc_whole_body = true;
+	if (nmatches == 1)
+		return true;
+	if (nmatches > 1)
+	{
+		snprintf(msg, sizeof(msg), "Could not choose the best candidate function between overloads of %s.%s", schema, name);
+		return api_error(err, 300, "PGRST203", msg, "Prefer: params=single-object found several functions with one json or jsonb parameter.",
+						 "Keep one overload taking json or jsonb.");
+	}
+	snprintf(msg, sizeof(msg), "Could not find the function %s.%s with a single json or jsonb parameter in the schema cache", schema, name);
+	return api_error(err, 404, "PGRST202", msg,
+					 "Prefer: params=single-object passes the whole body as the function's one json or jsonb argument.",
+					 "Give the function exactly one parameter of type json or jsonb, or send its arguments as the keys of a JSON object without params=single-object.");
+}
+
 void
 rest_rpc(Request *req, Response *resp, const char *name)
 {
@@ -254,6 +296,7 @@ rest_rpc(Request *req, Response *resp, const char *name)
 	json_t	   *body = NULL;
 	bool	   *skip;
 	bool		exists;
+	bool		single_object;
 	const char **keys = NULL;
 	const char **values = NULL;
 	const char *body_text = "{}";
@@ -272,6 +315,14 @@ rest_rpc(Request *req, Response *resp, const char *name)
 	skip = rpc_arg_pairs(req, sc, schema, name, pairs, npairs, &exists);
 	if (!rest_parse_query(req, resp, pairs, npairs, skip, &q))
 		goto out;
+	if (!rest_parse_prefer(req, sc, &prefs, &err))
+	{
+		response_error(req, resp, &err);
+		goto out;
+	}
+	single_object = prefs.single_object && !is_get;
+	if (!single_object)
+		prefs.value[PREF_PARAMS] = NULL;
 	if (is_get)
 	{
 		for (int i = 0; i < npairs; i++)
@@ -283,14 +334,15 @@ rest_rpc(Request *req, Response *resp, const char *name)
 	}
 	else if (req->body.len > 0)
 	{
-		body = rest_parse_body(req, false, false, &body_text, &keys, &nkeys, &err);
+		body = rest_parse_body(req, single_object, false, &body_text, &keys, &nkeys, &err);
 		if (body == NULL)
 		{
 			response_error(req, resp, &err);
 			goto out;
 		}
 	}
-	if (!resolve_function(sc, schema, name, keys, nkeys, !is_get && exists, &sr, &err))
+	if (single_object ? !resolve_single_object(sc, schema, name, &sr, &err) :
+		!resolve_function(sc, schema, name, keys, nkeys, !is_get && exists, &sr, &err))
 	{
 		response_error(req, resp, &err);
 		goto out;
@@ -307,11 +359,8 @@ rest_rpc(Request *req, Response *resp, const char *name)
 		ex.ctype = "application/json; charset=utf-8";
 	}
 	ex.singular = sr.shape == SHAPE_OBJECT;
-	if (!rest_parse_prefer(req, &prefs, &err))
-	{
-		response_error(req, resp, &err);
-		goto out;
-	}
+	if (!sr.func->retset)
+		prefs.value[PREF_MAX_AFFECTED] = NULL;
 	sr.action = SQL_RPC;
 	sr.sc = sc;
 	sr.q = &q;
@@ -328,6 +377,8 @@ rest_rpc(Request *req, Response *resp, const char *name)
 	ex.schema = schema;
 	ex.first = sr.offset;
 	ex.read_only = is_get || sr.func->volatility != 'v';
+	ex.timezone = prefs.timezone;
+	ex.max_affected = prefs.value[PREF_MAX_AFFECTED] ? prefs.max_affected : -1;
 	ex.shape = sr.shape;
 	ex.ok_status = 200;
 	ex.body_wanted = strcmp(req->method, "HEAD") != 0;
@@ -336,8 +387,7 @@ rest_rpc(Request *req, Response *resp, const char *name)
 		response_error(req, resp, &err);
 		goto out;
 	}
-	if (prefs.applied.len)
-		response_header(req, resp, "Preference-Applied", arena_strdup(&req->arena, prefs.applied.data));
+	rest_preference_applied(req, resp, &prefs);
 	rest_run_statement(req, resp, &st, &ex);
 	if (sr.func->ret_void && resp->status == 200)
 	{
@@ -369,7 +419,7 @@ rest_openapi(Request *req, Response *resp, const char *arg)
 	(void) arg;
 	if (rest_prepare(req, resp, sc, false, &auth, &schema, &pairs, &npairs))
 	{
-		RunAs		as = {auth.role, auth.claims, schema, req->method, req->path, auth.anonymous};
+		RunAs		as = {auth.role, auth.claims, schema, req->method, req->path, auth.anonymous, NULL};
 		const char *params[1] = {schema};
 
 		if (rest_query_as(&as, openapi_access_query, params, 1, &res, &err) &&

@@ -17,6 +17,7 @@ typedef struct RunAs
 	const char *method;
 	const char *path;
 	bool		anonymous;
+	const char *timezone;		/* Prefer: timezone= (requests only), NULL when absent */
 } RunAs;
 
 /*

@@ -187,25 +187,40 @@ shape_response(Request *req, Response *resp, PGresult *main_res, const Exec *ex)
 		resp->status = ex->ok_status == 201 ? 201 : 204;
 }
 
+/* 400 PGRST124 for more rows affected than Prefer: max-affected allows. */
+static void
+max_affected_error(Request *req, Response *resp, long long count)
+{
+	ApiError	err;
+	char		det[120];
+
+	snprintf(det, sizeof(det), "The query affects %lld rows", count);
+	api_error(&err, 400, "PGRST124", "Query result exceeds max-affected preference constraint", det, NULL);
+	response_error(req, resp, &err);
+}
+
 /*
- * One pipeline (see rest_tx.h).  A singular write leaves its transaction open, checks that
- * exactly one row was affected, then ends it (commit, or rollback with tx=rollback) and, after
- * a commit, asks for the LSN.
+ * One pipeline (see rest_tx.h).  A singular write, or a write or volatile function with
+ * Prefer: max-affected, leaves its transaction open, checks how many rows were affected (one;
+ * at most max-affected), then ends it (commit, or rollback with tx=rollback or a failed check)
+ * and, after a commit, asks for the LSN.
  */
 void
 rest_run_statement(Request *req, Response *resp, SqlStatement *st, const Exec *ex)
 {
 	RunAs		as = {ex->auth->role, ex->auth->claims, ex->schema, req->method, req->path,
-	ex->auth->anonymous};
+	ex->auth->anonymous, ex->timezone};
 	TxPlan		tx;
 	Route		route;
 	char		errmsg[512];
 	bool		singular_write = ex->write && ex->singular;
+	bool		checked = !ex->read_only && (singular_write || ex->max_affected >= 0);
+	long long	affected;
 	PGresult   *main_res;
 	PGresult   *failed;
 	ApiError	err;
 
-	tx_plan(&tx, &req->arena, req, &as, ex->read_only, ex->write, singular_write, st->sql.data,
+	tx_plan(&tx, &req->arena, req, &as, ex->read_only, ex->write, checked, st->sql.data,
 			st->params, st->nparams);
 	if (server.cfg.log_sql)
 		log_transaction(req, &tx);
@@ -236,19 +251,23 @@ rest_run_statement(Request *req, Response *resp, SqlStatement *st, const Exec *e
 		response_error(req, resp, &err);
 		goto done;
 	}
-	if (ex->singular && atoll(PQgetvalue(main_res, 0, 1)) != 1)
+	affected = atoll(PQgetvalue(main_res, 0, 1));
+	if ((ex->singular && affected != 1) || (ex->max_affected >= 0 && affected > ex->max_affected))
 	{
-		if (singular_write)
+		if (checked)
 		{
 			PGresult   *r;
 
 			pg_finish(route.conn, false, &r);
 			PQclear(r);
 		}
-		singular_error(req, resp, atoll(PQgetvalue(main_res, 0, 1)));
+		if (ex->singular && affected != 1)
+			singular_error(req, resp, affected);
+		else
+			max_affected_error(req, resp, affected);
 		goto done;
 	}
-	if (singular_write)
+	if (checked)
 	{
 		PGresult   *r;
 
@@ -265,7 +284,7 @@ rest_run_statement(Request *req, Response *resp, SqlStatement *st, const Exec *e
 			goto done;
 		}
 		PQclear(r);
-		if (!tx.rollback)
+		if (!tx.rollback && ex->write)
 		{
 			PipeStmt	lsn = {replica_lsn_sql, NULL, 0, NULL};
 

@@ -22,6 +22,13 @@ typedef enum CountPref
 	COUNT_NONE, COUNT_EXACT, COUNT_PLANNED, COUNT_ESTIMATED
 } CountPref;
 
+/* The kinds of preference freight-api applies, in Preference-Applied's order. */
+typedef enum PrefKind
+{
+	PREF_RESOLUTION, PREF_MISSING, PREF_RETURN, PREF_PARAMS, PREF_COUNT, PREF_TX, PREF_HANDLING,
+	PREF_TIMEZONE, PREF_MAX_AFFECTED, PREF_KINDS
+} PrefKind;
+
 /* The Prefer header (first occurrence of each kind wins). */
 typedef struct Prefs
 {
@@ -31,8 +38,11 @@ typedef struct Prefs
 	bool		ignore_duplicates;
 	bool		missing_default;	/* missing=default: absent keys get the column DEFAULT */
 	bool		strict;			/* handling=strict */
+	bool		single_object;	/* params=single-object: the body is an RPC's one json argument */
+	const char *timezone;		/* timezone=, a zone of pg_timezone_names; NULL when absent */
+	long long	max_affected;	/* max-affected=N with handling=strict; -1 when absent */
+	const char *value[PREF_KINDS];	/* the value taken of each kind, NULL when none */
 	Buf			invalid;		/* preferences not understood or not applied, ", "-separated */
-	Buf			applied;		/* Preference-Applied, in PostgREST's order */
 } Prefs;
 
 /* Everything needed to run one statement and shape its response. */
@@ -48,12 +58,19 @@ typedef struct Exec
 	long long	first;			/* offset of the first row, for Content-Range */
 	int			ok_status;		/* 200, 201 */
 	bool		body_wanted;
+	long long	max_affected;	/* Prefer: max-affected: more rows affected is 400 PGRST124; -1 none */
+	const char *timezone;		/* Prefer: timezone=, NULL when absent */
 } Exec;
 
 /* rest_request.c */
-/* Fills p (prefs_free it); false + 400 PGRST122 with handling=strict and invalid preferences. */
-bool		rest_parse_prefer(Request *req, Prefs *p, ApiError *err);
+/*
+ * Fills p (prefs_free it); time zones are checked against sc.  false + 400 PGRST122 with
+ * handling=strict and invalid preferences.
+ */
+bool		rest_parse_prefer(Request *req, const SchemaCache *sc, Prefs *p, ApiError *err);
 void		prefs_free(Prefs *p);
+/* Preference-Applied from p->value (tx= is added by rest_exec.c once honoured). */
+void		rest_preference_applied(Request *req, Response *resp, const Prefs *p);
 bool		rest_parse_accept(Request *req, SqlShape *shape, const char **ctype);
 
 /*

@@ -24,57 +24,80 @@ collect_prefer(void *cls, enum MHD_ValueKind kind, const char *key, const char *
 	return MHD_YES;
 }
 
-/* The preferences freight-api applies, by kind; Preference-Applied lists them in this order. */
+/* The preferences freight-api applies, by kind (PrefKind order); no values: checked by value_ok. */
 static const struct
 {
 	const char *kind;
 	const char *const values[4];
-}			known_prefs[] =
+}			known_prefs[PREF_KINDS] =
 {
-	{"resolution", {"merge-duplicates", "ignore-duplicates"}},
-	{"missing", {"default", "null"}},
-	{"return", {"minimal", "headers-only", "representation"}},
-	{"count", {"exact", "planned", "estimated"}},
-	{"handling", {"lenient", "strict"}},
-	{"tx", {"commit", "rollback"}},	/* applied (and echoed) by rest_tx.c */
+	[PREF_RESOLUTION] = {"resolution", {"merge-duplicates", "ignore-duplicates"}},
+	[PREF_MISSING] = {"missing", {"default", "null"}},
+	[PREF_RETURN] = {"return", {"minimal", "headers-only", "representation"}},
+	[PREF_PARAMS] = {"params", {"single-object"}},
+	[PREF_COUNT] = {"count", {"exact", "planned", "estimated"}},
+	[PREF_TX] = {"tx", {"commit", "rollback"}},	/* applied (and echoed) by rest_tx.c */
+	[PREF_HANDLING] = {"handling", {"lenient", "strict"}},
+	[PREF_TIMEZONE] = {"timezone", {NULL}},
+	[PREF_MAX_AFFECTED] = {"max-affected", {NULL}},
 };
-#define NKNOWN_PREFS (sizeof(known_prefs) / sizeof(known_prefs[0]))
+
+/* The value of kind k as freight-api spells it (static or in the request's arena), or NULL. */
+static const char *
+value_ok(Request *req, const SchemaCache *sc, PrefKind k, const char *value)
+{
+	if (k == PREF_TIMEZONE)
+		return sc_has_timezone(sc, value) ? arena_strdup(&req->arena, value) : NULL;
+	if (k == PREF_MAX_AFFECTED)
+		return value[0] && strspn(value, "0123456789") == strlen(value) && strlen(value) <= 18 ?
+			arena_strdup(&req->arena, value) : NULL;
+	for (int v = 0; v < 4 && known_prefs[k].values[v]; v++)
+		if (strcmp(value, known_prefs[k].values[v]) == 0)
+			return known_prefs[k].values[v];
+	return NULL;
+}
 
 static void
-apply_pref(Prefs *p, const char *kind, const char *value)
+apply_pref(Prefs *p, PrefKind k, const char *value)
 {
-	if (strcmp(kind, "resolution") == 0)
+	if (k == PREF_RESOLUTION)
 	{
 		p->merge_duplicates = strcmp(value, "merge-duplicates") == 0;
 		p->ignore_duplicates = !p->merge_duplicates;
 	}
-	else if (strcmp(kind, "missing") == 0)
+	else if (k == PREF_MISSING)
 		p->missing_default = strcmp(value, "default") == 0;
-	else if (strcmp(kind, "return") == 0)
+	else if (k == PREF_RETURN)
 		p->ret = strcmp(value, "minimal") == 0 ? RETURN_MINIMAL :
 			strcmp(value, "headers-only") == 0 ? RETURN_HEADERS_ONLY : RETURN_REPRESENTATION;
-	else if (strcmp(kind, "count") == 0)
+	else if (k == PREF_PARAMS)
+		p->single_object = true;
+	else if (k == PREF_COUNT)
 		p->count = strcmp(value, "exact") == 0 ? COUNT_EXACT :
 			strcmp(value, "planned") == 0 ? COUNT_PLANNED : COUNT_ESTIMATED;
-	else if (strcmp(kind, "handling") == 0)
+	else if (k == PREF_HANDLING)
 		p->strict = strcmp(value, "strict") == 0;
+	else if (k == PREF_TIMEZONE)
+		p->timezone = value;
+	else if (k == PREF_MAX_AFFECTED)
+		p->max_affected = atoll(value);
 }
 
 /*
  * RFC 7240 tokens kind=value; the first of each kind wins.  Unknown kinds, unknown values and
- * preferences freight-api does not apply (timezone, max-affected, params) are ignored, or
- * with handling=strict answered 400 PGRST122 (a strict client must not believe they applied).
+ * time zones PostgreSQL does not know are ignored, or with handling=strict answered 400
+ * PGRST122 (a strict client must not believe they applied).  max-affected applies only with
+ * handling=strict, like PostgREST's.
  */
 bool
-rest_parse_prefer(Request *req, Prefs *p, ApiError *err)
+rest_parse_prefer(Request *req, const SchemaCache *sc, Prefs *p, ApiError *err)
 {
 	Buf			all;
-	const char *value[NKNOWN_PREFS] = {0};
 	char	   *save = NULL;
 
 	memset(p, 0, sizeof(*p));
+	p->max_affected = -1;
 	buf_init(&p->invalid);
-	buf_init(&p->applied);
 	buf_init(&all);
 	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_prefer, &all);
 	for (char *tok = strtok_r(all.data, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
@@ -90,29 +113,29 @@ rest_parse_prefer(Request *req, Prefs *p, ApiError *err)
 		if (*tok == '\0')
 			continue;
 		eq = strchr(tok, '=');
-		for (size_t k = 0; k < NKNOWN_PREFS && eq; k++)
+		for (int k = 0; k < PREF_KINDS && eq && !valid; k++)
 			if (strlen(known_prefs[k].kind) == (size_t) (eq - tok) &&
 				strncmp(tok, known_prefs[k].kind, (size_t) (eq - tok)) == 0)
-				for (int v = 0; v < 4 && known_prefs[k].values[v] && !valid; v++)
-					if (strcmp(eq + 1, known_prefs[k].values[v]) == 0)
-					{
-						valid = true;
-						if (value[k] == NULL)
-						{
-							value[k] = known_prefs[k].values[v];
-							apply_pref(p, known_prefs[k].kind, value[k]);
-						}
-					}
+			{
+				const char *v = value_ok(req, sc, (PrefKind) k, eq + 1);
+
+				valid = v != NULL;
+				if (valid && p->value[k] == NULL)
+					p->value[k] = v;
+			}
 		if (!valid)
 			buf_printf(&p->invalid, "%s%s", p->invalid.len ? ", " : "", tok);
 	}
 	buf_free(&all);
-	for (size_t k = 0; k < NKNOWN_PREFS; k++)
-		if (value[k] && strcmp(known_prefs[k].kind, "tx") != 0)
-			buf_printf(&p->applied, "%s%s=%s", p->applied.len ? ", " : "", known_prefs[k].kind, value[k]);
+	if (p->value[PREF_HANDLING] == NULL || strcmp(p->value[PREF_HANDLING], "strict") != 0)
+		p->value[PREF_MAX_AFFECTED] = NULL;
+	for (int k = 0; k < PREF_KINDS; k++)
+		if (p->value[k])
+			apply_pref(p, (PrefKind) k, p->value[k]);
 	if (p->strict && p->invalid.len)
 		return api_error(err, 400, "PGRST122", "Invalid preferences given with handling=strict",
-						 p->invalid.data, "freight-api applies resolution, missing, return, count, handling and tx.");
+						 p->invalid.data, "freight-api applies resolution, missing, return, params, count, tx, "
+						 "handling, timezone (a name of pg_timezone_names) and max-affected (an integer).");
 	return true;
 }
 
@@ -120,7 +143,20 @@ void
 prefs_free(Prefs *p)
 {
 	buf_free(&p->invalid);
-	buf_free(&p->applied);
+}
+
+void
+rest_preference_applied(Request *req, Response *resp, const Prefs *p)
+{
+	Buf			b;
+
+	buf_init(&b);
+	for (int k = 0; k < PREF_KINDS; k++)
+		if (p->value[k] && k != PREF_TX)
+			buf_printf(&b, "%s%s=%s", b.len ? ", " : "", known_prefs[k].kind, p->value[k]);
+	if (b.len)
+		response_header(req, resp, "Preference-Applied", arena_strndup(&req->arena, b.data, b.len));
+	buf_free(&b);
 }
 
 /* Accept -> shape; false for media types we cannot produce (406). */

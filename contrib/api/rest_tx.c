@@ -18,12 +18,14 @@
 " set_config('request.path', $5, true)"
 #define SETUP_REQUEST \
 ", set_config('request.headers', $6, true), set_config('request.cookies', $7, true)"
+#define SETUP_TIMEZONE ", set_config('timezone', $8, true)"
 #define SETUP_READ_ONLY ", set_config('transaction_read_only', 'on', true)"
 
-/* [with request headers and cookies][read only] */
-static const char *const setup_sql[2][2] = {
+/* [the daemon's own query / a request / a request with Prefer: timezone=][read only] */
+static const char *const setup_sql[3][2] = {
 	{SETUP_BASE, SETUP_BASE SETUP_READ_ONLY},
 	{SETUP_BASE SETUP_REQUEST, SETUP_BASE SETUP_REQUEST SETUP_READ_ONLY},
+	{SETUP_BASE SETUP_REQUEST SETUP_TIMEZONE, SETUP_BASE SETUP_REQUEST SETUP_TIMEZONE SETUP_READ_ONLY},
 };
 
 /* Length of the valid UTF-8 sequence at s, or 0 when the bytes there are not one. */
@@ -151,8 +153,9 @@ add_stmt(TxPlan *tx, const char *sql, const char *const *params, int nparams)
 
 void
 tx_plan(TxPlan *tx, Arena *a, Request *req, const RunAs *as, bool read_only, bool write,
-		bool singular_write, const char *sql, const char *const *params, int nparams)
+		bool leave_open, const char *sql, const char *const *params, int nparams)
 {
+	int			kind = req == NULL ? 0 : as->timezone == NULL ? 1 : 2;
 	const char *pref = req ? prefer_tx(req) : NULL;
 	bool		rollback = server.cfg.tx_rollback;
 	bool		explicit_tx;
@@ -167,7 +170,7 @@ tx_plan(TxPlan *tx, Arena *a, Request *req, const RunAs *as, bool read_only, boo
 	}
 	/* a read-only transaction ends the same either way: it keeps the fast path */
 	tx->rollback = rollback && !read_only;
-	explicit_tx = tx->rollback || singular_write;
+	explicit_tx = tx->rollback || leave_open;
 
 	buf_init(&sp);
 	buf_ident(&sp, as->schema);
@@ -184,6 +187,8 @@ tx_plan(TxPlan *tx, Arena *a, Request *req, const RunAs *as, bool read_only, boo
 		tx->setup[5] = pairs_json(a, req, MHD_HEADER_KIND, false);
 		tx->setup[6] = pairs_json(a, req, MHD_COOKIE_KIND, false);
 		tx->nsetup = 7;
+		if (as->timezone)
+			tx->setup[tx->nsetup++] = as->timezone;
 		if (server.cfg.log_sql)
 		{
 			memcpy(tx->setup_logged, tx->setup, sizeof(tx->setup));
@@ -194,13 +199,13 @@ tx_plan(TxPlan *tx, Arena *a, Request *req, const RunAs *as, bool read_only, boo
 
 	if (explicit_tx)
 		add_stmt(tx, "BEGIN", NULL, 0);
-	tx->setup_index = add_stmt(tx, setup_sql[req != NULL][read_only && !explicit_tx], tx->setup, tx->nsetup);
+	tx->setup_index = add_stmt(tx, setup_sql[kind][read_only && !explicit_tx], tx->setup, tx->nsetup);
 	if (req && server.cfg.pre_request_sql)
 		add_stmt(tx, server.cfg.pre_request_sql, NULL, 0);
 	tx->main = add_stmt(tx, sql, params, nparams);
-	if (tx->rollback && !singular_write)
+	if (tx->rollback && !leave_open)
 		add_stmt(tx, "ROLLBACK", NULL, 0);
-	tx->leave_open = singular_write;
+	tx->leave_open = leave_open;
 	if (write && !explicit_tx)
 	{
 		tx->sync_after = 1u << (tx->n - 1);

@@ -2,7 +2,7 @@
  * rest_tx.h — the statements of one request's transaction, sent as one pipeline:
  *
  *   SELECT set_config(search_path, role, request.jwt.claims, request.method, request.path,
- *                     request.headers, request.cookies[, transaction_read_only]);
+ *                     request.headers, request.cookies[, timezone][, transaction_read_only]);
  *   [SELECT <db-pre-request>();]
  *   <the statement>;                                   -- Sync: the implicit transaction commits
  *   [SELECT pg_current_wal_insert_lsn();]              -- writes: the LSN covering the commit
@@ -10,8 +10,8 @@
  * Between two Syncs the extended protocol runs the statements as one implicit transaction: an
  * error anywhere rolls all of it back, and success commits once, at the Sync.  A transaction
  * that must end otherwise is explicit: BEGIN ... ROLLBACK for Prefer: tx=rollback or
- * db-tx-end = rollback, and BEGIN left open for a singular write, whose caller commits or rolls
- * back after counting the rows.
+ * db-tx-end = rollback, and BEGIN left open for a singular write or one with Prefer:
+ * max-affected, whose caller commits or rolls back after counting the rows.
  */
 #ifndef API_REST_TX_H
 #define API_REST_TX_H
@@ -20,7 +20,7 @@
 #include "rest.h"
 
 #define TX_MAX_STMTS 6
-#define TX_SETUP_PARAMS 7
+#define TX_SETUP_PARAMS 8
 
 typedef struct TxPlan
 {
@@ -40,12 +40,12 @@ typedef struct TxPlan
 
 /*
  * Plans the transaction running sql as `as` (parameters allocated in a).  req (NULL for the daemon's own queries) supplies
- * request.headers, request.cookies and Prefer: tx=, and enables db-pre-request.  read_only: a
- * GET or a non-volatile function; write: a write whose commit LSN the client gets;
- * singular_write: leave the transaction open for the caller.
+ * request.headers, request.cookies and Prefer: tx=, and enables db-pre-request and as->timezone.
+ * read_only: a GET or a non-volatile function; write: a write whose commit LSN the client gets;
+ * leave_open: leave the transaction open for the caller (it checks the rows affected first).
  */
 void		tx_plan(TxPlan *tx, Arena *a, Request *req, const RunAs *as, bool read_only, bool write,
-					bool singular_write, const char *sql, const char *const *params, int nparams);
+					bool leave_open, const char *sql, const char *const *params, int nparams);
 
 /* The first failed statement's result, or NULL when all succeeded. */
 PGresult   *tx_failed(const TxPlan *tx);

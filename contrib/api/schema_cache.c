@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 
@@ -98,6 +99,7 @@ const char *const sc_catalog_query =
 "  'functions', (SELECT coalesce(json_agg(f), '[]') FROM funcs f),"
 "  'schema_description', (SELECT pg_catalog.obj_description(n.oid, 'pg_namespace')"
 "      FROM pg_catalog.pg_namespace n WHERE n.nspname = ($1::text[])[1]),"
+"  'timezones', (SELECT json_agg(name) FROM pg_catalog.pg_timezone_names),"
 "  'security_log', EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n"
 "      ON n.oid = p.pronamespace WHERE n.nspname || '.' || p.proname = $2),"
 "  'api_keys', EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n"
@@ -119,6 +121,12 @@ jstr_or_null(json_t *obj, const char *key)
 	const char *s = json_string_value(json_object_get(obj, key));
 
 	return s ? xstrdup(s) : NULL;
+}
+
+static int
+compare_names_nocase(const void *a, const void *b)
+{
+	return strcasecmp(*(char *const *) a, *(char *const *) b);
 }
 
 static char **
@@ -250,6 +258,8 @@ sc_from_json(const char *text, char *err, size_t errlen)
 	sc->has_security_log = json_is_true(json_object_get(root, "security_log"));
 	sc->has_api_keys = json_is_true(json_object_get(root, "api_keys"));
 	sc->has_rate_limit = json_is_true(json_object_get(root, "rate_limit"));
+	sc->timezones = jstr_array(json_object_get(root, "timezones"), &sc->ntimezones);
+	qsort(sc->timezones, (size_t) sc->ntimezones, sizeof(char *), compare_names_nocase);
 	json_decref(root);
 	return sc;
 }
@@ -309,6 +319,7 @@ sc_free(SchemaCache *sc)
 	free(sc->funcs);
 	free_strv(sc->schemas, sc->nschemas);
 	free(sc->schema_description);
+	free_strv(sc->timezones, sc->ntimezones);
 	free(sc);
 }
 
@@ -339,6 +350,13 @@ sc_in_schemas(const SchemaCache *sc, const char *schema)
 		if (strcmp(sc->schemas[i], schema) == 0)
 			return true;
 	return false;
+}
+
+bool
+sc_has_timezone(const SchemaCache *sc, const char *name)
+{
+	return bsearch(&name, sc->timezones, (size_t) sc->ntimezones, sizeof(char *),
+				   compare_names_nocase) != NULL;
 }
 
 static bool

@@ -85,6 +85,8 @@ typedef struct SchemaCache
 	bool		has_api_keys;	/* api-key-function exists */
 	bool		has_rate_limit;	/* rate-limit-function exists */
 	char	   *schema_description;
+	char	  **timezones;		/* pg_timezone_names, sorted case-insensitively */
+	int			ntimezones;
 } SchemaCache;
 
 ScRelation *sc_find_relation(const SchemaCache *sc, const char *schema, const char *name);
@@ -92,6 +94,8 @@ ScColumn   *sc_find_column(const ScRelation *rel, const char *name);
 ScFunction *sc_find_function(const SchemaCache *sc, const char *schema, const char *name,
 							 const char *const *keys, int nkeys, int *nmatches);
 bool		sc_in_schemas(const SchemaCache *sc, const char *schema);
+/* name is a time zone of pg_timezone_names (case-insensitive, as PostgreSQL reads it) */
+bool		sc_has_timezone(const SchemaCache *sc, const char *name);
 
 /* Builds a cache from the JSON document the catalog query returns; NULL + message on error. */
 SchemaCache *sc_from_json(const char *json, char *err, size_t errlen);

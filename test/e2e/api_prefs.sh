@@ -1,0 +1,176 @@
+#!/bin/sh
+# test/e2e/api_prefs.sh — freight-api's Prefer: max-affected, timezone and params=single-object,
+# end to end (own cluster and schema, api_prefs_schema.sql; real HTTP on 127.0.0.1): a write
+# or function over max-affected is refused with PGRST124 and leaves every row as it was; the
+# request's statements run in its time zone; an RPC gets the whole body as its one json(b)
+# argument; bad values are ignored or (handling=strict) refused; without these preferences the
+# transaction is the usual one.  Then the real @supabase/postgrest-js (api_prefs.mjs).  Ends
+# with "N passed, M failed".
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=${FREIGHT_SRC:-$(cd "$HERE/../.." && pwd)}
+API="$SRC/contrib/api/freight-api"
+PGBIN=${PGBIN:-$(/usr/lib/postgresql/15/bin/pg_config --bindir)}
+WORK=$(mktemp -d /tmp/freight-api-prefs.XXXXXX)
+PASSED=0
+FAILED=0
+API_PID=""
+
+pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
+fail() { FAILED=$((FAILED + 1)); echo "not ok - $1"; }
+cleanup() {
+	[ -n "$API_PID" ] && kill "$API_PID" 2>/dev/null
+	"$PGBIN/pg_ctl" -D "$WORK/data" -m immediate stop > /dev/null 2>&1
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+
+if [ ! -x "$API" ]; then
+	echo "freight-api is not built: run make (or make -C contrib/api)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+PGPORT=$(free_port)
+"$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 > "$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log"; exit 1; }
+"$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w \
+	-o "-p $PGPORT -k $WORK -c listen_addresses=127.0.0.1 -c max_connections=20" start > /dev/null || { cat "$WORK/pg.log"; exit 1; }
+PSQL="$PGBIN/psql -X -q -h 127.0.0.1 -p $PGPORT -U postgres"
+$PSQL -d postgres -c "CREATE DATABASE prefstest" || exit 1
+$PSQL -d prefstest -v ON_ERROR_STOP=1 -f "$HERE/api_prefs_schema.sql" > "$WORK/schema.log" 2>&1 || { cat "$WORK/schema.log"; exit 1; }
+q() { $PSQL -d prefstest -tAc "$1"; }
+
+PORT=$(free_port)
+FREIGHT_DB_URI="postgresql://authenticator@127.0.0.1:$PGPORT/prefstest" FREIGHT_DB_ANON_ROLE=web_anon \
+	FREIGHT_JWT_SECRET=prefs-secret-0123456789abcdef012345 FREIGHT_DB_POOL=2 FREIGHT_ACCESS_LOG=0 \
+	FREIGHT_LOG_SQL=1 FREIGHT_API_PORT="$PORT" "$API" > "$WORK/api.out" 2> "$WORK/api.err" &
+API_PID=$!
+for _ in $(seq 1 50); do
+	curl -s -o /dev/null "http://127.0.0.1:$PORT/api/health" && break
+	sleep 0.1
+done
+A="http://127.0.0.1:$PORT/api"
+
+# check NAME EXPECTED_STATUS BODY_REGEX curl-args...: status and body ("" = any body)
+check() {
+	name=$1; want=$2; body_re=$3; shift 3
+	got=$(curl -s -g -D "$WORK/headers" -o "$WORK/body" -w '%{http_code}' "$@")
+	if [ "$got" = "$want" ] && { [ -z "$body_re" ] || grep -Eq -- "$body_re" "$WORK/body"; }; then
+		pass "$name"
+	else
+		fail "$name (status $got, want $want; body: $(head -c 300 "$WORK/body"))"
+	fi
+}
+# expect NAME ACTUAL WANTED
+expect() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (got '$2', want '$3')"; fi; }
+header() { tr -d '\r' < "$WORK/headers" | awk -v h="$1" 'tolower($0) ~ "^" tolower(h) ":" {sub(/^[^:]*: */, ""); print}'; }
+# the transaction log-sql logged for the last request
+last_tx() { grep '"event":"sql"' "$WORK/api.err" | tail -n 1; }
+JSON='Content-Type: application/json'
+STRICT='Prefer: handling=strict'
+qty() { q "SELECT string_agg(qty::text, ',' ORDER BY id) FROM api.items WHERE grp = '$1'"; }
+
+echo "# max-affected"
+check "PATCH over max-affected is refused" 400 \
+	'"code":"PGRST124".*"message":"Query result exceeds max-affected preference constraint".*"details":"The query affects 7 rows"' \
+	-X PATCH -H "$JSON" -H "$STRICT" -H 'Prefer: max-affected=5, return=representation' -d '{"qty":9}' "$A/items?grp=eq.b"
+expect "  ... and rolled back: no row of group b changed" "$(qty b)" "0,0,0,0,0,0,0"
+case "$(last_tx)" in *'"sql":"BEGIN"'*) pass "  ... (it ran in a transaction left open for the check)" ;;
+	*) fail "  ... (it ran in a transaction left open for the check: $(last_tx | head -c 300))" ;; esac
+check "PATCH within max-affected commits" 204 "" \
+	-X PATCH -H "$JSON" -H "$STRICT" -H 'Prefer: max-affected=3' -d '{"qty":5}' "$A/items?grp=eq.a"
+expect "  ... all three rows" "$(qty a)" "5,5,5"
+expect "  ... Preference-Applied says so" "$(header Preference-Applied)" "handling=strict, max-affected=3"
+case "$(header Freight-LSN)" in */*) pass "  ... with its commit LSN" ;; *) fail "  ... with its commit LSN (none)" ;; esac
+check "max-affected=0 refuses any change" 400 '"details":"The query affects 1 rows"' \
+	-X PATCH -H "$JSON" -H "$STRICT" -H 'Prefer: max-affected=0' -d '{"qty":1}' "$A/items?id=eq.1"
+expect "  ... row 1 unchanged" "$(q "SELECT qty FROM api.items WHERE id = 1")" 5
+check "DELETE over max-affected is refused" 400 '"code":"PGRST124".*"The query affects 7 rows"' \
+	-X DELETE -H "$STRICT" -H 'Prefer: max-affected=6' "$A/items?grp=eq.b"
+expect "  ... nothing deleted" "$(q "SELECT count(*) FROM api.items")" 10
+check "a singular PATCH with max-affected still needs exactly one row" 406 '"code":"PGRST116"' -X PATCH -H "$JSON" \
+	-H "$STRICT" -H 'Prefer: max-affected=10' -H 'Accept: application/vnd.pgrst.object+json' -d '{"qty":7}' "$A/items?grp=eq.a"
+expect "  ... and changes nothing" "$(qty a)" "5,5,5"
+check "max-affected without handling=strict is ignored" 204 "" \
+	-X PATCH -H "$JSON" -H 'Prefer: max-affected=1' -d '{"qty":2}' "$A/items?grp=eq.b"
+expect "  ... all seven rows changed" "$(qty b)" "2,2,2,2,2,2,2"
+expect "  ... and it is not in Preference-Applied" "$(header Preference-Applied)" ""
+case "$(last_tx)" in *'"sql":"BEGIN"'*|*timezone*) fail "  ... the usual one-pipeline transaction ($(last_tx | head -c 300))" ;;
+	*) pass "  ... the usual one-pipeline transaction (no BEGIN, no extra setting)" ;; esac
+check "an RPC returning a set over max-affected is refused" 400 '"code":"PGRST124".*"The query affects 7 rows"' \
+	-H "$JSON" -H "$STRICT" -H 'Prefer: max-affected=2' -d '{"g":"b"}' "$A/rpc/bump"
+expect "  ... and what it wrote is rolled back" "$(qty b)" "2,2,2,2,2,2,2"
+check "an RPC within max-affected commits" 200 '"qty":6' \
+	-H "$JSON" -H "$STRICT" -H 'Prefer: max-affected=3' -d '{"g":"a"}' "$A/rpc/bump"
+expect "  ... what it wrote" "$(qty a)" "6,6,6"
+check "max-affected on a read is not applied" 200 '' -H "$STRICT" -H 'Prefer: max-affected=1' "$A/items"
+expect "  ... all ten rows, no PGRST124" "$(grep -o '"id"' "$WORK/body" | wc -l)" 10
+expect "  ... not in Preference-Applied" "$(header Preference-Applied)" "handling=strict"
+for bad in abc -1 1.5 '' 99999999999999999999; do
+	check "max-affected=$bad with handling=strict is PGRST122" 400 '"code":"PGRST122".*max-affected' \
+		-X DELETE -H "$STRICT" -H "Prefer: max-affected=$bad" "$A/items?grp=eq.b"
+done
+expect "  ... none of them deleted anything" "$(q "SELECT count(*) FROM api.items")" 10
+check "a bad max-affected without strict is ignored" 204 "" -X PATCH -H "$JSON" -H 'Prefer: max-affected=x' -d '{"qty":0}' "$A/items?id=eq.10"
+
+echo "# timezone"
+check "timezone= renders timestamptz in that zone" 200 '"at":"2024-06-15T01:00:00\+09:00"' \
+	-H 'Prefer: timezone=Asia/Tokyo' "$A/events?id=eq.1"
+expect "  ... Preference-Applied says so" "$(header Preference-Applied)" "timezone=Asia/Tokyo"
+case "$(last_tx)" in *"set_config('timezone', \$8, true)"*Asia/Tokyo*) pass "  ... set in the setup SELECT, as a parameter" ;;
+	*) fail "  ... set in the setup SELECT, as a parameter ($(last_tx | head -c 400))" ;; esac
+check "a function sees the request's zone" 200 '"timezone" : "America/New_York", "local" : "12:00"' \
+	-H 'Prefer: timezone=America/New_York' "$A/rpc/zone"
+check "zone names are case-insensitive, as in PostgreSQL" 200 '\+09:00' -H 'Prefer: timezone=asia/tokyo' "$A/events"
+check "a write reads its input in the request's zone" 201 "" -H "$JSON" -H 'Prefer: timezone=Asia/Tokyo' \
+	-d '{"id":2,"at":"2024-06-14 12:00:00"}' "$A/events"
+expect "  ... stored as 03:00 UTC" "$(q "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM api.events WHERE id = 2")" "2024-06-14 03:00"
+same_zone=0
+for _ in 1 2 3 4; do
+	curl -s "$A/rpc/zone" | grep -q '"timezone" : "UTC"' && same_zone=$((same_zone + 1))
+done
+expect "the zone does not outlive its request (pooled connections are back to UTC)" "$same_zone" 4
+check "an unknown zone is ignored" 200 '"at":"2024-06-14T16:00:00\+00:00"' -H 'Prefer: timezone=Mars/Olympus' "$A/events?id=eq.1"
+expect "  ... and not in Preference-Applied" "$(header Preference-Applied)" ""
+check "an unknown zone with handling=strict is PGRST122" 400 '"code":"PGRST122".*"details":"timezone=Mars/Olympus"' \
+	-H "$STRICT" -H 'Prefer: timezone=Mars/Olympus' "$A/events"
+check "an unknown zone with handling=strict refuses a write" 400 '"code":"PGRST122"' -H "$JSON" -H "$STRICT" \
+	-H 'Prefer: timezone=Nowhere' -d '{"id":3,"at":"2024-06-14 12:00:00"}' "$A/events"
+expect "  ... which is not written" "$(q "SELECT count(*) FROM api.events")" 2
+check "an injection attempt as a zone is ignored" 200 '' -H "Prefer: timezone=UTC'); DELETE FROM api.items; --" "$A/events"
+expect "  ... and does nothing" "$(q "SELECT count(*) FROM api.items")" 10
+
+echo "# params=single-object"
+check "the whole body is the one jsonb argument" 200 '^\{"a": 1, "b": \[2, 3\]\}$' \
+	-H "$JSON" -H 'Prefer: params=single-object' -d '{"a":1,"b":[2,3]}' "$A/rpc/echo"
+expect "  ... Preference-Applied says so" "$(header Preference-Applied)" "params=single-object"
+check "  ... even when its keys name the argument" 200 '^\{"payload": \{"x": 1\}\}$' \
+	-H "$JSON" -H 'Prefer: params=single-object' -d '{"payload":{"x":1}}' "$A/rpc/echo"
+check "  ... (without it, the keys are the arguments)" 200 '^\{"x": 1\}$' -H "$JSON" -d '{"payload":{"x":1}}' "$A/rpc/echo"
+check "an unnamed json argument" 200 '^\{"k":"v"\}$' -H "$JSON" -H 'Prefer: params=single-object' -d '{"k":"v"}' "$A/rpc/echo_json"
+check "an array body" 200 '^\[\{"a": 1\}, \{"a": 2\}\]$' -H "$JSON" -H 'Prefer: params=single-object' -d '[{"a":1},{"a":2}]' "$A/rpc/echo"
+check "with handling=strict it is a valid preference" 200 '"a": 1' -H "$JSON" -H "$STRICT" -H 'Prefer: params=single-object' -d '{"a":1}' "$A/rpc/echo"
+check "a function without one json(b) argument is a clear 404" 404 '"code":"PGRST202".*single json or jsonb parameter.*"details":"Prefer: params=single-object' \
+	-H "$JSON" -H 'Prefer: params=single-object' -d '{"a":1,"b":2}' "$A/rpc/add"
+check "an unknown function" 404 '"code":"PGRST202"' -H "$JSON" -H 'Prefer: params=single-object' -d '{}' "$A/rpc/nope"
+check "invalid JSON" 400 '"code":"PGRST102"' -H "$JSON" -H 'Prefer: params=single-object' -d '{"a":' "$A/rpc/echo"
+check "a scalar body" 400 '"code":"PGRST102"' -H "$JSON" -H 'Prefer: params=single-object' -d '42' "$A/rpc/echo"
+check "not applied to GET" 200 '^\{"x": 1\}$' -H 'Prefer: params=single-object' "$A/rpc/echo?payload=%7B%22x%22%3A1%7D"
+expect "  ... nor echoed" "$(header Preference-Applied)" ""
+
+echo "# all three together"
+check "timezone, max-affected and handling=strict in one request" 200 '"qty":7' -H "$JSON" \
+	-H 'Prefer: handling=strict, timezone=Asia/Tokyo, max-affected=3' -d '{"g":"a"}' "$A/rpc/bump"
+expect "  ... Preference-Applied in PostgREST's order" "$(header Preference-Applied)" "handling=strict, timezone=Asia/Tokyo, max-affected=3"
+
+echo "# postgrest-js"
+PSQL_ARGV="[\"$PGBIN/psql\",\"-X\",\"-q\",\"-h\",\"127.0.0.1\",\"-p\",\"$PGPORT\",\"-U\",\"postgres\",\"-d\",\"prefstest\"]"
+API_URL="$A" PSQL_ARGV="$PSQL_ARGV" node "$HERE/api_prefs.mjs" > "$WORK/client.log" 2>&1
+cat "$WORK/client.log"
+p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$WORK/client.log"); f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$WORK/client.log")
+PASSED=$((PASSED + ${p:-0})); FAILED=$((FAILED + ${f:-1}))
+
+kill -0 "$API_PID" 2>/dev/null && pass "daemon alive after all of it" || fail "daemon died"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]
