@@ -232,7 +232,7 @@ openapi_render(const SchemaCache *sc, const char *schema, json_t *access, Buf *o
 								   "schema", "type", "string",
 								   "prefer", "name", "Prefer", "in", "header", "description",
 								   "return=representation|minimal, count=exact|planned|estimated, resolution=merge-duplicates,"
-								   " missing=default, handling=strict",
+								   " missing=default, handling=strict, max-affected=N, timezone=<zone>, params=single-object",
 								   "schema", "type", "string");
 
 	for (int i = 0; i < sc->nrels; i++)
