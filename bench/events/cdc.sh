@@ -120,7 +120,7 @@ while [ $round -le $ROUNDS ]; do
 	$PSQL -c "CALL public.time_wal2json($round)"
 	W2J=$($PSQL -tAc "SELECT n || ' ' || secs || ' ' || greatest(cpu, 0.01) FROM w2j_runs WHERE round = $round ORDER BY secs LIMIT 1")
 
-	# The worker starts (or restarts, every 5 s, until database bench exists) on its own.
+	# The worker connects on its own once database bench exists (it retries after 5 s).
 	until WORKER=$($PSQL -tAc "SELECT pid FROM pg_stat_activity WHERE backend_type = 'freight cdc worker'") \
 		&& [ -n "$WORKER" ]; do sleep 0.2; done
 	# Like the anchor, the best of PASSES passes over the same WAL: between passes the round's events
