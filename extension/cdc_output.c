@@ -125,6 +125,18 @@ append_value_json(StringInfo out, CdcColumn *col, Datum value)
 	char		buf[MAXDATELEN + 1];
 	int			utc = 0;
 
+	/* Integers are printed directly: no output function call, no palloc. */
+	if (col->kind == CDC_JSON_NUMBER && col->typid == INT8OID)
+	{
+		appendBinaryStringInfo(out, buf, pg_lltoa(DatumGetInt64(value), buf));
+		return;
+	}
+	if (col->kind == CDC_JSON_NUMBER && (col->typid == INT4OID || col->typid == INT2OID))
+	{
+		appendBinaryStringInfo(out, buf, pg_ltoa(col->typid == INT4OID ? DatumGetInt32(value)
+												 : DatumGetInt16(value), buf));
+		return;
+	}
 	switch (col->kind)
 	{
 		case CDC_JSON_BOOL:

@@ -66,6 +66,9 @@ static const char *const event_column_names[EV_NCOLUMNS] = {
 	"id", "source", "type", "subject", "time", "data", "lsn", "seq", "recorded_at"
 };
 
+/* Memory the batch keeps between batches (its first block). */
+#define BATCH_KEPT_BYTES (16 * 1024 * 1024)
+
 /* Rows per heap_multi_insert() call. */
 #define MULTI_INSERT_ROWS 1000
 
@@ -85,7 +88,9 @@ cdc_batch_create(MemoryContext parent)
 {
 	CdcBatch   *batch = MemoryContextAllocZero(parent, sizeof(CdcBatch));
 
-	batch->cxt = AllocSetContextCreate(parent, "freight cdc batch", ALLOCSET_DEFAULT_SIZES);
+	/* A first block that outlives resets holds a typical batch: no fresh memory per batch. */
+	batch->cxt = AllocSetContextCreate(parent, "freight cdc batch", BATCH_KEPT_BYTES,
+									   ALLOCSET_DEFAULT_INITSIZE, BATCH_KEPT_BYTES);
 	return batch;
 }
 
