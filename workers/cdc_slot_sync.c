@@ -61,6 +61,7 @@
 #include "cdc_slot_plan.h"
 #include "cdc_worker.h"
 #include "freight.h"
+#include "worker_connect.h"
 
 /* The CDC worker's slot and output plugin (cdc_worker.c). */
 #define CDC_SLOT_NAME		"freight_cdc"
@@ -601,7 +602,7 @@ cdc_slot_sync_main(Datum main_arg)
 		proc_exit(0);
 	}
 
-	BackgroundWorkerInitializeConnection(freight_database, NULL, 0);
+	worker_connect(WORKER_SLOT_SLOT_SYNC, "freight cdc slot sync");
 	pgstat_report_appname("freight cdc slot sync");
 	/* The published row need not wait for a synchronous standby; a lost one is re-published. */
 	SetConfigOption("synchronous_commit", "local", PGC_SUSET, PGC_S_OVERRIDE);

@@ -28,6 +28,7 @@
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -38,6 +39,7 @@
 #include "ratelimit.h"
 #include "security_export.h"
 #include "security_queue.h"
+#include "worker_connect.h"
 
 #define JANITOR_QUEUE_BATCH		64
 #define JANITOR_MAX_VIOLATION_EVENTS	100	/* per sweep; further keys go into one summary */
@@ -356,16 +358,16 @@ drain_queue_or_drop(void)
 void
 rate_limit_janitor_main(Datum arg)
 {
-	const char *dbname;
 	MemoryContext loop_context;
 	TimestampTz next_sweep = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, janitor_sigterm);
+	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
+	worker_connect(WORKER_SLOT_JANITOR, "freight janitor");
 
-	dbname = GetConfigOption("freight.database", true, false);
-	BackgroundWorkerInitializeConnection(dbname && dbname[0] ? dbname : "freight", NULL, 0);
+	/* Connected: from here a SIGTERM lets the loop save the state before it exits. */
+	pqsignal(SIGTERM, janitor_sigterm);
 
 	loop_context = AllocSetContextCreate(TopMemoryContext, "freight janitor loop",
 										 ALLOCSET_DEFAULT_SIZES);

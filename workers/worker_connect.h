@@ -17,6 +17,8 @@ typedef enum FreightWorkerSlot
 {
 	WORKER_SLOT_CDC,
 	WORKER_SLOT_WEBHOOK,
+	WORKER_SLOT_JANITOR,
+	WORKER_SLOT_SLOT_SYNC,
 	WORKER_SLOTS
 } FreightWorkerSlot;
 
