@@ -37,6 +37,7 @@ static const Option options[] = {
 	OPT("db-pool", "FREIGHT_DB_POOL", OPT_INT, db_pool),
 	OPT("db-pool-timeout-ms", "FREIGHT_DB_POOL_TIMEOUT_MS", OPT_INT, db_pool_timeout_ms),
 	OPT("db-max-rows", "FREIGHT_DB_MAX_ROWS", OPT_LONG, db_max_rows),
+	OPT("db-aggregates-enabled", "FREIGHT_DB_AGGREGATES_ENABLED", OPT_BOOL, db_aggregates_enabled),
 	OPT("server-host", "FREIGHT_API_HOST", OPT_STR, host),
 	OPT("server-port", "FREIGHT_API_PORT", OPT_INT, port),
 	OPT("server-threads", "FREIGHT_API_THREADS", OPT_INT, threads),

@@ -21,6 +21,8 @@ typedef struct ApiConfig
 	int			db_pool;		/* FREIGHT_DB_POOL / db-pool: connections, default 10 */
 	int			db_pool_timeout_ms; /* FREIGHT_DB_POOL_TIMEOUT_MS: wait for a connection */
 	long long	db_max_rows;	/* FREIGHT_DB_MAX_ROWS / db-max-rows: 0 = unlimited */
+	bool		db_aggregates_enabled;	/* FREIGHT_DB_AGGREGATES_ENABLED / db-aggregates-enabled:
+										 * col.sum(), count() in select=; default off */
 	char	   *host;			/* FREIGHT_API_HOST / server-host: default 127.0.0.1 */
 	int			port;			/* FREIGHT_API_PORT / server-port: default 3000 */
 	int			threads;		/* FREIGHT_API_THREADS / server-threads: default = db_pool */

@@ -2,7 +2,8 @@
  * fuzz_query.c — libFuzzer target over the URL/query-string parser, the SQL builder and the
  * CSV/form body decoders: any byte string is split into a path and a query, decoded, parsed,
  * and built into SQL (every action, PUT and missing=default row groups included) against a
- * small fixed schema with a many-to-many junction; the whole input is also decoded as a CSV
+ * small fixed schema with a many-to-many junction (aggregates enabled for odd-sized inputs, so
+ * select=col.sum(), count() and their GROUP BY are built too); the whole input is also decoded as a CSV
  * and as a form body.  Built by `make -C contrib/api fuzz` (clang); run briefly
  * by test/unit/api_fuzz.sh in `make check`.
  */
@@ -82,6 +83,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			r.upsert = size % 3 == 0;
 			r.plan_count = action == SQL_READ && size % 5 == 0;
 			r.has_known_total = size % 7 == 0;
+			r.aggregates_enabled = size % 2 == 1;
 			if (action == SQL_INSERT && size % 2 == 0)
 			{
 				r.groups = groups;

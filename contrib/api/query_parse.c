@@ -405,7 +405,110 @@ valid_type_name(const char *t)
 
 static bool parse_select_list(Parser *p, QpSelect *sel, int depth);
 
-/* One select item: *, [alias:]field[::cast], [alias:]rel[!hint][!inner](...), ...rel(...). */
+static const char *const agg_names[] = {NULL, "avg", "count", "max", "min", "sum"};
+
+const char *
+qp_agg_name(QpAgg agg)
+{
+	return agg_names[agg];
+}
+
+static QpAgg
+agg_from_name(const char *name, size_t n)
+{
+	for (int i = QP_AGG_AVG; i <= QP_AGG_SUM; i++)
+		if (strlen(agg_names[i]) == n && strncmp(agg_names[i], name, n) == 0)
+			return (QpAgg) i;
+	return QP_AGG_NONE;
+}
+
+static bool
+unknown_aggregate(Parser *p)
+{
+	return fail(p, "unknown aggregate function: use avg(), count(), max(), min() or sum()");
+}
+
+/* "::type" after a select item (stops before '.', so amount::int.sum() casts the input). */
+static bool
+parse_cast(Parser *p, const char **out)
+{
+	size_t		start = p->pos;
+	char	   *t;
+
+	while (peek(p) && peek(p) != ',' && peek(p) != ')' && peek(p) != '.')
+		p->pos++;
+	t = arena_strndup(p->a, p->s + start, p->pos - start);
+	while (t[0] && t[strlen(t) - 1] == ' ')
+		t[strlen(t) - 1] = '\0';
+	if (!valid_type_name(t))
+	{
+		p->pos = start;
+		return fail(p, "invalid type name in cast");
+	}
+	*out = t;
+	return true;
+}
+
+/*
+ * At "(" after a field: the unquoted field ends in ".agg" (amount.sum(), data->>k.max()) or is
+ * count alone (count()).  Sets it->agg and consumes "()"; leaves an embed (rel(...)) untouched.
+ */
+static bool
+split_aggregate(Parser *p, QpSelectItem *it)
+{
+	QpField    *f = &it->field;
+	const char *last = f->njson ? f->json_keys[f->njson - 1] : f->name;
+	const char *dot = strrchr(last, '.');
+	bool		empty = strncmp(p->s + p->pos, "()", 2) == 0;
+
+	if (dot == NULL)
+	{
+		if (!empty || f->njson > 0 || strcmp(f->name, "count") != 0)
+			return true;		/* an embed */
+		it->agg = QP_AGG_COUNT;
+		f->name = NULL;
+	}
+	else
+	{
+		it->agg = agg_from_name(dot + 1, strlen(dot + 1));
+		if (it->agg == QP_AGG_NONE && !empty)
+			return true;		/* an embed of a relation with a dot in its name */
+		if (it->agg == QP_AGG_NONE || dot == last)
+			return unknown_aggregate(p);
+		if (!empty)
+			return fail(p, "an aggregate function takes no arguments: col.sum()");
+		if (f->njson)
+			f->json_keys[f->njson - 1] = arena_strndup(p->a, last, dot - last);
+		else
+			f->name = arena_strndup(p->a, last, dot - last);
+	}
+	p->pos += 2;
+	return true;
+}
+
+/* ".agg()" after a quoted name or an input cast: "col".sum(), amount::int.sum(). */
+static bool
+parse_aggregate(Parser *p, QpSelectItem *it)
+{
+	size_t		start = ++p->pos;
+
+	while (isalpha((unsigned char) peek(p)))
+		p->pos++;
+	it->agg = agg_from_name(p->s + start, p->pos - start);
+	if (it->agg == QP_AGG_NONE)
+	{
+		p->pos = start;
+		return unknown_aggregate(p);
+	}
+	if (!accept_str(p, "()"))
+		return fail(p, "expected '()' after the aggregate function");
+	return true;
+}
+
+/*
+ * One select item: *, [alias:]field[::cast][.agg()[::cast]], count()[::cast],
+ * [alias:]rel[!hint][!inner](...), ...rel(...).
+ */
 static bool
 parse_select_item(Parser *p, QpSelectItem *it, int depth)
 {
@@ -430,7 +533,9 @@ parse_select_item(Parser *p, QpSelectItem *it, int depth)
 		if (!parse_field(p, ",():!", &it->field))
 			return false;
 	}
-	while (peek(p) == '!')
+	if (it->kind == QP_SEL_FIELD && peek(p) == '(' && !split_aggregate(p, it))
+		return false;
+	while (it->agg == QP_AGG_NONE && peek(p) == '!')
 	{
 		const char *word;
 
@@ -444,7 +549,7 @@ parse_select_item(Parser *p, QpSelectItem *it, int depth)
 		else
 			it->hint = word;
 	}
-	if (peek(p) == '(')
+	if (it->agg == QP_AGG_NONE && peek(p) == '(')
 	{
 		if (it->field.njson > 0)
 			return fail(p, "an embedded resource name cannot have a JSON path");
@@ -464,21 +569,12 @@ parse_select_item(Parser *p, QpSelectItem *it, int depth)
 		return fail(p, "a spread needs an embedded resource: ...relation(columns)");
 	if (it->hint || it->join != QP_JOIN_DEFAULT)
 		return fail(p, "!hint and !inner only apply to embedded resources");
-	if (accept_str(p, "::"))
-	{
-		size_t		start = p->pos;
-
-		while (peek(p) && peek(p) != ',' && peek(p) != ')')
-			p->pos++;
-		it->cast = arena_strndup(p->a, p->s + start, p->pos - start);
-		while (it->cast[0] && it->cast[strlen(it->cast) - 1] == ' ')
-			((char *) it->cast)[strlen(it->cast) - 1] = '\0';
-		if (!valid_type_name(it->cast))
-		{
-			p->pos = start;
-			return fail(p, "invalid type name in cast");
-		}
-	}
+	if (it->agg == QP_AGG_NONE && accept_str(p, "::") && !parse_cast(p, &it->cast))
+		return false;
+	if (it->agg == QP_AGG_NONE && peek(p) == '.' && !parse_aggregate(p, it))
+		return false;
+	if (it->agg != QP_AGG_NONE && accept_str(p, "::") && !parse_cast(p, &it->agg_cast))
+		return false;
 	skip_ws(p);
 	return true;
 }

@@ -99,13 +99,22 @@ typedef enum QpJoin
 	QP_JOIN_DEFAULT, QP_JOIN_INNER, QP_JOIN_LEFT
 } QpJoin;
 
+/* Aggregate of a select item (PostgREST 12: col.sum(), count()). */
+typedef enum QpAgg
+{
+	QP_AGG_NONE, QP_AGG_AVG, QP_AGG_COUNT, QP_AGG_MAX, QP_AGG_MIN, QP_AGG_SUM
+} QpAgg;
+
 typedef struct QpSelect QpSelect;
 typedef struct QpSelectItem
 {
 	QpSelectKind kind;
 	const char *alias;			/* NULL when none */
-	QpField		field;			/* column, or for embeds the relation name in field.name */
-	const char *cast;			/* validated type name, NULL when none */
+	QpField		field;			/* column, or for embeds the relation name in field.name;
+								 * field.name is NULL for count() */
+	const char *cast;			/* validated type name, NULL when none (of the aggregate's input) */
+	QpAgg		agg;			/* QP_AGG_NONE unless field.agg() */
+	const char *agg_cast;		/* cast of the aggregate's result, NULL when none */
 	const char *hint;			/* embed !hint (constraint or column name) */
 	QpJoin		join;
 	QpSelect   *sub;			/* embed's own select list */
@@ -165,5 +174,8 @@ QpSelect   *qp_parse_select(Arena *a, const char *s, QpError *err);
 char	   *qp_percent_decode(Arena *a, const char *s, size_t n, bool plus_is_space);
 
 const char *qp_op_name(QpOp op);
+
+/* "sum", "count", ... (the output key of an unaliased aggregate); NULL for QP_AGG_NONE. */
+const char *qp_agg_name(QpAgg agg);
 
 #endif

@@ -125,6 +125,7 @@ rest_relation(Request *req, Response *resp, const char *name)
 		prefs.value[PREF_MAX_AFFECTED] = NULL;
 	sr.sc = sc;
 	sr.q = &q;
+	sr.aggregates_enabled = server.cfg.db_aggregates_enabled;
 	if (!rest_paging(req, resp, &q, &sr))
 		goto out;
 	ex.auth = &auth;
@@ -364,6 +365,7 @@ rest_rpc(Request *req, Response *resp, const char *name)
 	sr.action = SQL_RPC;
 	sr.sc = sc;
 	sr.q = &q;
+	sr.aggregates_enabled = server.cfg.db_aggregates_enabled;
 	sr.count_exact = prefs.count != COUNT_NONE && sr.func->retset && sr.func->ret_composite;
 	sr.arg_names = keys;
 	sr.nargs = nkeys;

@@ -98,14 +98,15 @@ build_read(Ctx *c)
 {
 	const SqlRequest *r = c->req;
 	Buf		   *sql = &c->st->sql;
-	Buf			cols, where, tail;
+	Buf			cols, where, group, tail;
 	bool		ok;
 
 	buf_init(&cols);
 	buf_init(&where);
+	buf_init(&group);
 	buf_init(&tail);
 	buf_puts(&where, " WHERE TRUE");
-	ok = sb_select_list(c, &cols, &where, r->rel, "t", r->q->select, "") &&
+	ok = sb_select_list(c, &cols, &where, &group, r->rel, "t", r->q->select, "") &&
 		sb_filters_for_path(c, &where, r->rel, "t", r->q->select, "") &&
 		sb_order_for_path(c, &tail, r->rel, "t", "");
 	use_top_page(c);
@@ -114,9 +115,10 @@ build_read(Ctx *c)
 		/* the planner's estimate of the filtered rows (count=planned), read by the caller */
 		buf_printf(sql, "EXPLAIN (FORMAT JSON) SELECT %s FROM ", cols.data);
 		sb_qualified(sql, r->rel->schema, r->rel->name);
-		buf_printf(sql, " t%s", where.data);
+		buf_printf(sql, " t%s%s", where.data, group.data);
 		buf_free(&cols);
 		buf_free(&where);
+		buf_free(&group);
 		buf_free(&tail);
 		return true;
 	}
@@ -131,9 +133,10 @@ build_read(Ctx *c)
 		}
 		else if (r->count_exact)
 		{
-			buf_puts(sql, "(SELECT count(*) FROM ");
+			/* with GROUP BY the total counts the groups */
+			buf_puts(sql, group.len ? "(SELECT count(*) FROM (SELECT 1 FROM " : "(SELECT count(*) FROM ");
 			sb_qualified(sql, r->rel->schema, r->rel->name);
-			buf_printf(sql, " t%s)", where.data);
+			buf_printf(sql, " t%s%s)%s", where.data, group.data, group.len ? " _g)" : "");
 		}
 		else
 			buf_puts(sql, "NULL::bigint");
@@ -141,10 +144,11 @@ build_read(Ctx *c)
 		body_expr(sql, r->shape);
 		buf_printf(sql, " FROM (SELECT %s FROM ", cols.data);
 		sb_qualified(sql, r->rel->schema, r->rel->name);
-		buf_printf(sql, " t%s%s) _t", where.data, tail.data);
+		buf_printf(sql, " t%s%s%s) _t", where.data, group.data, tail.data);
 	}
 	buf_free(&cols);
 	buf_free(&where);
+	buf_free(&group);
 	buf_free(&tail);
 	return ok;
 }
@@ -356,7 +360,7 @@ build_write(Ctx *c)
 {
 	const SqlRequest *r = c->req;
 	Buf		   *sql = &c->st->sql;
-	Buf			cte, cols, where;
+	Buf			cte, cols, where, group;
 	bool		ok;
 
 	if (r->q->nlimits || r->q->noffsets)
@@ -367,6 +371,7 @@ build_write(Ctx *c)
 	buf_init(&cte);
 	buf_init(&cols);
 	buf_init(&where);
+	buf_init(&group);
 	if (r->action == SQL_INSERT || r->action == SQL_PUT)
 		ok = build_insert_cte(c, &cte);
 	else if (r->action == SQL_UPDATE)
@@ -374,7 +379,9 @@ build_write(Ctx *c)
 	else
 		ok = build_delete_cte(c, &cte);
 	if (ok && r->shape != SHAPE_NONE)
-		ok = sb_select_list(c, &cols, &where, r->rel, "t", r->q->select, "");
+		ok = sb_select_list(c, &cols, &where, &group, r->rel, "t", r->q->select, "");
+	buf_puts(&where, group.data);
+	buf_free(&group);
 	if (ok)						/* order= sorts the returned rows */
 		ok = sb_order_for_path(c, &where, r->rel, "t", "");
 	if (ok)
@@ -465,7 +472,7 @@ build_rpc(Ctx *c)
 	const SqlRequest *r = c->req;
 	const ScFunction *f = r->func;
 	Buf		   *sql = &c->st->sql;
-	Buf			call, from, cols, where, tail;
+	Buf			call, from, cols, where, group, tail;
 	bool		ok = true;
 
 	buf_init(&call);
@@ -493,9 +500,10 @@ build_rpc(Ctx *c)
 	}
 	buf_init(&cols);
 	buf_init(&where);
+	buf_init(&group);
 	buf_init(&tail);
 	buf_puts(&where, " WHERE TRUE");
-	ok = sb_select_list(c, &cols, &where, f->ret_rel, "t", r->q->select, "") &&
+	ok = sb_select_list(c, &cols, &where, &group, f->ret_rel, "t", r->q->select, "") &&
 		sb_filters_for_path(c, &where, f->ret_rel, "t", r->q->select, "") &&
 		sb_order_for_path(c, &tail, f->ret_rel, "t", "");
 	use_top_page(c);
@@ -506,19 +514,23 @@ build_rpc(Ctx *c)
 		const char *sep = from.len ? ", LATERAL " : "";
 
 		buf_puts(sql, "SELECT ");
-		if (r->count_exact)
+		if (r->count_exact && group.len)
+			buf_printf(sql, "(SELECT count(*) FROM (SELECT 1%s%s%s t%s%s) _g)", fromtxt, sep,
+					   call.data, where.data, group.data);
+		else if (r->count_exact)
 			buf_printf(sql, "(SELECT count(*)%s%s%s t%s)", fromtxt, sep, call.data, where.data);
 		else
 			buf_puts(sql, "NULL::bigint");
 		buf_puts(sql, ", count(*), ");
 		body_expr(sql, r->shape);
-		buf_printf(sql, " FROM (SELECT %s%s%s%s t%s%s) _t", cols.data, fromtxt, sep, call.data,
-				   where.data, tail.data);
+		buf_printf(sql, " FROM (SELECT %s%s%s%s t%s%s%s) _t", cols.data, fromtxt, sep, call.data,
+				   where.data, group.data, tail.data);
 	}
 	buf_free(&call);
 	buf_free(&from);
 	buf_free(&cols);
 	buf_free(&where);
+	buf_free(&group);
 	buf_free(&tail);
 	return ok;
 }

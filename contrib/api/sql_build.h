@@ -67,6 +67,7 @@ typedef struct SqlRequest
 	const char *const *arg_values;
 	int			nargs;
 	bool		rpc_whole_body;	/* single unnamed json/jsonb argument gets the body */
+	bool		aggregates_enabled;	/* db-aggregates-enabled: col.sum(), count() in select= */
 } SqlRequest;
 
 typedef struct SqlStatement

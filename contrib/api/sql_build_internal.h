@@ -49,8 +49,9 @@ bool		sb_order_for_path(Ctx *c, Buf *b, const ScRelation *rel, const char *alias
 void		sb_page_for_path(Ctx *c, Buf *b, const char *path);
 
 /* sql_embed.c */
-bool		sb_select_list(Ctx *c, Buf *b, Buf *where, const ScRelation *rel, const char *alias,
-						   const QpSelect *sel, const char *path);
+/* The select list into b; with aggregates, " GROUP BY <the other columns>" into group. */
+bool		sb_select_list(Ctx *c, Buf *b, Buf *where, Buf *group, const ScRelation *rel,
+						   const char *alias, const QpSelect *sel, const char *path);
 bool		sb_embed_exists(Ctx *c, Buf *b, const ScRelation *parent, const char *parent_alias,
 							const QpSelectItem *it, const char *path);
 

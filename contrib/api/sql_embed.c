@@ -206,16 +206,21 @@ next_alias(Ctx *c)
 	return s;
 }
 
-/* The FROM ... WHERE of an embed: "FROM target eN WHERE <join> AND <inner joins> AND <filters>" */
+/*
+ * The FROM ... WHERE of an embed: "FROM target eN WHERE <join> AND <inner joins> AND <filters>",
+ * then GROUP BY when its select list has aggregates.
+ */
 static bool
 embed_from_where(Ctx *c, Buf *b, Buf *cols, const Embed *e, const char *ea, const char *parent_alias,
 				 const QpSelectItem *it, const char *path)
 {
 	Buf			where;
+	Buf			group;
 	bool		ok;
 
 	buf_init(&where);
-	ok = (cols == NULL || sb_select_list(c, cols, &where, e->target, ea, it->sub, path)) &&
+	buf_init(&group);
+	ok = (cols == NULL || sb_select_list(c, cols, &where, &group, e->target, ea, it->sub, path)) &&
 		sb_filters_for_path(c, &where, e->target, ea, it->sub, path);
 	if (ok)
 	{
@@ -224,8 +229,10 @@ embed_from_where(Ctx *c, Buf *b, Buf *cols, const Embed *e, const char *ea, cons
 		buf_printf(b, " %s WHERE ", ea);
 		join_cond(b, e, ea, parent_alias);
 		buf_puts(b, where.data);
+		buf_puts(b, group.data);
 	}
 	buf_free(&where);
+	buf_free(&group);
 	return ok;
 }
 
@@ -298,7 +305,7 @@ spread_sql(Ctx *c, Buf *b, const Embed *e, const char *parent_alias, const QpSel
 			}
 			continue;
 		}
-		if (s->kind != QP_SEL_FIELD)
+		if (s->kind != QP_SEL_FIELD || s->agg != QP_AGG_NONE)
 			return api_error(c->err, 400, "PGRST119", "a spread may only list columns", NULL, NULL);
 		buf_puts(b, first ? "" : ", ");
 		first = false;
@@ -372,11 +379,65 @@ empty_embed(Ctx *c, Buf *where, const ScRelation *rel, const char *alias, const 
 	return true;
 }
 
+/*
+ * A column item: [(]col[)::cast], or with an aggregate agg([(]col[)::cast])[::cast]
+ * (count() is count(*)).  Aggregates need db-aggregates-enabled (else 400 PGRST123).
+ */
+static bool
+field_item_sql(Ctx *c, Buf *b, const ScRelation *rel, const char *alias, const QpSelectItem *it)
+{
+	if (it->agg != QP_AGG_NONE)
+	{
+		if (!c->req->aggregates_enabled)
+			return api_error(c->err, 400, "PGRST123", "Use of aggregate functions is not allowed",
+							 NULL, NULL);
+		if (it->agg_cast)
+			buf_putc(b, '(');
+		buf_printf(b, "%s(", qp_agg_name(it->agg));
+	}
+	if (it->field.name == NULL)
+		buf_putc(b, '*');
+	else
+	{
+		if (it->cast)
+			buf_putc(b, '(');
+		if (!sb_field_expr(c, b, rel, alias, &it->field))
+			return false;
+		if (it->cast)
+			buf_printf(b, ")::%s", it->cast);
+	}
+	if (it->agg != QP_AGG_NONE)
+		buf_putc(b, ')');
+	if (it->agg_cast)
+		buf_printf(b, ")::%s", it->agg_cast);
+	return true;
+}
+
+static const char *
+field_item_key(const QpSelectItem *it)
+{
+	if (it->alias)
+		return it->alias;
+	if (it->agg != QP_AGG_NONE)
+		return qp_agg_name(it->agg);
+	return it->field.njson ? it->field.json_keys[it->field.njson - 1] : it->field.name;
+}
+
+static bool
+has_aggregate(const QpSelect *sel)
+{
+	for (int i = 0; sel && i < sel->nitems; i++)
+		if (sel->items[i].agg != QP_AGG_NONE)
+			return true;
+	return false;
+}
+
 bool
-sb_select_list(Ctx *c, Buf *b, Buf *where, const ScRelation *rel, const char *alias,
-			const QpSelect *sel, const char *path)
+sb_select_list(Ctx *c, Buf *b, Buf *where, Buf *group, const ScRelation *rel, const char *alias,
+			   const QpSelect *sel, const char *path)
 {
 	bool		first = true;
+	bool		grouped = has_aggregate(sel);
 
 	if (sel == NULL)
 	{
@@ -400,21 +461,29 @@ sb_select_list(Ctx *c, Buf *b, Buf *where, const ScRelation *rel, const char *al
 		switch (it->kind)
 		{
 			case QP_SEL_STAR:
+				if (grouped)
+					return api_error(c->err, 400, "PGRST100",
+									 "'*' cannot be combined with aggregate functions",
+									 NULL, "List the columns to group by instead of '*'.");
 				buf_printf(b, "%s.*", alias);
 				break;
 			case QP_SEL_FIELD:
 				{
-					const char *out = it->alias ? it->alias :
-						(it->field.njson ? it->field.json_keys[it->field.njson - 1] : it->field.name);
+					Buf			expr;
+					bool		ok;
 
-					if (it->cast)
-						buf_putc(b, '(');
-					if (!sb_field_expr(c, b, rel, alias, &it->field))
+					buf_init(&expr);
+					ok = field_item_sql(c, &expr, rel, alias, it);
+					if (ok)
+					{
+						buf_printf(b, "%s AS ", expr.data);
+						buf_ident(b, field_item_key(it));
+					}
+					if (ok && grouped && it->agg == QP_AGG_NONE)
+						buf_printf(group, "%s%s", group->len ? ", " : " GROUP BY ", expr.data);
+					buf_free(&expr);
+					if (!ok)
 						return false;
-					if (it->cast)
-						buf_printf(b, ")::%s", it->cast);
-					buf_puts(b, " AS ");
-					buf_ident(b, out);
 					break;
 				}
 			case QP_SEL_EMBED:

@@ -22,6 +22,8 @@ for seed in '/api/s?select=id,status,d(name)&status=eq.a&order=id.desc&limit=5' 
 	'/api/s?id=not.in.(1,2)&status=like(any).{a*,b*}&status=fts(english).a%20b' \
 	'/api/s?columns=status&on_conflict=id&select=*,d()&d=not.is.null' \
 	'/api/d?select=id,s!j(status),s!inner()&s.status=eq.x&id=eq.1' \
+	'/api/s?select=status,n:count(),id::int.sum()::text,meta->>k.max(),d(id.avg())&order=status' \
+	'/api/d?select=name,s(status,count()),"id".min()' \
 	"$(printf 'id,name\n1,"a ""b"""\nNULL,')" \
 	'id=1&name=a+b%26c&note=%C3%A9'; do
 	i=$((i + 1))

@@ -126,6 +126,8 @@ static const char *schema_json =
 "  \"from_cols\":[\"shipment_id\"],\"to_cols\":[\"id\"],\"unique\":false}],"
 "\"functions\":[]}";
 
+static bool aggregates_enabled;	/* db-aggregates-enabled for build() */
+
 static bool
 build(SchemaCache *sc, const char *rel, const char *qs, SqlAction action, SqlStatement *st, ApiError *err,
 	  Arena *a)
@@ -143,6 +145,7 @@ build(SchemaCache *sc, const char *rel, const char *qs, SqlAction action, SqlSta
 	r.q = q;
 	r.shape = SHAPE_ARRAY;
 	r.limit = -1;
+	r.aggregates_enabled = aggregates_enabled;
 	return sql_build(a, &r, st, err);
 }
 
@@ -315,11 +318,73 @@ test_jwt(void)
 	}
 }
 
+/* select=col.sum(), count(), casts and aliases: the parse tree and the SQL with its GROUP BY. */
+static void
+test_aggregates(void)
+{
+	char		msg[256];
+	SchemaCache *sc = sc_from_json(schema_json, msg, sizeof(msg));
+	Arena		a;
+	QpQuery		q;
+	QpError		perr;
+	SqlStatement st;
+	ApiError	err;
+
+	arena_init(&a);
+	CHECK(parse(&a, "select=status,total:weight_kg::int.sum()::text,count(),\"id\".max(),meta->>n.avg()",
+				&q, &perr), "aggregate select: %s %s", perr.message, perr.details);
+	CHECK(q.select->nitems == 5 && q.select->items[0].agg == QP_AGG_NONE &&
+		  q.select->items[1].agg == QP_AGG_SUM && strcmp(q.select->items[1].alias, "total") == 0 &&
+		  strcmp(q.select->items[1].field.name, "weight_kg") == 0 &&
+		  strcmp(q.select->items[1].cast, "int") == 0 && strcmp(q.select->items[1].agg_cast, "text") == 0 &&
+		  q.select->items[2].agg == QP_AGG_COUNT && q.select->items[2].field.name == NULL &&
+		  q.select->items[3].agg == QP_AGG_MAX && strcmp(q.select->items[3].field.name, "id") == 0 &&
+		  q.select->items[4].agg == QP_AGG_AVG && strcmp(q.select->items[4].field.json_keys[0], "n") == 0,
+		  "aggregate select contents");
+	CHECK(parse(&a, "select=id,count(*)", &q, &perr) && q.select->items[1].agg == QP_AGG_NONE &&
+		  q.select->items[1].kind == QP_SEL_EMBED, "count(*) is not the aggregate (an embed named count)");
+	CHECK(!parse(&a, "select=id.median()", &q, &perr) && strstr(perr.details, "unknown aggregate"),
+		  "unknown aggregate");
+	CHECK(!parse(&a, "select=id::int.total()", &q, &perr) && strstr(perr.details, "unknown aggregate"),
+		  "unknown aggregate after a cast");
+	CHECK(!parse(&a, "select=id.sum(id)", &q, &perr) && strstr(perr.details, "no arguments"),
+		  "aggregate with an argument");
+	CHECK(!parse(&a, "select=id::int.sum", &q, &perr), "aggregate without ()");
+	CHECK(!parse(&a, "select=id.sum()::int;drop", &q, &perr), "bad result cast");
+	CHECK(!parse(&a, "select=id.sum()!inner", &q, &perr), "!inner after an aggregate");
+
+	CHECK(!build(sc, "shipments", "select=id.sum()", SQL_READ, &st, &err, &a) &&
+		  err.status == 400 && strcmp(err.code, "PGRST123") == 0 &&
+		  strcmp(err.message, "Use of aggregate functions is not allowed") == 0, "disabled: PGRST123");
+	aggregates_enabled = true;
+	CHECK(build(sc, "shipments", "select=status,n:count(),id::bigint.sum()::text&status=eq.x", SQL_READ,
+				&st, &err, &a), "aggregate read: %s", err.message);
+	CHECK(strstr(st.sql.data, "t.\"status\" AS \"status\", count(*) AS \"n\", "
+				 "(sum((t.\"id\")::bigint))::text AS \"sum\" FROM") &&
+		  strstr(st.sql.data, "WHERE TRUE AND (t.\"status\" = $1) GROUP BY t.\"status\")") &&
+		  st.nparams == 1, "aggregate SQL: %s", st.sql.data);
+	buf_free(&st.sql);
+	CHECK(build(sc, "shipments", "select=count()", SQL_READ, &st, &err, &a) &&
+		  strstr(st.sql.data, "GROUP BY") == NULL, "no GROUP BY without plain columns: %s", st.sql.data);
+	buf_free(&st.sql);
+	CHECK(build(sc, "shipments", "select=id,packages(id.count())", SQL_READ, &st, &err, &a) &&
+		  strstr(st.sql.data, "count(e1.\"id\")"), "aggregate in an embed: %s", st.sql.data);
+	buf_free(&st.sql);
+	CHECK(!build(sc, "shipments", "select=nope.sum()", SQL_READ, &st, &err, &a) &&
+		  strcmp(err.code, "42703") == 0, "aggregate of an unknown column");
+	CHECK(!build(sc, "shipments", "select=*,count()", SQL_READ, &st, &err, &a) &&
+		  strcmp(err.code, "PGRST100") == 0, "* with an aggregate");
+	aggregates_enabled = false;
+	arena_free(&a);
+	sc_free(sc);
+}
+
 int
 main(void)
 {
 	test_parser();
 	test_sql_build();
+	test_aggregates();
 	test_errors();
 	test_jwt();
 	printf("%d passed, %d failed\n", passed, failed);
