@@ -72,6 +72,7 @@
 #define LAG_CHECK_MS		10000
 #define LAG_REPEAT_MS		600000
 #define PURGE_EVERY_MS		60000
+#define CDC_READ_ONLY_WAIT_MS	500
 
 char	   *freight_database = NULL;
 static bool cdc_enabled = true;
@@ -570,6 +571,17 @@ cdc_worker_main(Datum main_arg)
 			/* New limits apply now, not at the next scheduled check. */
 			last_lag_check = 0;
 			last_purge = 0;
+		}
+		/*
+		 * A primary held read-only for a moment (pg_auto_failover does that while it promotes):
+		 * events cannot be written, so wait for writes to come back rather than fail.
+		 */
+		if (DefaultXactReadOnly)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 CDC_READ_ONLY_WAIT_MS, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			continue;
 		}
 		if (cdc_enabled && decoding == NULL)
 			cdc_start();

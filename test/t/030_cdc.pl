@@ -180,5 +180,19 @@ ok($node->poll_query_until('freight', "SELECT NOT EXISTS (SELECT 1 FROM freight.
 	'expired events deleted');
 is(sql("SELECT count(*) FROM freight.events"), $total - 100, 'only the expired events');
 
+# A primary held read-only for a moment (pg_auto_failover does that while it promotes): the
+# worker waits without failing or restarting, and captures again once writes are back.
+my $cdc_pid = "SELECT pid FROM pg_stat_activity WHERE backend_type = 'freight cdc worker'";
+my $pid_before = sql($cdc_pid);
+my $log_offset = -s $node->logfile;
+sql("ALTER SYSTEM SET default_transaction_read_only = on; SELECT pg_reload_conf()");
+sleep(3);
+unlike(slurp_file($node->logfile, $log_offset), qr/read-only transaction/, 'read-only server: the worker does not fail');
+is(sql($cdc_pid), $pid_before, 'read-only server: the worker keeps running');
+sql("SET default_transaction_read_only = off; ALTER SYSTEM RESET default_transaction_read_only; SELECT pg_reload_conf()");
+sql("INSERT INTO public.items SELECT 700000 + i, 'new', 'after read-only' FROM generate_series(1, 10) i");
+ok($node->poll_query_until('freight', "SELECT count(*) = 10 FROM freight.events WHERE data->>'note' = 'after read-only'"),
+	'capture goes on once writes are back');
+
 $node->stop;
 done_testing();
