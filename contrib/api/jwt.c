@@ -13,47 +13,69 @@
 #include <string.h>
 
 #include "buf.h"
+#include "jwk.h"
 
 #define JWT_LEEWAY 30
 
+/* The configured keys: one (a secret or a PEM key) or those of a JWK / JWK Set. */
 struct JwtKey
 {
-	bool		is_rsa;
-	unsigned char *secret;
-	size_t		secret_len;
-	EVP_PKEY   *pkey;
+	JwkKey	   *keys;
+	int			nkeys;
 };
+
+static JwtKey *
+single_key(JwkKey k)
+{
+	JwtKey	   *key = xmalloc(sizeof(JwtKey));
+
+	key->keys = xmalloc(sizeof(JwkKey));
+	key->keys[0] = k;
+	key->nkeys = 1;
+	return key;
+}
 
 JwtKey *
 jwt_key_load(const char *value, char *err, size_t errlen)
 {
-	JwtKey	   *key = xmalloc(sizeof(JwtKey));
+	JwkKey		k;
 
-	memset(key, 0, sizeof(*key));
+	memset(&k, 0, sizeof(k));
+	if (value[strspn(value, " \t\r\n")] == '{')
+	{
+		JwtKey	   *key = xmalloc(sizeof(JwtKey));
+
+		key->keys = jwk_parse(value, &key->nkeys, err, errlen);
+		if (key->keys == NULL)
+		{
+			free(key);
+			return NULL;
+		}
+		return key;
+	}
 	if (strncmp(value, "-----BEGIN", 10) == 0)
 	{
 		BIO		   *bio = BIO_new_mem_buf(value, -1);
 
-		key->pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+		k.pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
 		BIO_free(bio);
-		if (key->pkey == NULL || EVP_PKEY_base_id(key->pkey) != EVP_PKEY_RSA)
+		if (k.pkey == NULL || EVP_PKEY_base_id(k.pkey) != EVP_PKEY_RSA)
 		{
 			snprintf(err, errlen, "jwt-secret: not a PEM RSA public key");
-			jwt_key_free(key);
+			jwk_key_clear(&k);
 			return NULL;
 		}
-		key->is_rsa = true;
-		return key;
+		k.is_rsa = true;
+		return single_key(k);
 	}
-	if (strlen(value) < 32)
+	if (strlen(value) < JWK_MIN_SECRET)
 	{
 		snprintf(err, errlen, "jwt-secret: an HMAC secret must have at least 32 characters");
-		jwt_key_free(key);
 		return NULL;
 	}
-	key->secret_len = strlen(value);
-	key->secret = (unsigned char *) xstrdup(value);
-	return key;
+	k.secret_len = strlen(value);
+	k.secret = (unsigned char *) xstrdup(value);
+	return single_key(k);
 }
 
 void
@@ -61,10 +83,9 @@ jwt_key_free(JwtKey *key)
 {
 	if (key == NULL)
 		return;
-	if (key->secret)
-		OPENSSL_cleanse(key->secret, key->secret_len);
-	free(key->secret);
-	EVP_PKEY_free(key->pkey);
+	for (int i = 0; i < key->nkeys; i++)
+		jwk_key_clear(&key->keys[i]);
+	free(key->keys);
 	free(key);
 }
 
@@ -148,12 +169,11 @@ b64url_encode(const unsigned char *in, size_t n)
 	return out;
 }
 
+/* The digest of an RS* or HS* alg; NULL for any other (none, ES256, HS/RS typos). */
 static const EVP_MD *
-md_for_alg(const char *alg, bool rsa)
+md_for_alg(const char *alg)
 {
-	const char *want = rsa ? "RS" : "HS";
-
-	if (alg == NULL || strncmp(alg, want, 2) != 0)
+	if (alg == NULL || (strncmp(alg, "RS", 2) != 0 && strncmp(alg, "HS", 2) != 0))
 		return NULL;
 	if (strcmp(alg + 2, "256") == 0)
 		return EVP_sha256();
@@ -165,7 +185,7 @@ md_for_alg(const char *alg, bool rsa)
 }
 
 static bool
-signature_ok(const JwtKey *key, const EVP_MD *md, const char *signed_part, size_t signed_len,
+signature_ok(const JwkKey *key, const EVP_MD *md, const char *signed_part, size_t signed_len,
 			 const unsigned char *sig, size_t siglen)
 {
 	if (!key->is_rsa)
@@ -188,6 +208,53 @@ signature_ok(const JwtKey *key, const EVP_MD *md, const char *signed_part, size_
 		EVP_MD_CTX_free(ctx);
 		return ok;
 	}
+}
+
+static bool
+fail(char *err, size_t errlen, const char *msg)
+{
+	snprintf(err, errlen, "%s", msg);
+	return false;
+}
+
+/*
+ * The header's alg picks the key type (RS* -> RSA keys, HS* -> secrets, anything else is
+ * refused) and its kid the keys (those with that kid or none; no kid -> every key of the
+ * type); the signature must verify with one of them.
+ */
+static bool
+verify_signature(const JwtKey *key, json_t *header, const char *signed_part, size_t signed_len,
+				 const unsigned char *sig, size_t siglen, char *err, size_t errlen)
+{
+	const char *alg = json_string_value(json_object_get(header, "alg"));
+	json_t	   *kid = json_object_get(header, "kid");
+	const EVP_MD *md = md_for_alg(alg);
+	bool		rsa = md && alg[0] == 'R';
+	bool		has_rsa = false, has_hmac = false, candidate = false;
+
+	for (int i = 0; i < key->nkeys; i++)
+	{
+		has_rsa |= key->keys[i].is_rsa;
+		has_hmac |= !key->keys[i].is_rsa;
+	}
+	if (md == NULL || (rsa && !has_rsa) || (!rsa && !has_hmac))
+		return fail(err, errlen, !has_hmac ? "JWT algorithm not allowed: expected RS256, RS384 or RS512"
+					: !has_rsa ? "JWT algorithm not allowed: expected HS256, HS384 or HS512"
+					: "JWT algorithm not allowed: expected HS256, HS384, HS512, RS256, RS384 or RS512");
+	if (kid && !json_is_string(kid))
+		return fail(err, errlen, "JWT malformed: kid must be a string");
+	for (int i = 0; i < key->nkeys; i++)
+	{
+		const JwkKey *k = &key->keys[i];
+
+		if (k->is_rsa != rsa ||
+			(kid && k->kid && strcmp(k->kid, json_string_value(kid)) != 0))
+			continue;
+		candidate = true;
+		if (signature_ok(k, md, signed_part, signed_len, sig, siglen))
+			return true;
+	}
+	return fail(err, errlen, candidate ? "JWT invalid signature" : "JWT kid matches no key");
 }
 
 static bool
@@ -221,13 +288,6 @@ claim_at_path(json_t *claims, const char *path)
 }
 
 static bool
-fail(char *err, size_t errlen, const char *msg)
-{
-	snprintf(err, errlen, "%s", msg);
-	return false;
-}
-
-static bool
 check_claims(json_t *claims, const char *aud, time_t now, char *err, size_t errlen)
 {
 	json_t	   *exp = json_object_get(claims, "exp");
@@ -255,7 +315,6 @@ jwt_verify(const JwtKey *key, const char *token, const char *aud, const char *ro
 	unsigned char *hdr = NULL, *payload = NULL, *sig = NULL;
 	size_t		hdrlen, paylen, siglen;
 	json_t	   *jh = NULL, *claims = NULL;
-	const EVP_MD *md;
 	bool		ok = false;
 
 	memset(out, 0, sizeof(*out));
@@ -276,18 +335,8 @@ jwt_verify(const JwtKey *key, const char *token, const char *aud, const char *ro
 		fail(err, errlen, "JWT malformed: header and payload must be JSON objects");
 		goto done;
 	}
-	md = md_for_alg(json_string_value(json_object_get(jh, "alg")), key->is_rsa);
-	if (md == NULL)
-	{
-		fail(err, errlen, key->is_rsa ? "JWT algorithm not allowed: expected RS256, RS384 or RS512"
-			 : "JWT algorithm not allowed: expected HS256, HS384 or HS512");
+	if (!verify_signature(key, jh, token, (size_t) (dot2 - token), sig, siglen, err, errlen))
 		goto done;
-	}
-	if (!signature_ok(key, md, token, (size_t) (dot2 - token), sig, siglen))
-	{
-		fail(err, errlen, "JWT invalid signature");
-		goto done;
-	}
 	if (!check_claims(claims, aud, now, err, errlen))
 		goto done;
 	{

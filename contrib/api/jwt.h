@@ -1,7 +1,9 @@
 /*
  * jwt.h — JSON Web Token verification (HS256/384/512 with a shared secret, RS256/384/512 with a
- * PEM public key).  The algorithm family comes from the configured key, never from the token,
- * so "alg": "none" and HS/RS confusion are refused.  Uses OpenSSL and jansson only.
+ * PEM public key, or either with the keys of a JWK / JWK Set, jwk.h).  A token's alg only picks
+ * among the configured keys of its type (a secret never verifies RS*, an RSA key never HS*), so
+ * "alg": "none" and HS/RS confusion are refused; its kid picks among several keys.  Uses
+ * OpenSSL and jansson only.
  */
 #ifndef API_JWT_H
 #define API_JWT_H
@@ -12,7 +14,10 @@
 
 typedef struct JwtKey JwtKey;
 
-/* value: a secret of at least 32 characters, or a PEM public key ("-----BEGIN ...").  */
+/*
+ * value: a secret of at least 32 characters, a PEM public key ("-----BEGIN ..."), or a JWK or
+ * JWK Set as JSON ("{...}").  NULL + err (for the operator) when it is not usable.
+ */
 JwtKey	   *jwt_key_load(const char *value, char *err, size_t errlen);
 void		jwt_key_free(JwtKey *key);
 

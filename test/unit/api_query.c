@@ -271,6 +271,42 @@ test_jwt(void)
 	free(tok);
 	jwt_key_free(key);
 
+	/* JWK / JWK Set: oct keys verify HS256 (no kid: each key is tried); bad sets are refused */
+	{
+		static const char *const bad[][2] = {
+			{"{\"keys\":[]}", "non-empty array"},
+			{"{\"keys\":[{\"kty\":\"oct\"", "not a valid JWK"},
+			{"{\"kty\":\"EC\",\"crv\":\"P-256\"}", "JWK 1: unsupported \"kty\""},
+			{"{\"keys\":[{\"kty\":\"oct\",\"k\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY\"},{\"kty\":\"RSA\",\"n\":\"AQAB\",\"e\":\"AQAB\"}]}",
+			 "JWK 2: the RSA modulus"},
+			{"{\"kty\":\"RSA\",\"e\":\"AQAB\"}", "needs \"n\" and \"e\""},
+			{"{\"kty\":\"oct\",\"k\":\"c2hvcnQ\"}", "at least 32 bytes"},
+			{"{\"kty\":\"oct\",\"k\":\"a+b/\"}", "needs \"k\" in base64url"},
+			{"{\"kty\":\"oct\",\"alg\":\"RS256\",\"k\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY\"}", "\"alg\" must be HS256"},
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			CHECK(jwt_key_load(bad[i][0], err, sizeof(err)) == NULL && strstr(err, bad[i][1]),
+				  "bad JWK %zu refused with '%s': %s", i, bad[i][1], err);
+		key = jwt_key_load("{\"keys\":[{\"kty\":\"oct\",\"kid\":\"other\","
+						   "\"k\":\"YW5vdGhlci1zZWNyZXQtb2YtMzItYnl0ZXMtb3ItbW9yZSE\"},"
+						   "{\"kty\":\"oct\",\"k\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY\"}]}",
+						   err, sizeof(err));
+		CHECK(key != NULL, "JWK Set of two oct keys: %s", err);
+		tok = jwt_sign_hs256(secret, "{\"role\":\"web_user\"}");
+		CHECK(jwt_verify(key, tok, NULL, "role", now, &r, err, sizeof(err)) && strcmp(r.role, "web_user") == 0,
+			  "no kid: the second oct key verifies: %s", err);
+		jwt_result_free(&r);
+		free(tok);
+		tok = jwt_sign_hs256("another-secret-of-32-bytes-or-more?", "{\"role\":\"web_user\"}");
+		CHECK(!jwt_verify(key, tok, NULL, "role", now, &r, err, sizeof(err)) &&
+			  strcmp(err, "JWT invalid signature") == 0, "no oct key verifies a foreign secret: %s", err);
+		free(tok);
+		CHECK(!jwt_verify(key, "eyJhbGciOiJSUzI1NiJ9.eyJyb2xlIjoid2ViX3VzZXIifQ.AAAA", NULL, "role", now, &r,
+						  err, sizeof(err)) && strstr(err, "expected HS256"), "RS256 against oct keys: %s", err);
+		jwt_key_free(key);
+	}
+
 	/* RS256: a token signed with a fresh key; HS256 "signed" with the public key is refused */
 	{
 		EVP_PKEY   *pk = EVP_RSA_gen(2048);
