@@ -469,21 +469,15 @@ sb_select_list(Ctx *c, Buf *b, Buf *where, Buf *group, const ScRelation *rel, co
 				break;
 			case QP_SEL_FIELD:
 				{
-					Buf			expr;
-					bool		ok;
+					size_t		start = b->len;
 
-					buf_init(&expr);
-					ok = field_item_sql(c, &expr, rel, alias, it);
-					if (ok)
-					{
-						buf_printf(b, "%s AS ", expr.data);
-						buf_ident(b, field_item_key(it));
-					}
-					if (ok && grouped && it->agg == QP_AGG_NONE)
-						buf_printf(group, "%s%s", group->len ? ", " : " GROUP BY ", expr.data);
-					buf_free(&expr);
-					if (!ok)
+					if (!field_item_sql(c, b, rel, alias, it))
 						return false;
+					if (grouped && it->agg == QP_AGG_NONE)
+						buf_printf(group, "%s%.*s", group->len ? ", " : " GROUP BY ",
+								   (int) (b->len - start), b->data + start);
+					buf_puts(b, " AS ");
+					buf_ident(b, field_item_key(it));
 					break;
 				}
 			case QP_SEL_EMBED:
