@@ -4,7 +4,8 @@
 # sum/avg/count/max/min alone, grouped by the other selected columns, aliased, with casts on the
 # input and on the result, with filters, count=exact and inside an embed; bad syntax, unknown
 # functions and columns are clear 400s; with db-aggregates-enabled off (the default) every
-# aggregate is PGRST123.  Ends with "N passed, M failed".
+# aggregate is PGRST123.  Then the real @supabase/postgrest-js (api_aggregates.mjs).  Ends with
+# "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=${FREIGHT_SRC:-$(cd "$HERE/../.." && pwd)}
@@ -149,6 +150,12 @@ check_code "injection in the result cast" 400 PGRST100 'invalid type name' "$A/o
 check_code "* with an aggregate" 400 PGRST100 "'\\*' cannot be combined" "$A/orders?select=*,count()"
 check_code "aggregate in a spread" 400 PGRST119 'spread' "$A/orders?select=id,...customers(count())"
 expect "  ... the table is intact" "$($PSQL -d aggtest -tAc 'SELECT count(*) FROM api.orders')" "5"
+
+echo "# postgrest-js"
+API_URL="$A" API_URL_OFF="$OFF" node "$HERE/api_aggregates.mjs" > "$WORK/client.log" 2>&1
+cat "$WORK/client.log"
+p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$WORK/client.log"); f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$WORK/client.log")
+PASSED=$((PASSED + ${p:-0})); FAILED=$((FAILED + ${f:-1}))
 
 kill -0 "$API_PID" 2>/dev/null && pass "daemon alive after all of it" || fail "daemon died"
 echo "$PASSED passed, $FAILED failed"
