@@ -4,7 +4,8 @@
  * and built into SQL (every action, PUT and missing=default row groups included) against a
  * small fixed schema with a many-to-many junction (aggregates enabled for odd-sized inputs, so
  * select=col.sum(), count() and their GROUP BY are built too); the whole input is also decoded as a CSV
- * and as a form body.  Built by `make -C contrib/api fuzz` (clang); run briefly
+ * and as a form body, loaded as a jwt-secret (JWK / JWK Set parsing) and verified as a token
+ * against a JWK Set of two oct keys (header, kid and claims handling).  Built by `make -C contrib/api fuzz` (clang); run briefly
  * by test/unit/api_fuzz.sh in `make check`.
  */
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "body_decode.h"
+#include "jwt.h"
 #include "query_parse.h"
 #include "schema_cache.h"
 #include "sql_build.h"
@@ -33,6 +35,11 @@ static const char *schema_json =
 "  \"from_cols\":[\"d_id\"],\"to_cols\":[\"id\"],\"unique\":false}],\"functions\":[]}";
 
 static SchemaCache *sc;
+static JwtKey *jwks;
+
+static const char *jwks_json =
+"{\"keys\":[{\"kty\":\"oct\",\"kid\":\"a\",\"k\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY\"},"
+" {\"kty\":\"oct\",\"k\":\"YW5vdGhlci1zZWNyZXQtb2YtMzItYnl0ZXMtb3ItbW9yZSE\"}]}";
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -51,6 +58,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char		msg[128];
 
 		sc = sc_from_json(schema_json, msg, sizeof(msg));
+		jwks = jwt_key_load(jwks_json, msg, sizeof(msg));
 	}
 	memcpy(s, data, size);
 	s[size] = '\0';
@@ -104,6 +112,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		json_decref(body_from_csv((const char *) data, size, msg, sizeof(msg)));
 		json_decref(body_from_form((const char *) data, size, msg, sizeof(msg)));
+		jwt_key_free(jwt_key_load(s, msg, sizeof(msg)));
+	}
+	{
+		JwtResult	jr;
+		char		msg[256];
+
+		if (jwt_verify(jwks, s, "aud", "app.role", 1700000000, &jr, msg, sizeof(msg)))
+			jwt_result_free(&jr);
 	}
 	arena_free(&a);
 	free(s);
