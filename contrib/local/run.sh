@@ -49,13 +49,27 @@ if ! $AS "$PGBIN/pg_ctl" -D "$PGDATA" status > /dev/null 2>&1; then
 	echo "run: PostgreSQL started on 127.0.0.1:$FREIGHT_PGPORT (log: $FREIGHT_HOME/postgres.log)"
 fi
 
-[ -n "$REBUILT" ] && $PSQL -d postgres -c "DROP DATABASE IF EXISTS freight WITH (FORCE)"
+if [ -n "$REBUILT" ]; then
+	# The CDC worker's logical slot belongs to the old database and PostgreSQL refuses to drop a
+	# database with slots: end the worker's hold on it and drop it first (the worker comes back,
+	# waits for the new database and makes a new slot there).
+	for _ in $(seq 1 50); do
+		$PSQL -d postgres -tAc "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots
+			WHERE database = 'freight' AND active_pid IS NOT NULL" > /dev/null
+		$PSQL -d postgres -tAc "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+			WHERE database = 'freight' AND NOT active" > /dev/null 2>&1
+		[ "$($PSQL -d postgres -tAc "SELECT count(*) FROM pg_replication_slots WHERE database = 'freight'")" = 0 ] && break
+		sleep 0.1
+	done
+	$PSQL -d postgres -c "DROP DATABASE IF EXISTS freight WITH (FORCE)"
+fi
 if [ "$($PSQL -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'freight'")" != 1 ]; then
 	$PSQL -d postgres -c "CREATE DATABASE freight"
 fi
 $PSQL -d freight -c "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS freight CASCADE"
-# Change capture starts when the CDC worker has its slot (it looks for the extension every second).
-for i in 1 2 3 4 5 6 7 8 9 10; do
+# Change capture starts when the CDC worker has its slot (it looks for the extension every second;
+# after the database was re-created it first restarts to connect to it).
+for _ in $(seq 1 30); do
 	[ "$($PSQL -d freight -tAc "SELECT count(*) FROM freight.cdc_status")" = 1 ] && break
 	sleep 1
 done

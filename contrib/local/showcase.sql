@@ -36,6 +36,8 @@ RESET request.jwt.claims;
 \echo
 \echo == HTTP API: newest shipments of the pro demo customer with their packages, one SQL statement (PostgREST grammar)
 \! . "$FREIGHT_HOME/demo.env" && curl -s -H "apikey: $FREIGHT_API_KEY_PRO" "$FREIGHT_API_URL/shipments?select=tracking_number,status,packages(weight_kg)&order=created_at.desc&limit=2"; echo
+\echo == ... shipments of customer 1 by status, counted and weighed by PostgreSQL (aggregates in select=)
+\! . "$FREIGHT_HOME/demo.env" && curl -s -H "Authorization: Bearer $FREIGHT_CUSTOMER_JWT" "$FREIGHT_API_URL/shipments?select=status,count(),weight_kg.sum()&order=status"; echo
 \echo == ... public tracking for anyone, and the health check
 \! . "$FREIGHT_HOME/demo.env" && tn=$(curl -s -H "Authorization: Bearer $FREIGHT_ADMIN_JWT" "$FREIGHT_API_URL/shipments?select=tracking_number&limit=1" -H 'Accept: text/csv' | tail -n 1) && curl -s "$FREIGHT_API_URL/rpc/track?tracking_number=$tn" | cut -c1-160; echo; curl -s "$FREIGHT_API_URL/health"; echo
 

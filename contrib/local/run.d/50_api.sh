@@ -41,6 +41,8 @@ db-schemas = api
 db-anon-role = freight_anon
 jwt-secret = $JWT_SECRET
 db-pool = 8
+# aggregates in select= (off by default, as in PostgREST: a grouped query can be costly)
+db-aggregates-enabled = true
 server-host = 127.0.0.1
 server-port = $FREIGHT_API_PORT
 CONF
@@ -64,7 +66,7 @@ else
 fi
 
 # Demo credentials: tokens are re-issued on every start; API keys are created once (the clear key
-# exists only in demo.env).
+# exists only in demo.env) and again when the database was re-created.
 sign() { FREIGHT_JWT_SECRET="$JWT_SECRET" "$API_BIN" --sign-jwt "$1"; }
 exp=$(( $(date +%s) + 30 * 86400 ))
 customer_id=$($PSQL -d freight -tAc "SELECT min(id) FROM freight.customers")
@@ -82,6 +84,12 @@ demo_key() {	# demo_key TIER: a new API key for the first customer of that tier
 	$PSQL -d freight -tAc "SELECT k.api_key FROM freight.create_api_key(
 		(SELECT min(c.id) FROM freight.customers c WHERE c.tier = '$1'), 'make run demo ($1)') k"
 }
+valid_key() {	# valid_key KEY: true if the key works in this database (it was re-created on a rebuild)
+	[ -n "$1" ] && [ "$($PSQL -d freight -tAc "SELECT count(*) FROM freight.authenticate_api_key('$1')")" = 1 ]
+}
+valid_key "$KEY_FREE" || KEY_FREE=""
+valid_key "$KEY_PRO" || KEY_PRO=""
+valid_key "$KEY_ENTERPRISE" || KEY_ENTERPRISE=""
 [ -n "$KEY_FREE" ] || KEY_FREE=$(demo_key free)
 [ -n "$KEY_PRO" ] || KEY_PRO=$(demo_key pro)
 [ -n "$KEY_ENTERPRISE" ] || KEY_ENTERPRISE=$(demo_key enterprise)
