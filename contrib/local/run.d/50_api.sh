@@ -34,6 +34,10 @@ GRANT freight_admin, freight_app, freight_customer, freight_driver, freight_part
 	TO freight_authenticator;
 SQL
 
+# The replica for read routing (run.d/30_replicas.sh exports its URI when FREIGHT_REPLICAS=1).
+REPLICA_LINE="# no replica (FREIGHT_REPLICAS=1 make run starts one)"
+[ -n "${FREIGHT_DB_REPLICA_URI:-}" ] && REPLICA_LINE="db-replica-uri = $FREIGHT_DB_REPLICA_URI"
+OLD_API_CONF=$(cat "$API_CONF" 2> /dev/null)
 (umask 077; cat > "$API_CONF" <<CONF
 # freight-api configuration written by make run (contrib/local/run.d/50_api.sh)
 db-uri = postgresql://freight_authenticator@127.0.0.1:$FREIGHT_PGPORT/freight?application_name=freight-api
@@ -45,10 +49,17 @@ db-pool = 8
 db-aggregates-enabled = true
 server-host = 127.0.0.1
 server-port = $FREIGHT_API_PORT
+$REPLICA_LINE
 CONF
 )
 [ -n "$AS" ] && chown freight "$API_CONF"
 
+# A running daemon keeps its configuration: restart it when the configuration changed (a replica
+# added or gone).  The JWT secret is stable, so issued tokens stay valid.
+if [ -f "$API_PIDFILE" ] && kill -0 "$(cat "$API_PIDFILE")" 2> /dev/null && [ "$OLD_API_CONF" != "$(cat "$API_CONF")" ]; then
+	echo "run: freight-api configuration changed: restarting it"
+	FREIGHT_HOME="$FREIGHT_HOME" sh "$FREIGHT_SRC/contrib/local/stop.d/50_api.sh" > /dev/null
+fi
 if [ -f "$API_PIDFILE" ] && kill -0 "$(cat "$API_PIDFILE")" 2> /dev/null; then
 	echo "run: freight-api already running (pid $(cat "$API_PIDFILE"))"
 else
