@@ -14,5 +14,13 @@ if [ "${FREIGHT_REPLICAS:-0}" != 0 ]; then
 		$AS "$PGBIN/pg_ctl" -D "$REPLICA_DIR" -l "$REPLICA_DIR.log" -w start > /dev/null
 		echo "run: replica started on 127.0.0.1:$FREIGHT_REPLICA_PORT (log: $REPLICA_DIR.log)"
 	fi
+	# Let it replay what the primary wrote while it was down (a re-created database, say) before
+	# the API routes reads to it.
+	target=$($PSQL -d postgres -tAc "SELECT pg_current_wal_lsn()")
+	for _ in $(seq 1 100); do
+		[ "$($PSQL -d postgres -p "$FREIGHT_REPLICA_PORT" -tAc \
+			"SELECT pg_last_wal_replay_lsn() >= '$target'::pg_lsn" 2> /dev/null)" = t ] && break
+		sleep 0.2
+	done
 	export FREIGHT_DB_REPLICA_URI="postgresql://freight_authenticator@127.0.0.1:$FREIGHT_REPLICA_PORT/freight?application_name=freight-api"
 fi
