@@ -27,6 +27,7 @@ my $port = PostgreSQL::Test::Cluster::get_free_port();
 my $store = IPC::Run::start([ $s3rver, '-d', "$home/objects", '-a', 'localhost', '-p', $port,
 	'--key', "$home/s3.key", '--cert', "$home/s3.crt", '--configure-bucket', 'freight-backups', '--silent' ],
 	'<', \undef, '>', "$home/s3rver.log", '2>&1');
+END { local $?; $store->kill_kill if $store && $store->pumpable; }    # also when the test dies half-way
 my $up;
 for (1 .. 200)
 {
@@ -103,5 +104,4 @@ is($plain, 'secret a', 'encrypted values decrypt after the restore');
 system('pg_ctl', '-D', "$home/restored", '-m', 'immediate', 'stop');
 
 $node->stop;
-$store->kill_kill;
 done_testing();
