@@ -198,6 +198,31 @@ create_slot(void)
 	ereport(LOG, (errmsg("freight cdc worker created replication slot \"%s\"", CDC_SLOT_NAME)));
 }
 
+/*
+ * The WAL reader's page source: read_local_xlog_page(), once the bytes asked for are flushed.
+ * A record may run past the flush position (the WAL writer flushes whole pages, and the worker's
+ * own commits are asynchronous), and read_local_xlog_page() would then wait for the rest in a loop
+ * that does not watch the postmaster: after a kill -9 of the postmaster nothing flushes that WAL,
+ * and the worker would keep holding the shared memory a restart needs.  So flush it here when it
+ * is already inserted, else wait on a timer that exits when the postmaster is gone.
+ */
+static int
+cdc_read_page(XLogReaderState *state, XLogRecPtr targetPagePtr, int reqLen,
+			  XLogRecPtr targetRecPtr, char *cur_page)
+{
+	XLogRecPtr	needed = targetPagePtr + reqLen;
+
+	while (needed > GetFlushRecPtr(NULL))
+	{
+		if (needed <= GetXLogInsertRecPtr())
+			XLogFlush(needed);
+		else
+			(void) WaitLatch(MyLatch, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1, PG_WAIT_EXTENSION);
+		CHECK_FOR_INTERRUPTS();
+	}
+	return read_local_xlog_page(state, targetPagePtr, reqLen, targetRecPtr, cur_page);
+}
+
 /* Sets up origin, slot and decoding context; false while the extension is not installed. */
 static bool
 cdc_start(void)
@@ -241,7 +266,7 @@ cdc_start(void)
 	options = list_make1(makeDefElem("exclude-origin",
 									 (Node *) makeString(psprintf("%d", (int) origin)), -1));
 	decoding = CreateDecodingContext(start, options, false,
-									 XL_ROUTINE(.page_read = read_local_xlog_page,
+									 XL_ROUTINE(.page_read = cdc_read_page,
 												.segment_open = wal_segment_open,
 												.segment_close = wal_segment_close),
 									 cdc_prepare_write, cdc_write, NULL);
