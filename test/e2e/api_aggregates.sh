@@ -8,38 +8,9 @@
 # "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=${FREIGHT_SRC:-$(cd "$HERE/../.." && pwd)}
-API="$SRC/contrib/api/freight-api"
-PGBIN=${PGBIN:-$(/usr/lib/postgresql/15/bin/pg_config --bindir)}
-WORK=$(mktemp -d /tmp/freight-api-agg.XXXXXX)
-PASSED=0
-FAILED=0
-API_PID=""
-OFF_PID=""
-
-pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $1"; }
-cleanup() {
-	[ -n "$API_PID" ] && kill "$API_PID" 2>/dev/null
-	[ -n "$OFF_PID" ] && kill "$OFF_PID" 2>/dev/null
-	"$PGBIN/pg_ctl" -D "$WORK/data" -m immediate stop > /dev/null 2>&1
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-
-if [ ! -x "$API" ]; then
-	echo "freight-api is not built: run make (or make -C contrib/api)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-
-PGPORT=$(free_port)
-"$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 > "$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log"; exit 1; }
-"$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w \
-	-o "-p $PGPORT -k $WORK -c listen_addresses=127.0.0.1 -c max_connections=20" start > /dev/null || { cat "$WORK/pg.log"; exit 1; }
-PSQL="$PGBIN/psql -X -q -h 127.0.0.1 -p $PGPORT -U postgres"
-$PSQL -d postgres -c "CREATE DATABASE aggtest" || exit 1
+. "$HERE/lib.sh"
+e2e_setup api-agg
+e2e_cluster aggtest "-c max_connections=20"
 $PSQL -d aggtest -v ON_ERROR_STOP=1 -f "$HERE/api_aggregates_schema.sql" > "$WORK/schema.log" 2>&1 || { cat "$WORK/schema.log"; exit 1; }
 
 # start_api PORT AGGREGATES_ENABLED: prints the daemon's pid
@@ -59,6 +30,7 @@ PORT=$(free_port)
 API_PID=$(start_api "$PORT" true)
 OFF_PORT=$(free_port)
 OFF_PID=$(start_api "$OFF_PORT" false)
+e2e_track "$API_PID" "$OFF_PID"
 wait_api "$PORT"
 wait_api "$OFF_PORT"
 A="http://127.0.0.1:$PORT/api"

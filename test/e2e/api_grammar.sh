@@ -9,37 +9,10 @@
 # Ends with "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=${FREIGHT_SRC:-$(cd "$HERE/../.." && pwd)}
-API="$SRC/contrib/api/freight-api"
-PGBIN=${PGBIN:-$(/usr/lib/postgresql/15/bin/pg_config --bindir)}
-WORK=$(mktemp -d /tmp/freight-api-grammar.XXXXXX)
+. "$HERE/lib.sh"
 SECRET=grammar-secret-0123456789abcdef0123456
-PASSED=0
-FAILED=0
-API_PID=""
-
-free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $1"; }
-cleanup() {
-	[ -n "$API_PID" ] && kill "$API_PID" 2>/dev/null
-	"$PGBIN/pg_ctl" -D "$WORK/data" -m immediate stop > /dev/null 2>&1
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-if [ ! -x "$API" ] || [ ! -d "$HERE/node_modules/@supabase/postgrest-js" ]; then
-	echo "freight-api not built or npm packages missing in test/e2e (make deps; make)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-
-PGPORT=$(free_port)
-"$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 > "$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log"; exit 1; }
-"$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w \
-	-o "-p $PGPORT -k $WORK -c listen_addresses=127.0.0.1" start > /dev/null || { cat "$WORK/pg.log"; exit 1; }
-PSQL="$PGBIN/psql -X -q -h 127.0.0.1 -p $PGPORT -U postgres"
-$PSQL -d postgres -c "CREATE DATABASE gram" || exit 1
+e2e_setup api-grammar
+e2e_cluster gram
 $PSQL -d gram -v ON_ERROR_STOP=1 -f "$HERE/api_grammar_schema.sql" > "$WORK/schema.log" 2>&1 || { cat "$WORK/schema.log"; exit 1; }
 
 PORT=$(free_port)
@@ -47,6 +20,7 @@ env FREIGHT_DB_URI="postgresql://authenticator@127.0.0.1:$PGPORT/gram" FREIGHT_D
 	FREIGHT_DB_ANON_ROLE=web_anon FREIGHT_JWT_SECRET="$SECRET" FREIGHT_DB_POOL=2 FREIGHT_DB_MAX_ROWS=1000 \
 	FREIGHT_API_PORT="$PORT" FREIGHT_ACCESS_LOG=0 "$API" > "$WORK/api.out" 2> "$WORK/api.err" &
 API_PID=$!
+e2e_track "$API_PID"
 B="http://127.0.0.1:$PORT/api"
 for _ in $(seq 1 50); do curl -s -o /dev/null "$B/health" && break; sleep 0.1; done
 USER_TOKEN=$(node "$HERE/jwt.mjs" hs256 "$SECRET" '{"role":"web_user","sub":"alice"}')

@@ -7,36 +7,9 @@
 # "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=${FREIGHT_SRC:-$(cd "$HERE/../.." && pwd)}
-API="$SRC/contrib/api/freight-api"
-PGBIN=${PGBIN:-$(/usr/lib/postgresql/15/bin/pg_config --bindir)}
-WORK=$(mktemp -d /tmp/freight-api-jwks.XXXXXX)
-PASSED=0
-FAILED=0
-API_PID=""
-
-pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $1"; }
-cleanup() {
-	[ -n "$API_PID" ] && kill "$API_PID" 2>/dev/null
-	"$PGBIN/pg_ctl" -D "$WORK/data" -m immediate stop > /dev/null 2>&1
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-
-if [ ! -x "$API" ]; then
-	echo "freight-api is not built: run make (or make -C contrib/api)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-
-PGPORT=$(free_port)
-"$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 > "$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log"; exit 1; }
-"$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w \
-	-o "-p $PGPORT -k $WORK -c listen_addresses=127.0.0.1 -c max_connections=20" start > /dev/null || { cat "$WORK/pg.log"; exit 1; }
-PSQL="$PGBIN/psql -X -q -h 127.0.0.1 -p $PGPORT -U postgres"
-$PSQL -d postgres -c "CREATE DATABASE jwkstest" || exit 1
+. "$HERE/lib.sh"
+e2e_setup api-jwks
+e2e_cluster jwkstest "-c max_connections=20"
 $PSQL -d jwkstest -v ON_ERROR_STOP=1 > "$WORK/schema.log" 2>&1 <<'SQL' || { cat "$WORK/schema.log"; exit 1; }
 CREATE ROLE authenticator LOGIN NOINHERIT;
 CREATE ROLE web_anon NOLOGIN;
@@ -56,6 +29,7 @@ start_api() {
 		FREIGHT_JWT_SECRET="$1" FREIGHT_DB_POOL=2 FREIGHT_ACCESS_LOG=0 FREIGHT_API_PORT="$PORT" \
 		"$API" > "$WORK/api.out" 2> "$WORK/api.err" &
 	API_PID=$!
+	e2e_track "$API_PID"
 	for _ in $(seq 1 50); do
 		curl -s -o /dev/null "http://127.0.0.1:$PORT/api/health" && return
 		sleep 0.1

@@ -6,36 +6,9 @@
 # mode; bad settings refused at start.  Ends with "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=${FREIGHT_SRC:-$(cd "$HERE/../.." && pwd)}
-API="$SRC/contrib/api/freight-api"
-PGBIN=${PGBIN:-$(/usr/lib/postgresql/15/bin/pg_config --bindir)}
-WORK=$(mktemp -d /tmp/freight-api-tx.XXXXXX)
-PASSED=0
-FAILED=0
-PIDS=""
-
-pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $1"; }
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	"$PGBIN/pg_ctl" -D "$WORK/data" -m immediate stop > /dev/null 2>&1
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-
-if [ ! -x "$API" ]; then
-	echo "freight-api is not built: run make (or make -C contrib/api)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-
-PGPORT=$(free_port)
-"$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 > "$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log"; exit 1; }
-"$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w \
-	-o "-p $PGPORT -k $WORK -c listen_addresses=127.0.0.1 -c max_connections=40" start > /dev/null || { cat "$WORK/pg.log"; exit 1; }
-PSQL="$PGBIN/psql -X -q -h 127.0.0.1 -p $PGPORT -U postgres"
-$PSQL -d postgres -c "CREATE DATABASE txtest" || exit 1
+. "$HERE/lib.sh"
+e2e_setup api-tx
+e2e_cluster txtest "-c max_connections=40"
 $PSQL -d txtest -v ON_ERROR_STOP=1 -f "$HERE/api_tx_schema.sql" > "$WORK/schema.log" 2>&1 || { cat "$WORK/schema.log"; exit 1; }
 q() { $PSQL -d txtest -tAc "$1"; }
 
@@ -47,7 +20,7 @@ start_api() {	# start_api NAME [VAR=VALUE ...] -> sets PORT_<NAME>
 	name=$1; shift
 	port=$(free_port)
 	env $(daemon_env) FREIGHT_API_PORT="$port" "$@" "$API" > "$WORK/$name.out" 2> "$WORK/$name.err" &
-	PIDS="$PIDS $!"
+	e2e_track $!
 	for _ in $(seq 1 50); do
 		curl -s -o /dev/null "http://127.0.0.1:$port/api/health" && { eval "PORT_$name=$port"; return 0; }
 		sleep 0.1

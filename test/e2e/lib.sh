@@ -1,0 +1,43 @@
+# test/e2e/lib.sh — what the freight-api end-to-end scripts share (sourced after HERE is set):
+# a work directory and the pass/fail counters, a throwaway PostgreSQL cluster, free ports, and
+# a cleanup at exit that stops the daemons the script started and the cluster.
+#   e2e_setup NAME                   WORK=/tmp/freight-NAME.XXXXXX; stops if freight-api is not built
+#   e2e_cluster DB [POSTGRES_OPTS]   initdb + start on a free port, database DB; sets PGPORT, PSQL
+#   e2e_track PID ...                the cleanup stops these processes too
+SRC=${FREIGHT_SRC:-$(cd "$HERE/../.." && pwd)}
+API="$SRC/contrib/api/freight-api"
+PGBIN=${PGBIN:-$(/usr/lib/postgresql/15/bin/pg_config --bindir)}
+PASSED=0
+FAILED=0
+E2E_PIDS=""
+
+pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
+fail() { FAILED=$((FAILED + 1)); echo "not ok - $1"; }
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+e2e_track() { E2E_PIDS="$E2E_PIDS $*"; }
+
+e2e_cleanup() {
+	for p in $E2E_PIDS; do kill "$p" 2>/dev/null; done
+	"$PGBIN/pg_ctl" -D "$WORK/data" -m immediate stop > /dev/null 2>&1
+	rm -rf "$WORK"
+}
+
+e2e_setup() {
+	WORK=$(mktemp -d "/tmp/freight-$1.XXXXXX")
+	trap e2e_cleanup EXIT
+	if [ ! -x "$API" ] || [ ! -d "$HERE/node_modules/@supabase/postgrest-js" ]; then
+		echo "freight-api not built or npm packages missing in test/e2e (make deps; make)"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+}
+
+e2e_cluster() {
+	PGPORT=$(free_port)
+	"$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 > "$WORK/initdb.log" 2>&1 ||
+		{ cat "$WORK/initdb.log"; exit 1; }
+	"$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w \
+		-o "-p $PGPORT -k $WORK -c listen_addresses=127.0.0.1 ${2:-}" start > /dev/null || { cat "$WORK/pg.log"; exit 1; }
+	PSQL="$PGBIN/psql -X -q -h 127.0.0.1 -p $PGPORT -U postgres"
+	$PSQL -d postgres -c "CREATE DATABASE $1" || exit 1
+}
