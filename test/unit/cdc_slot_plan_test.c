@@ -5,21 +5,7 @@
 #include <stdio.h>
 
 #include "cdc_slot_plan.h"
-
-static int	passed;
-static int	failed;
-
-static void
-check(int ok, const char *what)
-{
-	if (ok)
-		passed++;
-	else
-	{
-		failed++;
-		printf("FAIL %s\n", what);
-	}
-}
+#include "unit_check.h"
 
 static CdcSlotPosition
 slot(uint64_t restart, uint64_t confirmed, uint32_t xmin)
@@ -44,53 +30,52 @@ main(void)
 
 	foreign.is_freight = false;
 
-	check(cdc_xid_precedes(999, 1000), "999 precedes 1000");
-	check(!cdc_xid_precedes(1000, 1000), "an xid does not precede itself");
-	check(cdc_xid_precedes(4294967000u, 100), "xids compare across wraparound");
-	check(!cdc_xid_precedes(100, 4294967000u), "xids compare across wraparound (other way)");
+	CHECK(cdc_xid_precedes(999, 1000), "999 precedes 1000");
+	CHECK(!cdc_xid_precedes(1000, 1000), "an xid does not precede itself");
+	CHECK(cdc_xid_precedes(4294967000u, 100), "xids compare across wraparound");
+	CHECK(!cdc_xid_precedes(100, 4294967000u), "xids compare across wraparound (other way)");
 
-	check(act(none, none, 0x1000000, 0x9000000) == CDC_SLOT_KEEP, "no slot anywhere: nothing to do");
-	check(act(none, slot(0x5000000, 0x5000000, 1000), 0x1000000, 0x9000000) == CDC_SLOT_DROP,
+	CHECK(act(none, none, 0x1000000, 0x9000000) == CDC_SLOT_KEEP, "no slot anywhere: nothing to do");
+	CHECK(act(none, slot(0x5000000, 0x5000000, 1000), 0x1000000, 0x9000000) == CDC_SLOT_DROP,
 		  "slot dropped on the primary: the copy is dropped");
-	check(act(pub, none, 0x1000000, 0x9000000) == CDC_SLOT_CREATE, "first sync creates the copy");
-	check(act(pub, pub, 0x1000000, 0x9000000) == CDC_SLOT_KEEP, "in sync: nothing to do");
-	check(act(pub, slot(0x4000000, 0x4100000, 990), 0x1000000, 0x9000000) == CDC_SLOT_ADVANCE,
+	CHECK(act(pub, none, 0x1000000, 0x9000000) == CDC_SLOT_CREATE, "first sync creates the copy");
+	CHECK(act(pub, pub, 0x1000000, 0x9000000) == CDC_SLOT_KEEP, "in sync: nothing to do");
+	CHECK(act(pub, slot(0x4000000, 0x4100000, 990), 0x1000000, 0x9000000) == CDC_SLOT_ADVANCE,
 		  "copy behind: advance");
-	check(act(pub, slot(0x5000000, 0x5000000, 1000), 0x1000000, 0x9000000) == CDC_SLOT_ADVANCE,
+	CHECK(act(pub, slot(0x5000000, 0x5000000, 1000), 0x1000000, 0x9000000) == CDC_SLOT_ADVANCE,
 		  "only confirmed_flush behind: advance");
-	check(act(pub, slot(0x6000000, 0x6100000, 1100), 0x1000000, 0x9000000) == CDC_SLOT_REWIND,
+	CHECK(act(pub, slot(0x6000000, 0x6100000, 1100), 0x1000000, 0x9000000) == CDC_SLOT_REWIND,
 		  "copy ahead (old primary rejoined): set back");
-	check(act(pub, slot(0x5000000, 0x5100000, 1001), 0x1000000, 0x9000000) == CDC_SLOT_REWIND,
+	CHECK(act(pub, slot(0x5000000, 0x5100000, 1001), 0x1000000, 0x9000000) == CDC_SLOT_REWIND,
 		  "catalog_xmin ahead: set back");
-	check(act(pub, none, 0x5800000, 0x9000000) == CDC_SLOT_WAIT_WAL,
+	CHECK(act(pub, none, 0x5800000, 0x9000000) == CDC_SLOT_WAIT_WAL,
 		  "WAL before the standby's oldest segment: wait");
-	check(act(pub, none, 0x1000000, 0x4000000) == CDC_SLOT_WAIT_WAL,
+	CHECK(act(pub, none, 0x1000000, 0x4000000) == CDC_SLOT_WAIT_WAL,
 		  "restart_lsn beyond what is replayed: wait");
-	check(act(pub, slot(0x6000000, 0x6100000, 1100), 0x5800000, 0x9000000) == CDC_SLOT_DROP,
+	CHECK(act(pub, slot(0x6000000, 0x6100000, 1100), 0x5800000, 0x9000000) == CDC_SLOT_DROP,
 		  "copy ahead and no WAL to set it back: dropped");
-	check(act(pub, foreign, 0x1000000, 0x9000000) == CDC_SLOT_FOREIGN, "someone else's slot: left alone");
-	check(act(none, foreign, 0x1000000, 0x9000000) == CDC_SLOT_FOREIGN,
+	CHECK(act(pub, foreign, 0x1000000, 0x9000000) == CDC_SLOT_FOREIGN, "someone else's slot: left alone");
+	CHECK(act(none, foreign, 0x1000000, 0x9000000) == CDC_SLOT_FOREIGN,
 		  "someone else's slot, primary without one: left alone");
 
 	{
 		CdcSlotPosition other = pub;
 
 		other.is_freight = false;
-		check(act(other, none, 0x1000000, 0x9000000) == CDC_SLOT_UNUSABLE, "primary slot of another plugin");
-		check(act(other, pub, 0x1000000, 0x9000000) == CDC_SLOT_DROP,
+		CHECK(act(other, none, 0x1000000, 0x9000000) == CDC_SLOT_UNUSABLE, "primary slot of another plugin");
+		CHECK(act(other, pub, 0x1000000, 0x9000000) == CDC_SLOT_DROP,
 			  "primary slot became unusable: copy dropped");
 		other = pub;
 		other.catalog_xmin = 0;
-		check(act(other, none, 0x1000000, 0x9000000) == CDC_SLOT_UNUSABLE, "no catalog_xmin: unusable");
+		CHECK(act(other, none, 0x1000000, 0x9000000) == CDC_SLOT_UNUSABLE, "no catalog_xmin: unusable");
 		other = pub;
 		other.confirmed_flush = other.restart_lsn - 1;
-		check(act(other, none, 0x1000000, 0x9000000) == CDC_SLOT_UNUSABLE,
+		CHECK(act(other, none, 0x1000000, 0x9000000) == CDC_SLOT_UNUSABLE,
 			  "confirmed_flush before restart_lsn: unusable");
 	}
-	check(act(slot(0x5000000, 0x5100000, 5), slot(0x4000000, 0x4000000, 4294967000u),
+	CHECK(act(slot(0x5000000, 0x5100000, 5), slot(0x4000000, 0x4000000, 4294967000u),
 			  0x1000000, 0x9000000) == CDC_SLOT_ADVANCE, "catalog_xmin wrapped around: advance");
-	check(cdc_slot_plan(&pub, &none, 0x1000000, 0x9000000).reason != NULL, "every plan has a reason");
+	CHECK(cdc_slot_plan(&pub, &none, 0x1000000, 0x9000000).reason != NULL, "every plan has a reason");
 
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return unit_summary();
 }
