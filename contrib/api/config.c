@@ -36,6 +36,7 @@ static const Option options[] = {
 	OPT("jwt-role-claim-key", "FREIGHT_JWT_ROLE_CLAIM", OPT_STR, jwt_role_claim),
 	OPT("db-pool", "FREIGHT_DB_POOL", OPT_INT, db_pool),
 	OPT("db-pool-timeout-ms", "FREIGHT_DB_POOL_TIMEOUT_MS", OPT_INT, db_pool_timeout_ms),
+	OPT("db-pipelines", "FREIGHT_DB_PIPELINES", OPT_INT, db_pipelines),
 	OPT("db-max-rows", "FREIGHT_DB_MAX_ROWS", OPT_LONG, db_max_rows),
 	OPT("db-aggregates-enabled", "FREIGHT_DB_AGGREGATES_ENABLED", OPT_BOOL, db_aggregates_enabled),
 	OPT("server-host", "FREIGHT_API_HOST", OPT_STR, host),
@@ -263,6 +264,7 @@ config_load(ApiConfig *cfg, const char *path, char *err, size_t errlen)
 	cfg->host = xstrdup("127.0.0.1");
 	cfg->db_pool = 10;
 	cfg->db_pool_timeout_ms = 10000;
+	cfg->db_pipelines = 2;
 	cfg->port = 3000;
 	cfg->max_body = 1024 * 1024;
 	cfg->slow_ms = 500;
@@ -289,9 +291,10 @@ config_load(ApiConfig *cfg, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "no database: set FREIGHT_DB_URI or db-uri");
 		return false;
 	}
-	if (cfg->db_pool < 1 || cfg->port < 1 || cfg->port > 65535)
+	if (cfg->db_pool < 1 || cfg->db_pipelines < 0 || cfg->db_pipelines > 64 || cfg->port < 1 ||
+		cfg->port > 65535)
 	{
-		snprintf(err, errlen, "db-pool must be >= 1 and server-port in 1..65535");
+		snprintf(err, errlen, "db-pool must be >= 1, db-pipelines in 0..64 and server-port in 1..65535");
 		return false;
 	}
 	if (cfg->threads <= 0)

@@ -20,6 +20,8 @@ typedef struct ApiConfig
 	char	   *jwt_role_claim; /* FREIGHT_JWT_ROLE_CLAIM / jwt-role-claim-key: default "role" */
 	int			db_pool;		/* FREIGHT_DB_POOL / db-pool: connections, default 10 */
 	int			db_pool_timeout_ms; /* FREIGHT_DB_POOL_TIMEOUT_MS: wait for a connection */
+	int			db_pipelines;	/* FREIGHT_DB_PIPELINES / db-pipelines: connections that carry
+								 * many requests each (pool_async.c), default 2; 0 = off */
 	long long	db_max_rows;	/* FREIGHT_DB_MAX_ROWS / db-max-rows: 0 = unlimited */
 	bool		db_aggregates_enabled;	/* FREIGHT_DB_AGGREGATES_ENABLED / db-aggregates-enabled:
 										 * col.sum(), count() in select=; default off */

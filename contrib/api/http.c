@@ -2,7 +2,8 @@
  * http.c — libmicrohttpd glue (see http.h).
  *
  * MHD runs an internal thread pool over epoll; a request's handler runs on one of those
- * threads and borrows a pooled database connection for the duration of its pipeline.
+ * threads.  Most requests hand their pipeline to the pipelining executor (pool_async.c) and
+ * suspend the connection until it answers; the others borrow a pooled connection and wait.
  * Per-request state lives in con_cls from the URI-log callback to NOTIFY_COMPLETED.
  */
 #include "http.h"
@@ -400,6 +401,9 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		metrics_observe(req->route, req->status, seconds);
 		log_access(req, seconds);
 	}
+	if (req->resume)
+		req->resume(req, NULL);
+	buf_free(&req->resp.body);
 	buf_free(&req->body);
 	arena_free(&req->arena);
 	free(req);
@@ -412,7 +416,6 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		   const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
 	Request    *req = *con_cls;
-	Response	resp;
 	enum MHD_Result ret;
 
 	(void) cls;
@@ -455,12 +458,25 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	}
 	if (req->responded)
 		return MHD_YES;
-	if (server.stopping)
-		return send_error(req, 503, "PGRST000", "Server is shutting down", NULL);
-	response_init(&resp);
-	router_dispatch(req, &resp);
-	ret = send_response(req, &resp);
-	buf_free(&resp.body);
+	if (req->resume)
+	{
+		/* resumed: the pipelining executor has the results */
+		void		(*resume) (Request *, Response *) = req->resume;
+
+		req->resume = NULL;
+		resume(req, &req->resp);
+	}
+	else
+	{
+		if (server.stopping)
+			return send_error(req, 503, "PGRST000", "Server is shutting down", NULL);
+		response_init(&req->resp);
+		router_dispatch(req, &req->resp);
+		if (req->resume)
+			return MHD_YES;		/* suspended until the database answers */
+	}
+	ret = send_response(req, &req->resp);
+	buf_free(&req->resp.body);
 	return ret;
 }
 

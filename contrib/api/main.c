@@ -270,6 +270,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "freight-api: cannot connect to the replica: %s\n", err);
 		return 1;
 	}
+	if (server.cfg.db_pipelines > 0 &&
+		((server.pipeline = async_pool_start(server.cfg.db_uri, server.cfg.db_pipelines, err, sizeof(err))) == NULL ||
+		 (server.cfg.db_replica_uri &&
+		  (server.replica_pipeline = async_pool_start(server.cfg.db_replica_uri, server.cfg.db_pipelines,
+													  err, sizeof(err))) == NULL)))
+	{
+		fprintf(stderr, "freight-api: cannot connect to the database: %s\n", err);
+		return 1;
+	}
 	if (!server_cache_reload(err, sizeof(err)))
 	{
 		fprintf(stderr, "freight-api: %s\n", err);
@@ -283,9 +292,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "freight-api: %s\n", err);
 		return 1;
 	}
-	fprintf(stderr, "{\"level\":\"info\",\"event\":\"listening\",\"url\":\"http%s://%s:%d/api/\",\"threads\":%d,\"db_pool\":%d}\n",
+	fprintf(stderr, "{\"level\":\"info\",\"event\":\"listening\",\"url\":\"http%s://%s:%d/api/\",\"threads\":%d,\"db_pool\":%d,\"db_pipelines\":%d}\n",
 			server.cfg.tls_cert ? "s" : "", server.cfg.host, server.cfg.port, server.cfg.threads,
-			server.cfg.db_pool);
+			server.cfg.db_pool, server.cfg.db_pipelines);
 	for (;;)
 	{
 		if (sigwait(&sigs, &sig) != 0)
@@ -302,7 +311,19 @@ main(int argc, char **argv)
 	sse_stop();
 	for (int i = 0; i < 300 && http_active_requests() > 0; i++)
 		usleep(100000);
+	if (http_active_requests() > 0)
+	{
+		/* a request still waits for the database: leave without tearing down under it */
+		fprintf(stderr, "{\"level\":\"warning\",\"event\":\"stopped\",\"unfinished_requests\":%d}\n",
+				http_active_requests());
+		fflush(stdout);
+		return 1;
+	}
 	MHD_stop_daemon(daemon);
+	if (server.pipeline)
+		async_pool_stop(server.pipeline);
+	if (server.replica_pipeline)
+		async_pool_stop(server.replica_pipeline);
 	pthread_join(listener, NULL);
 	pool_destroy(server.pool);
 	if (server.replica_pool)

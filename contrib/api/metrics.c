@@ -90,4 +90,19 @@ metrics_render(Buf *b)
 		buf_printf(b, "freight_api_pool_connections{pool=\"replica\",state=\"size\"} %d\n",
 				   pool_size(server.replica_pool));
 	}
+	if (server.pipeline)
+	{
+		buf_puts(b, "# HELP freight_api_pipeline_connections Connections of the pipelining executor that are open.\n"
+				 "# TYPE freight_api_pipeline_connections gauge\n");
+		buf_printf(b, "freight_api_pipeline_connections{pool=\"primary\"} %d\n", async_pool_connected(server.pipeline));
+		if (server.replica_pipeline)
+			buf_printf(b, "freight_api_pipeline_connections{pool=\"replica\"} %d\n",
+					   async_pool_connected(server.replica_pipeline));
+		buf_puts(b, "# HELP freight_api_pipeline_requests Requests waiting for their results in the pipelining executor.\n"
+				 "# TYPE freight_api_pipeline_requests gauge\n");
+		buf_printf(b, "freight_api_pipeline_requests{pool=\"primary\"} %d\n", async_pool_in_flight(server.pipeline));
+		if (server.replica_pipeline)
+			buf_printf(b, "freight_api_pipeline_requests{pool=\"replica\"} %d\n",
+					   async_pool_in_flight(server.replica_pipeline));
+	}
 }

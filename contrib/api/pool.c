@@ -1,8 +1,6 @@
 /*
- * pool.c — connection pool, pipelined execution and per-connection prepared statements.
- *
- * Statements are prepared on first use per connection (named s1, s2, ... keyed by SQL text):
- * PostgREST-style queries differ only in their parameters, so the same few hundred texts repeat.
+ * pool.c — the blocking connection pool: a request borrows a connection, sends its pipeline
+ * and waits for the results (connections and their prepared statements: pool_conn.c).
  * A broken connection is reset on its next use and forgets its prepared statements.
  */
 #include "pool.h"
@@ -16,24 +14,7 @@
 #include <time.h>
 
 #include "buf.h"
-
-#define STMT_CACHE_SLOTS 1024	/* power of two; at most half used */
-
-typedef struct StmtEntry
-{
-	char	   *sql;
-	unsigned	hash;
-	int			id;
-} StmtEntry;
-
-struct PgConn
-{
-	PGconn	   *conn;
-	bool		busy;
-	StmtEntry	cache[STMT_CACHE_SLOTS];
-	int			ncached;
-	int			next_id;
-};
+#include "pool_conn.h"
 
 struct Pool
 {
@@ -44,57 +25,6 @@ struct Pool
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
 };
-
-static unsigned
-hash_sql(const char *s)
-{
-	unsigned	h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char) *s) * 16777619u;
-	return h;
-}
-
-static void
-cache_clear(PgConn *c)
-{
-	for (int i = 0; i < STMT_CACHE_SLOTS; i++)
-	{
-		free(c->cache[i].sql);
-		c->cache[i].sql = NULL;
-	}
-	c->ncached = 0;
-}
-
-static StmtEntry *
-cache_slot(PgConn *c, const char *sql, unsigned h)
-{
-	unsigned	i = h & (STMT_CACHE_SLOTS - 1);
-
-	while (c->cache[i].sql && !(c->cache[i].hash == h && strcmp(c->cache[i].sql, sql) == 0))
-		i = (i + 1) & (STMT_CACHE_SLOTS - 1);
-	return &c->cache[i];
-}
-
-static bool
-conn_open(PgConn *c, const char *uri, char *err, size_t errlen)
-{
-	if (c->conn)
-		PQfinish(c->conn);
-	cache_clear(c);
-	c->conn = PQconnectdb(uri);
-	if (PQstatus(c->conn) != CONNECTION_OK)
-	{
-		snprintf(err, errlen, "%s", PQerrorMessage(c->conn));
-		return false;
-	}
-	if (PQenterPipelineMode(c->conn) != 1)
-	{
-		snprintf(err, errlen, "cannot enter pipeline mode: %s", PQerrorMessage(c->conn));
-		return false;
-	}
-	return true;
-}
 
 /*
  * An idle connection has nothing to read unless the server is closing it (restart, idle
@@ -128,7 +58,7 @@ pool_create(const char *uri, int size, char *err, size_t errlen)
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->freed, NULL);
 	for (int i = 0; i < size; i++)
-		if (!conn_open(&p->conns[i], uri, err, errlen) && i == 0)
+		if (!pgconn_open(&p->conns[i], uri, err, errlen) && i == 0)
 		{
 			pool_destroy(p);
 			return NULL;
@@ -141,9 +71,7 @@ pool_destroy(Pool *p)
 {
 	for (int i = 0; i < p->size; i++)
 	{
-		if (p->conns[i].conn)
-			PQfinish(p->conns[i].conn);
-		cache_clear(&p->conns[i]);
+		pgconn_close(&p->conns[i]);
 	}
 	free(p->conns);
 	free(p->uri);
@@ -185,7 +113,7 @@ pool_acquire(Pool *p, int timeout_ms)
 	{
 		char		err[256];
 
-		conn_open(got, p->uri, err, sizeof(err));	/* a failure shows on first use */
+		pgconn_open(got, p->uri, err, sizeof(err));	/* a failure shows on first use */
 	}
 	return got;
 }
@@ -223,40 +151,6 @@ pg_raw(PgConn *c)
 	return c->conn;
 }
 
-/* Per statement: was a Prepare sent before its Execute, and under which cache entry. */
-typedef struct Sent
-{
-	bool		prepared_now;
-	StmtEntry  *entry;
-} Sent;
-
-static bool
-send_stmt(PgConn *c, const PipeStmt *s, Sent *sent)
-{
-	unsigned	h = hash_sql(s->sql);
-	StmtEntry  *e = cache_slot(c, s->sql, h);
-	char		name[16];
-
-	sent->prepared_now = false;
-	sent->entry = NULL;
-	if (e->sql == NULL)
-	{
-		if (c->ncached >= STMT_CACHE_SLOTS / 2)
-			return PQsendQueryParams(c->conn, s->sql, s->nparams, NULL, s->params, NULL, NULL, 0) == 1;
-		e->sql = xstrdup(s->sql);
-		e->hash = h;
-		e->id = ++c->next_id;
-		c->ncached++;
-		snprintf(name, sizeof(name), "s%d", e->id);
-		if (PQsendPrepare(c->conn, name, s->sql, s->nparams, NULL) != 1)
-			return false;
-		sent->prepared_now = true;
-	}
-	sent->entry = e;
-	snprintf(name, sizeof(name), "s%d", e->id);
-	return PQsendQueryPrepared(c->conn, name, s->nparams, s->params, NULL, NULL, 0) == 1;
-}
-
 /* Reads one command's result (and the NULL that ends it). */
 static PGresult *
 read_one(PgConn *c)
@@ -269,14 +163,6 @@ read_one(PgConn *c)
 	while ((extra = PQgetResult(c->conn)) != NULL)
 		PQclear(extra);
 	return r;
-}
-
-static void
-forget(StmtEntry *e)
-{
-	/* Removing from linear probing would break chains: keep the slot, mark it unusable. */
-	free(e->sql);
-	e->sql = xstrdup("\x01");	/* never equal to real SQL */
 }
 
 /* Sends COMMIT or ROLLBACK alone; *result (if not NULL) gets its result. */
@@ -311,9 +197,7 @@ pg_finish(PgConn *c, bool commit, PGresult **result)
 	{
 		PQclear(*result);
 		*result = NULL;
-		PQfinish(c->conn);
-		c->conn = NULL;
-		cache_clear(c);
+		pgconn_close(c);
 		return false;
 	}
 	if (PQtransactionStatus(c->conn) != PQTRANS_IDLE)
@@ -377,7 +261,7 @@ pg_pipeline_segments(PgConn *c, PipeStmt *stmts, int n, unsigned sync_after, boo
 	for (int i = 0; i < n; i++)
 	{
 		stmts[i].result = NULL;
-		if (!send_stmt(c, &stmts[i], &sent[i]))
+		if (!pgconn_send(c, &stmts[i], &sent[i]))
 			goto broken;
 		if (((sync_after & (1u << i)) || i == n - 1) && PQpipelineSync(c->conn) != 1)
 			goto broken;
@@ -391,13 +275,16 @@ pg_pipeline_segments(PgConn *c, PipeStmt *stmts, int n, unsigned sync_after, boo
 				goto broken;
 			if (PQresultStatus(r) != PGRES_COMMAND_OK)
 			{
-				forget(sent[i].entry);
+				pgconn_forget(sent[i].entry);
 				stmts[i].result = r;	/* the prepare's error is the statement's error */
 				r = read_one(c);		/* the aborted execute */
 				PQclear(r);
 			}
 			else
+			{
+				sent[i].entry->confirmed = true;
 				PQclear(r);
+			}
 		}
 		if (stmts[i].result == NULL && (stmts[i].result = read_one(c)) == NULL)
 			goto broken;
@@ -419,8 +306,6 @@ broken:
 		PQclear(stmts[i].result);
 		stmts[i].result = NULL;
 	}
-	PQfinish(c->conn);
-	c->conn = NULL;
-	cache_clear(c);
+	pgconn_close(c);
 	return false;
 }

@@ -161,6 +161,7 @@ rest_relation(Request *req, Response *resp, const char *name)
 		goto out;
 	}
 	rest_preference_applied(req, resp, &prefs);
+	ex.may_defer = sr.action != SQL_PUT && !headers_only;
 	rest_run_statement(req, resp, &st, &ex);
 	if (sr.action == SQL_PUT)
 		rest_put_outcome(req, resp, prefs.count != COUNT_NONE);

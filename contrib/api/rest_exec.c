@@ -1,9 +1,11 @@
 /*
  * rest_exec.c — running a request's statement: one pipeline (role, claims and request
  * settings; db-pre-request; the statement; the LSN for read-your-writes; see rest_tx.h) on the
- * primary or a replica, PostgreSQL errors as API errors, and the status, Content-Range and body
- * of the response.
+ * primary or a replica, through the pipelining executor (pool_async.h) or on a borrowed
+ * connection, PostgreSQL errors as API errors, and the status, Content-Range and body of the
+ * response.
  */
+#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,78 +202,52 @@ max_affected_error(Request *req, Response *resp, long long count)
 }
 
 /*
- * One pipeline (see rest_tx.h).  A singular write, or a write or volatile function with
- * Prefer: max-affected, leaves its transaction open, checks how many rows were affected (one;
- * at most max-affected), then ends it (commit, or rollback with tx=rollback or a failed check)
- * and, after a commit, asks for the LSN.
+ * The response from a pipeline's results.  open: the connection whose transaction was left
+ * open to check the rows affected (see rest_run_statement), NULL when it has ended.
  */
-void
-rest_run_statement(Request *req, Response *resp, SqlStatement *st, const Exec *ex)
+static void
+statement_outcome(Request *req, Response *resp, TxPlan *tx, const Exec *ex, PgConn *open)
 {
-	RunAs		as = {ex->auth->role, ex->auth->claims, ex->schema, req->method, req->path,
-	ex->auth->anonymous, ex->timezone};
-	TxPlan		tx;
-	Route		route;
-	char		errmsg[512];
-	bool		singular_write = ex->write && ex->singular;
-	bool		checked = !ex->read_only && (singular_write || ex->max_affected >= 0);
 	long long	affected;
 	PGresult   *main_res;
 	PGresult   *failed;
 	ApiError	err;
+	char		errmsg[512];
 
-	tx_plan(&tx, &req->arena, req, &as, ex->read_only, ex->write, checked, st->sql.data,
-			st->params, st->nparams);
-	if (server.cfg.log_sql)
-		log_transaction(req, &tx);
-	if (!route_acquire(req, ex->read_only && !ex->write, &route, &err))
+	if ((failed = tx_failed(tx)) != NULL)
 	{
-		response_error(req, resp, &err);
-		return;
-	}
-	response_header(req, resp, "Freight-Served-By", route.served_by);
-	if (!pg_pipeline_segments(route.conn, tx.stmts, tx.n, tx.sync_after, tx.leave_open, errmsg,
-							  sizeof(errmsg)))
-	{
-		route_release(&route);
-		api_error(&err, 503, "PGRST001", "Database client error. Retrying the connection.", errmsg, NULL);
-		response_error(req, resp, &err);
-		return;
-	}
-	if ((failed = tx_failed(&tx)) != NULL)
-	{
-		/* pg_pipeline_segments has rolled back a failed explicit transaction too */
+		/* a failed explicit transaction has been rolled back too */
 		pg_error(req, resp, failed, ex->auth->anonymous);
-		goto done;
+		return;
 	}
-	main_res = tx.stmts[tx.main].result;
+	main_res = tx->stmts[tx->main].result;
 	if (PQresultStatus(main_res) != PGRES_TUPLES_OK || PQntuples(main_res) != 1)
 	{
 		api_error(&err, 500, "PGRSTX00", "unexpected result from the database", NULL, NULL);
 		response_error(req, resp, &err);
-		goto done;
+		return;
 	}
 	affected = atoll(PQgetvalue(main_res, 0, 1));
 	if ((ex->singular && affected != 1) || (ex->max_affected >= 0 && affected > ex->max_affected))
 	{
-		if (checked)
+		if (open)
 		{
 			PGresult   *r;
 
-			pg_finish(route.conn, false, &r);
+			pg_finish(open, false, &r);
 			PQclear(r);
 		}
 		if (ex->singular && affected != 1)
 			singular_error(req, resp, affected);
 		else
 			max_affected_error(req, resp, affected);
-		goto done;
+		return;
 	}
-	if (checked)
+	if (open)
 	{
 		PGresult   *r;
 
-		if (!pg_finish(route.conn, !tx.rollback, &r) || PQresultStatus(r) != PGRES_COMMAND_OK)
+		if (!pg_finish(open, !tx->rollback, &r) || PQresultStatus(r) != PGRES_COMMAND_OK)
 		{
 			if (r)
 				pg_error(req, resp, r, ex->auth->anonymous);
@@ -281,24 +257,172 @@ rest_run_statement(Request *req, Response *resp, SqlStatement *st, const Exec *e
 				response_error(req, resp, &err);
 			}
 			PQclear(r);
-			goto done;
+			return;
 		}
 		PQclear(r);
-		if (!tx.rollback && ex->write)
+		if (!tx->rollback && ex->write)
 		{
 			PipeStmt	lsn = {replica_lsn_sql, NULL, 0, NULL};
 
-			if (pg_pipeline(route.conn, &lsn, 1, false, errmsg, sizeof(errmsg)))
+			if (pg_pipeline(open, &lsn, 1, false, errmsg, sizeof(errmsg)))
 				lsn_header(req, resp, lsn.result);
 			PQclear(lsn.result);
 		}
 	}
-	else if (tx.lsn >= 0)
-		lsn_header(req, resp, tx.stmts[tx.lsn].result);
-	if (tx.tx_applied)
-		preference_applied(req, resp, tx.tx_applied);
+	else if (tx->lsn >= 0)
+		lsn_header(req, resp, tx->stmts[tx->lsn].result);
+	if (tx->tx_applied)
+		preference_applied(req, resp, tx->tx_applied);
 	shape_response(req, resp, main_res, ex);
-done:
+}
+
+/* A statement handed to the pipelining executor, and what completing its response needs. */
+typedef struct Deferred
+{
+	AsyncJob	job;
+	Request    *req;
+	TxPlan		tx;
+	Exec		ex;
+	Auth		auth;
+	const char *error;			/* set when the executor lost or had no connection */
+} Deferred;
+
+static void
+database_error(Request *req, Response *resp, const char *detail)
+{
+	ApiError	err;
+
+	api_error(&err, 503, "PGRST001", "Database client error. Retrying the connection.", detail, NULL);
+	response_error(req, resp, &err);
+}
+
+/* On the HTTP thread, after MHD resumed the connection (resp NULL: the request is gone). */
+static void
+deferred_resume(Request *req, Response *resp)
+{
+	Deferred   *d = req->resume_arg;
+
+	if (resp && d->error)
+		database_error(req, resp, d->error);
+	else if (resp)
+		statement_outcome(req, resp, &d->tx, &d->ex, NULL);
+	tx_clear(&d->tx);
+}
+
+/* On the executor thread.  The HTTP side does not touch req while it is suspended. */
+static void
+deferred_done(AsyncJob *job, const char *error)
+{
+	Deferred   *d = job->arg;
+
+	if (error)
+		d->error = arena_strdup(&d->req->arena, error);
+	MHD_resume_connection(d->req->conn);
+}
+
+/* Parameters copied into the request's arena: the caller frees its own when we return. */
+static const char *const *
+copy_params(Arena *a, const char *const *params, int n)
+{
+	const char **copy = arena_alloc(a, sizeof(char *) * (size_t) (n > 0 ? n : 1));
+
+	for (int i = 0; i < n; i++)
+		copy[i] = params[i] ? arena_strdup(a, params[i]) : NULL;
+	return copy;
+}
+
+/*
+ * The pipelining executor for this statement, or NULL when it must run on a borrowed
+ * connection: a transaction that does not end at its Sync, a read that waits for a replica to
+ * replay an LSN, or a caller that completes the response itself.
+ */
+static AsyncPool *
+pipeline_for(Request *req, const TxPlan *tx, const Exec *ex, const char **served_by)
+{
+	bool		replica_read = ex->read_only && !ex->write && server.replica_pool != NULL;
+
+	if (!ex->may_defer || server.pipeline == NULL || tx->leave_open || tx->rollback)
+		return NULL;
+	if (replica_read && request_header(req, "Freight-Min-LSN"))
+		return NULL;
+	if (replica_read && async_pool_connected(server.replica_pipeline) > 0)
+	{
+		*served_by = "replica";
+		return server.replica_pipeline;
+	}
+	*served_by = "primary";
+	return server.pipeline;
+}
+
+static void
+run_deferred(Request *req, AsyncPool *pipe, TxPlan *tx, const Exec *ex)
+{
+	Deferred   *d = arena_alloc(&req->arena, sizeof(Deferred));
+
+	d->req = req;
+	d->tx = *tx;
+	for (int i = 0; i < d->tx.n; i++)
+	{
+		PipeStmt   *st = &d->tx.stmts[i];
+
+		st->sql = arena_strdup(&req->arena, st->sql);
+		st->params = copy_params(&req->arena, st->params, st->nparams);
+	}
+	d->auth = *ex->auth;
+	d->ex = *ex;
+	d->ex.auth = &d->auth;
+	d->job.stmts = d->tx.stmts;
+	d->job.n = d->tx.n;
+	d->job.sync_after = d->tx.sync_after;
+	d->job.done = deferred_done;
+	d->job.arg = d;
+	req->resume = deferred_resume;
+	req->resume_arg = d;
+	MHD_suspend_connection(req->conn);
+	async_pool_submit(pipe, &d->job);
+}
+
+/*
+ * One pipeline (see rest_tx.h), on the pipelining executor when it may, else on a borrowed
+ * connection.  A singular write, or a write or volatile function with Prefer: max-affected,
+ * leaves its transaction open, checks how many rows were affected (one; at most max-affected),
+ * then ends it (commit, or rollback with tx=rollback or a failed check) and, after a commit,
+ * asks for the LSN.
+ */
+void
+rest_run_statement(Request *req, Response *resp, SqlStatement *st, const Exec *ex)
+{
+	RunAs		as = {ex->auth->role, ex->auth->claims, ex->schema, req->method, req->path,
+	ex->auth->anonymous, ex->timezone};
+	TxPlan		tx;
+	Route		route;
+	AsyncPool  *pipe;
+	const char *served_by = NULL;
+	char		errmsg[512];
+	bool		checked = !ex->read_only && ((ex->write && ex->singular) || ex->max_affected >= 0);
+	ApiError	err;
+
+	tx_plan(&tx, &req->arena, req, &as, ex->read_only, ex->write, checked, st->sql.data,
+			st->params, st->nparams);
+	if (server.cfg.log_sql)
+		log_transaction(req, &tx);
+	if ((pipe = pipeline_for(req, &tx, ex, &served_by)) != NULL)
+	{
+		response_header(req, resp, "Freight-Served-By", served_by);
+		run_deferred(req, pipe, &tx, ex);
+		return;
+	}
+	if (!route_acquire(req, ex->read_only && !ex->write, &route, &err))
+	{
+		response_error(req, resp, &err);
+		return;
+	}
+	response_header(req, resp, "Freight-Served-By", route.served_by);
+	if (!pg_pipeline_segments(route.conn, tx.stmts, tx.n, tx.sync_after, tx.leave_open, errmsg,
+							  sizeof(errmsg)))
+		database_error(req, resp, errmsg);
+	else
+		statement_outcome(req, resp, &tx, ex, checked ? route.conn : NULL);
 	tx_clear(&tx);
 	route_release(&route);
 }

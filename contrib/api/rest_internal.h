@@ -60,6 +60,8 @@ typedef struct Exec
 	bool		body_wanted;
 	long long	max_affected;	/* Prefer: max-affected: more rows affected is 400 PGRST124; -1 none */
 	const char *timezone;		/* Prefer: timezone=, NULL when absent */
+	bool		may_defer;		/* the caller adds nothing to the response afterwards, so it
+								 * may be completed later, by the pipelining executor */
 } Exec;
 
 /* rest_request.c */
@@ -101,6 +103,10 @@ bool		rest_headers_only(Request *req, const Prefs *prefs, SqlRequest *sr, QpQuer
 void		rest_location(Request *req, Response *resp, const ScRelation *rel);
 
 /* rest_exec.c */
+/*
+ * Runs st and shapes resp.  With ex->may_defer the statement may go to the pipelining executor:
+ * the connection is suspended and req->resume completes resp once the results are in.
+ */
 void		rest_run_statement(Request *req, Response *resp, SqlStatement *st, const Exec *ex);
 
 #endif

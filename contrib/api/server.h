@@ -15,6 +15,7 @@
 #include "errors.h"
 #include "jwt.h"
 #include "pool.h"
+#include "pool_async.h"
 #include "schema_cache.h"
 
 struct MHD_Connection;
@@ -24,6 +25,8 @@ typedef struct Server
 	ApiConfig	cfg;
 	Pool	   *pool;			/* primary: writes (and reads without replicas) */
 	Pool	   *replica_pool;	/* reads, NULL without db-replica-uri */
+	AsyncPool  *pipeline;		/* primary, pipelined (db-pipelines; NULL when 0) */
+	AsyncPool  *replica_pipeline;	/* replica, pipelined */
 	JwtKey	   *jwt;
 	pthread_mutex_t cache_lock;
 	SchemaCache *cache;			/* holds one reference */
@@ -46,8 +49,27 @@ typedef struct Header
 	const char *value;
 } Header;
 
+/* A streamed body (server-sent events): MHD's content reader and its cleanup. */
+typedef ssize_t (*StreamReader) (void *cls, uint64_t pos, char *buf, size_t max);
+typedef void (*StreamFree) (void *cls);
+
+typedef struct Response
+{
+	int			status;
+	StreamReader stream;		/* non-NULL: body produced by this callback */
+	StreamFree	stream_free;
+	void	   *stream_cls;
+	Buf			body;
+	const char *content_type;
+	const char *cache_control;
+	Header	   *headers;
+	int			nheaders, cheaders;
+} Response;
+
 /* Everything about one HTTP request, freed when the request completes. */
-typedef struct Request
+typedef struct Request Request;
+
+struct Request
 {
 	Arena		arena;
 	struct MHD_Connection *conn;
@@ -66,24 +88,15 @@ typedef struct Request
 	const char *retry_after;	/* seconds, set when a rate limit denies the request */
 	int			status;
 	size_t		bytes;
-} Request;
-
-/* A streamed body (server-sent events): MHD's content reader and its cleanup. */
-typedef ssize_t (*StreamReader) (void *cls, uint64_t pos, char *buf, size_t max);
-typedef void (*StreamFree) (void *cls);
-
-typedef struct Response
-{
-	int			status;
-	StreamReader stream;		/* non-NULL: body produced by this callback */
-	StreamFree	stream_free;
-	void	   *stream_cls;
-	Buf			body;
-	const char *content_type;
-	const char *cache_control;
-	Header	   *headers;
-	int			nheaders, cheaders;
-} Response;
+	Response	resp;			/* filled by the route */
+	/*
+	 * Set while the connection is suspended for the pipelining executor: called on the HTTP
+	 * thread once the results are in, to complete resp; with resp NULL when the request ends
+	 * without an answer (the client went away), to release what it holds.
+	 */
+	void		(*resume) (Request *req, Response *resp);
+	void	   *resume_arg;
+};
 
 const char *request_header(Request *req, const char *name);
 void		response_init(Response *r);
