@@ -5,12 +5,22 @@
 #   list:   GET /api/shipments?status=eq.in_transit&order=created_at.desc&limit=50
 # References: (1) pgbench -M prepared running exactly the transaction freight-api sends for
 # that request (taken from its log-sql output), pipelined like freight-api, with 8 clients, as
-# many as freight-api has connections, or 64, whichever is fastest; (2) Fastify + pg and
-# (3) Express + pg servers (bench/api/*.mjs), PostgreSQL building the JSON in all.  Load: wrk,
-# 64 connections over 127.0.0.1.  Prints req/s, p50, p99 and the ratios.
+# many as freight-api's pool, or 64, whichever is fastest; (2) Fastify + pg and (3) Express + pg
+# servers (bench/api/*.mjs), PostgreSQL building the JSON in all.  Every client reaches
+# PostgreSQL over its Unix socket (the fastest transport for all of them).  Load: wrk, 64
+# connections over 127.0.0.1.  Prints req/s, p50, p99 and the ratios.
+#
+# Scheduling: PostgreSQL backends call setsid(), and with the kernel's autogroup feature every
+# session is a scheduling group of its own, so each busy backend gets as much CPU as the whole
+# of a multi-threaded client process (freight-api, wrk, node).  Run as root, the benchmark
+# turns autogroup off for its duration (every thread weighs the same, as within one systemd
+# service cgroup) and restores it; BENCH_AUTOGROUP=keep leaves it alone.  The setting applies
+# to every server in the run; it is printed with the results.
 # Env: BENCH_SECONDS (default 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_API_POOL
-# (freight-api pool and threads, default 16), BENCH_NODE_POOL (16), BENCH_ENDPOINTS ("single list"),
-# BENCH_API_BIN (the freight-api binary, default contrib/api/freight-api).
+# (freight-api blocking pool, default 16), BENCH_API_THREADS (its HTTP threads, default 2),
+# BENCH_API_PIPELINES (its pipelined connections, default 4), BENCH_NODE_POOL (16),
+# BENCH_ENDPOINTS ("single list"), BENCH_API_BIN (the freight-api binary, default
+# contrib/api/freight-api).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
@@ -20,12 +30,24 @@ CONNS=${BENCH_CONNECTIONS:-64}
 API_POOL=${BENCH_API_POOL:-16}
 API_BIN=${BENCH_API_BIN:-$SRC/contrib/api/freight-api}
 
+API_THREADS=${BENCH_API_THREADS:-2}
+API_PIPELINES=${BENCH_API_PIPELINES:-4}
+AUTOGROUP=/proc/sys/kernel/sched_autogroup_enabled
+
 if [ "$(id -u)" = 0 ]; then
 	# PostgreSQL refuses to run as root: run the whole benchmark as the OS user freight.
-	exec runuser -u freight -- env BENCH_SECONDS="$SECS" BENCH_CONNECTIONS="$CONNS" BENCH_API_POOL="$API_POOL" \
+	saved=$(cat "$AUTOGROUP" 2> /dev/null)
+	if [ "${BENCH_AUTOGROUP:-off}" != keep ] && [ -n "$saved" ]; then
+		echo 0 > "$AUTOGROUP" 2> /dev/null
+	fi
+	runuser -u freight -- env BENCH_SECONDS="$SECS" BENCH_CONNECTIONS="$CONNS" BENCH_API_POOL="$API_POOL" \
+		BENCH_API_THREADS="$API_THREADS" BENCH_API_PIPELINES="$API_PIPELINES" \
 		BENCH_ROUNDS="${BENCH_ROUNDS:-3}" BENCH_ENDPOINTS="${BENCH_ENDPOINTS:-single list}" \
 		BENCH_API_BIN="${BENCH_API_BIN:-$SRC/contrib/api/freight-api}" \
 		BENCH_NODE_POOL="${BENCH_NODE_POOL:-16}" PATH="$PATH" sh "$0" "$@"
+	rc=$?
+	[ -n "$saved" ] && echo "$saved" > "$AUTOGROUP" 2> /dev/null
+	exit $rc
 fi
 for tool in wrk node "$PGBIN/pgbench"; do
 	command -v "$tool" > /dev/null || { echo "bench/api: $tool is missing (make deps installs it)"; exit 1; }
@@ -68,7 +90,7 @@ $PSQL -d freight -v ON_ERROR_STOP=1 -f "$SRC/contrib/local/demo.sql" > /dev/null
 $PSQL -d freight -c "CREATE ROLE freight_authenticator LOGIN NOINHERIT" \
 	-c "GRANT freight_admin, freight_anon TO freight_authenticator" -c "ANALYZE" > /dev/null
 TN=$($PSQL -d freight -tAc "SELECT tracking_number FROM freight.shipments ORDER BY id LIMIT 1")
-DB_URI="postgresql://freight_authenticator@127.0.0.1:$PGPORT/freight"
+DB_URI="postgresql://freight_authenticator@/freight?host=$WORK&port=$PGPORT"
 SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 JWT=$(FREIGHT_JWT_SECRET="$SECRET" "$API_BIN" --sign-jwt '{"role":"freight_admin","sub":"bench"}')
 SINGLE="/api/shipments?tracking_number=eq.$TN"
@@ -77,7 +99,8 @@ LIST="/api/shipments?status=eq.in_transit&order=created_at.desc&limit=50"
 start_api() {	# start_api PORT [VAR=VALUE ...]
 	port=$1; shift
 	env FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_JWT_SECRET="$SECRET" \
-		FREIGHT_API_PORT="$port" FREIGHT_DB_POOL="$API_POOL" FREIGHT_API_THREADS="$API_POOL" "$@" \
+		FREIGHT_API_PORT="$port" FREIGHT_DB_POOL="$API_POOL" FREIGHT_API_THREADS="$API_THREADS" \
+		FREIGHT_DB_PIPELINES="$API_PIPELINES" "$@" \
 		"$API_BIN" > "$WORK/api-$port.out" 2> "$WORK/api-$port.err" &
 	PIDS="$PIDS $!"
 	wait_http "http://127.0.0.1:$port/api/health"
@@ -123,10 +146,10 @@ run_wrk() {	# run_wrk URL -> "rps p50 p99"
 }
 run_pgbench() {	# run_pgbench SQLJSON CLIENTS -> "tps p50 p99 clients"
 	mkdir -p "$WORK/pgb" && rm -f "$WORK/pgb"/pgbench_log*
-	node "$HERE/pgbench_anchor.mjs" "$1" "$PGBIN/pgbench" "host=127.0.0.1 port=$PGPORT user=freight_authenticator dbname=freight" \
+	node "$HERE/pgbench_anchor.mjs" "$1" "$PGBIN/pgbench" "host=$WORK port=$PGPORT user=freight_authenticator dbname=freight" \
 		"$2" 2 "$WORK/pgb" > /dev/null	# warm-up
 	rm -f "$WORK/pgb"/pgbench_log*
-	node "$HERE/pgbench_anchor.mjs" "$1" "$PGBIN/pgbench" "host=127.0.0.1 port=$PGPORT user=freight_authenticator dbname=freight" \
+	node "$HERE/pgbench_anchor.mjs" "$1" "$PGBIN/pgbench" "host=$WORK port=$PGPORT user=freight_authenticator dbname=freight" \
 		"$2" "$SECS" "$WORK/pgb" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);console.log(r.tps.toFixed(0), r.p50_ms.toFixed(2), r.p99_ms.toFixed(2), process.argv[1])})' "$2"
 }
 # The machine is shared and noisy: every server is measured in each of BENCH_ROUNDS interleaved
@@ -137,7 +160,8 @@ ROUNDS=${BENCH_ROUNDS:-3}
 best() {	# best "rps p50 p99" lines on stdin -> the one with the highest rps
 	sort -k1,1 -g -r | head -n 1
 }
-echo "bench/api: $(nproc) cores, wrk $CONNS connections, best of $ROUNDS rounds of ${SECS} s; freight-api pool/threads $API_POOL"
+echo "bench/api: $(nproc) cores, wrk $CONNS connections, best of $ROUNDS rounds of ${SECS} s; freight-api" \
+	"$API_THREADS HTTP threads, $API_PIPELINES pipelined connections, pool $API_POOL; autogroup $(cat $AUTOGROUP 2> /dev/null || echo n/a)"
 printf '%-8s %-26s %10s %9s %9s\n' endpoint server req/s p50_ms p99_ms
 for ep in ${BENCH_ENDPOINTS:-single list}; do
 	if [ "$ep" = single ]; then path=$SINGLE; else path=$LIST; fi
