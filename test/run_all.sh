@@ -70,6 +70,7 @@ run_script_suite() {	# run_script_suite SUITE DIR
 	for t in "$SRC"/$2/*.sh; do
 		[ -f "$t" ] || continue
 		name=$(basename "$t" .sh)
+		[ "$name" = lib ] && continue	# the helpers the scripts source, not a suite
 		want "$1" "$name" || continue
 		log="$WORK/$1-$name.log"
 		echo "-- $1/$name"
