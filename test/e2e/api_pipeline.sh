@@ -4,8 +4,9 @@
 # each still gets its own role, claims, transaction and answer — reads under row-level security
 # for different users, errors and 406s interleaved with successes, inserts with conflicts; a slow
 # statement does not hold up requests that another connection can take; a connection killed
-# under a request answers 503 and the next request reconnects; db-pipelines=0 turns it off and
-# bad values are refused at start.  Ends with "N passed, M failed".
+# under a request answers 503 and the next request reconnects; SIGTERM lets requests in flight
+# finish; db-pipelines=0 turns it off and bad values are refused at start.  Ends with
+# "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -75,7 +76,18 @@ PSQL_ARGV=$(node -e 'console.log(JSON.stringify(process.argv.slice(1)))' $PSQL -
 cat "$WORK/node.out"
 PASSED=$((PASSED + $(sed -n 's/^\([0-9]*\) passed.*/\1/p' "$WORK/node.out" | tail -n 1)))
 FAILED=$((FAILED + $(sed -n 's/.* \([0-9]*\) failed$/\1/p' "$WORK/node.out" | tail -n 1)))
-stop_api
+curl -s -o "$WORK/slow.body" -w '%{http_code}' "http://127.0.0.1:$PORT/api/sleepy" > "$WORK/slow.status" &
+CURL_PID=$!
+sleep 0.5
+kill "$API_PID"
+wait "$CURL_PID"
+wait "$API_PID"
+API_RC=$?
+if [ "$(cat "$WORK/slow.status")" = 200 ] && grep -q '"x":1' "$WORK/slow.body" && [ "$API_RC" = 0 ]; then
+	pass "SIGTERM lets a pipelined request in flight finish, then the daemon exits 0"
+else
+	fail "SIGTERM lets a pipelined request in flight finish (status $(cat "$WORK/slow.status"), exit $API_RC)"
+fi
 
 echo "# db-pipelines = 0: every request on the blocking pool"
 start_api FREIGHT_DB_PIPELINES=0 || { cat "$WORK/api.err"; echo "$PASSED passed, $((FAILED + 1)) failed"; exit 1; }
