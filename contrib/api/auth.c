@@ -19,6 +19,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "rest_tx.h"
+
 #define KEY_CACHE_SLOTS 256
 #define JWT_CACHE_SLOTS 1024
 #define JWT_CACHE_SECONDS 300
@@ -168,46 +170,24 @@ key_label(Arena *a, const char *key)
 	return arena_strndup(a, key, strlen(key) < 8 ? strlen(key) : 8);
 }
 
-/* Runs sql with params as the service role in one pipeline; returns the result or NULL. */
+/*
+ * Runs sql with params as the service role in one implicit transaction (the setup SELECT and
+ * the query up to one Sync, as every request runs: rest_tx.h), which commits what the query
+ * writes (rate-limit state, security events).  Returns the result, or NULL + err.
+ */
 static PGresult *
 service_query(const char *sql, const char *const *params, int nparams, ApiError *err)
 {
-	PgConn	   *c = pool_acquire(server.pool, server.cfg.db_pool_timeout_ms);
-	const char *role[1] = {server.cfg.service_role};
-	PipeStmt	st[4] = {
-		{"BEGIN", NULL, 0, NULL},
-		{"SELECT set_config('role', $1, true)", role, 1, NULL},
-		{sql, params, nparams, NULL},
-		{"COMMIT", NULL, 0, NULL},
-	};
-	char		msg[256];
-	PGresult   *res = NULL;
+	RunAs		as = {server.cfg.service_role, NULL, "pg_catalog", NULL, NULL, false, NULL};
+	PGresult   *res;
+	PGresult   *failed;
 
-	if (c == NULL)
-	{
-		api_error(err, 504, "PGRST003", "Timed out acquiring connection from connection pool.", NULL, NULL);
+	if (!tx_query_as(&as, false, sql, params, nparams, &res, &failed, err))
 		return NULL;
-	}
-	if (!pg_pipeline(c, st, 4, false, msg, sizeof(msg)))
-		api_error(err, 503, "PGRST001", "Database client error", msg, NULL);
-	else
-	{
-		for (int i = 0; i < 4 && res == NULL; i++)
-			if (PQresultStatus(st[i].result) == PGRES_FATAL_ERROR)
-			{
-				api_error(err, 500, "PGRSTX00", "authentication check failed",
-						  PQresultErrorField(st[i].result, PG_DIAG_MESSAGE_PRIMARY), NULL);
-				break;
-			}
-		if (PQresultStatus(st[2].result) == PGRES_TUPLES_OK && PQresultStatus(st[3].result) == PGRES_COMMAND_OK)
-		{
-			res = st[2].result;
-			st[2].result = NULL;
-		}
-		for (int i = 0; i < 4; i++)
-			PQclear(st[i].result);
-	}
-	pool_release(server.pool, c);
+	if (failed != NULL)
+		api_error(err, 500, "PGRSTX00", "authentication check failed",
+				  PQresultErrorField(failed, PG_DIAG_MESSAGE_PRIMARY), NULL);
+	PQclear(failed);
 	return res;
 }
 

@@ -1,7 +1,8 @@
 /*
  * rest.c — the PostgREST routes /api/<relation>, /api/rpc/<function> and the OpenAPI document
  * at /api/: headers and body -> SqlRequest -> one statement -> one pipeline -> HTTP response
- * (see rest_request.c, rest_write.c, sql_build.c and rest_exec.c), and Prefer: count=planned.
+ * (see rest_request.c, rest_write.c, sql_build.c and rest_exec.c), and Prefer: count=planned
+ * and count=estimated for both.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +12,8 @@
 #include "rest_internal.h"
 
 /*
- * count=planned: the planner's row estimate for the filtered relation (EXPLAIN (FORMAT JSON),
- * as PostgREST does), run as the request's role.
+ * count=planned: the planner's row estimate for the filtered relation or set-returning function
+ * (EXPLAIN (FORMAT JSON), as PostgREST does), run as the request's role.
  */
 static bool
 planned_total(Request *req, const Auth *auth, const char *schema, const SqlRequest *sr,
@@ -385,7 +386,9 @@ rest_rpc(Request *req, Response *resp, const char *name)
 	ex.shape = sr.shape;
 	ex.ok_status = 200;
 	ex.body_wanted = strcmp(req->method, "HEAD") != 0;
-	if (!sql_build(&req->arena, &sr, &st, &err))
+	/* planned and estimated counts as for a relation; a volatile function's POST counts exactly */
+	if ((sr.count_exact && !choose_count(req, &prefs, &auth, schema, ex.read_only, &sr, &err)) ||
+		!sql_build(&req->arena, &sr, &st, &err))
 	{
 		response_error(req, resp, &err);
 		goto out;

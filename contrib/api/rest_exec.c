@@ -53,33 +53,15 @@ bool
 rest_query_as(const RunAs *as, const char *sql, const char *const *params, int nparams,
 			  PGresult **res, ApiError *err)
 {
-	Arena		a;
-	TxPlan		tx;
-	PgConn	   *c;
 	PGresult   *failed;
-	char		msg[512];
-	bool		ok = false;
 
-	*res = NULL;
-	c = pool_acquire(server.pool, server.cfg.db_pool_timeout_ms);
-	if (c == NULL)
-		return api_error(err, 504, "PGRST003", "Timed out acquiring connection from connection pool.", NULL, NULL);
-	arena_init(&a);
-	tx_plan(&tx, &a, NULL, as, true, false, false, sql, params, nparams);
-	if (!pg_pipeline_segments(c, tx.stmts, tx.n, tx.sync_after, false, msg, sizeof(msg)))
-		api_error(err, 503, "PGRST001", "Database client error. Retrying the connection.", msg, NULL);
-	else if ((failed = tx_failed(&tx)) != NULL)
-		pg_error_to(err, failed, as->anonymous);
-	else
-	{
-		ok = true;
-		*res = tx.stmts[tx.main].result;
-		tx.stmts[tx.main].result = NULL;
-	}
-	tx_clear(&tx);
-	pool_release(server.pool, c);
-	arena_free(&a);
-	return ok;
+	if (!tx_query_as(as, true, sql, params, nparams, res, &failed, err))
+		return false;
+	if (failed == NULL)
+		return true;
+	pg_error_to(err, failed, as->anonymous);
+	PQclear(failed);
+	return false;
 }
 
 static void

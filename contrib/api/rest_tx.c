@@ -55,7 +55,20 @@ json_text(Buf *b, const char *s, bool lower)
 {
 	for (const unsigned char *p = (const unsigned char *) s; *p;)
 	{
-		int			n = utf8_sequence_length(p);
+		size_t		plain = 0;
+		int			n;
+
+		/* printable ASCII that needs no escape (nor lower-casing) goes in one piece */
+		while (p[plain] >= 0x20 && p[plain] < 0x80 && p[plain] != '"' && p[plain] != '\\' &&
+			   !(lower && p[plain] >= 'A' && p[plain] <= 'Z'))
+			plain++;
+		if (plain > 0)
+		{
+			buf_add(b, (const char *) p, plain);
+			p += plain;
+			continue;
+		}
+		n = utf8_sequence_length(p);
 
 		if (n == 0)
 			buf_puts(b, "\\ufffd");
@@ -220,6 +233,46 @@ tx_failed(const TxPlan *tx)
 		if (i != tx->lsn && PQresultStatus(tx->stmts[i].result) == PGRES_FATAL_ERROR)
 			return tx->stmts[i].result;
 	return NULL;
+}
+
+bool
+tx_query_as(const RunAs *as, bool read_only, const char *sql, const char *const *params,
+			int nparams, PGresult **res, PGresult **failed, ApiError *err)
+{
+	Arena		a;
+	TxPlan		tx;
+	PgConn	   *c;
+	char		msg[512];
+	bool		ok = false;
+
+	*res = NULL;
+	*failed = NULL;
+	c = pool_acquire(server.pool, server.cfg.db_pool_timeout_ms);
+	if (c == NULL)
+		return api_error(err, 504, "PGRST003", "Timed out acquiring connection from connection pool.", NULL, NULL);
+	arena_init(&a);
+	tx_plan(&tx, &a, NULL, as, read_only, false, false, sql, params, nparams);
+	if (!pg_pipeline_segments(c, tx.stmts, tx.n, tx.sync_after, false, msg, sizeof(msg)))
+		api_error(err, 503, "PGRST001", "Database client error. Retrying the connection.", msg, NULL);
+	else
+	{
+		ok = true;
+		for (int i = 0; i < tx.n && *failed == NULL; i++)
+			if (PQresultStatus(tx.stmts[i].result) == PGRES_FATAL_ERROR)
+			{
+				*failed = tx.stmts[i].result;
+				tx.stmts[i].result = NULL;
+			}
+		if (*failed == NULL)
+		{
+			*res = tx.stmts[tx.main].result;
+			tx.stmts[tx.main].result = NULL;
+		}
+	}
+	tx_clear(&tx);
+	pool_release(server.pool, c);
+	arena_free(&a);
+	return ok;
 }
 
 void

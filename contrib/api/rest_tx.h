@@ -47,6 +47,16 @@ typedef struct TxPlan
 void		tx_plan(TxPlan *tx, Arena *a, Request *req, const RunAs *as, bool read_only, bool write,
 					bool leave_open, const char *sql, const char *const *params, int nparams);
 
+/*
+ * Runs sql as `as` (the daemon's own query: no request settings) in one implicit transaction
+ * (setup SELECT, the statement, one Sync) on a connection of the primary's pool; READ ONLY when
+ * read_only, else it commits at the Sync.  true: exactly one of *res (the statement's result)
+ * and *failed (the first failed statement's result) is set; PQclear it.  false + err (503
+ * PGRST001, 504 PGRST003) when no connection could run it.
+ */
+bool		tx_query_as(const RunAs *as, bool read_only, const char *sql, const char *const *params,
+						int nparams, PGresult **res, PGresult **failed, ApiError *err);
+
 /* The first failed statement's result, or NULL when all succeeded. */
 PGresult   *tx_failed(const TxPlan *tx);
 

@@ -473,6 +473,8 @@ build_rpc(Ctx *c)
 	const ScFunction *f = r->func;
 	Buf		   *sql = &c->st->sql;
 	Buf			call, from, cols, where, group, tail;
+	const char *fromtxt;
+	const char *sep;
 	bool		ok = true;
 
 	buf_init(&call);
@@ -498,6 +500,8 @@ build_rpc(Ctx *c)
 		buf_free(&from);
 		return ok;
 	}
+	fromtxt = from.len ? from.data : " FROM ";
+	sep = from.len ? ", LATERAL " : "";
 	buf_init(&cols);
 	buf_init(&where);
 	buf_init(&group);
@@ -507,14 +511,22 @@ build_rpc(Ctx *c)
 		sb_filters_for_path(c, &where, f->ret_rel, "t", r->q->select, "") &&
 		sb_order_for_path(c, &tail, f->ret_rel, "t", "");
 	use_top_page(c);
-	top_page(c, &tail);
-	if (ok)
+	if (ok && r->plan_count)
 	{
-		const char *fromtxt = from.len ? from.data : " FROM ";
-		const char *sep = from.len ? ", LATERAL " : "";
-
+		/* the planner's estimate of the function's filtered rows (count=planned) */
+		buf_printf(sql, "EXPLAIN (FORMAT JSON) SELECT %s%s%s%s t%s%s", cols.data, fromtxt, sep,
+				   call.data, where.data, group.data);
+	}
+	else if (ok)
+	{
+		top_page(c, &tail);
 		buf_puts(sql, "SELECT ");
-		if (r->count_exact && group.len)
+		if (r->has_known_total)
+		{
+			sb_param_int(c, sql, r->known_total);
+			buf_puts(sql, "::bigint");
+		}
+		else if (r->count_exact && group.len)
 			buf_printf(sql, "(SELECT count(*) FROM (SELECT 1%s%s%s t%s%s) _g)", fromtxt, sep,
 					   call.data, where.data, group.data);
 		else if (r->count_exact)

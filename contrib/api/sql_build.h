@@ -47,7 +47,9 @@ typedef struct SqlRequest
 	bool		count_exact;
 	bool		has_known_total;	/* the total is known already (count=planned): known_total */
 	long long	known_total;
-	bool		plan_count;		/* SQL_READ: EXPLAIN (FORMAT JSON) of the filtered rows instead */
+	bool		plan_count;		/* SQL_READ, and SQL_RPC of a function returning rows of a
+								 * relation type: EXPLAIN (FORMAT JSON) of the filtered rows
+								 * instead */
 	long long	offset;			/* from offset= and Range, -1 = none */
 	long long	limit;			/* -1 = none */
 	/* writes: the columns the JSON body sets (already checked to be keys of the body) */

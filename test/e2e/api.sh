@@ -145,6 +145,10 @@ n=$($PSQL -d apitest -tAc "SELECT count(*) FROM freight.security_events WHERE ki
 echo "# API keys, rate limits, security events"
 KEY_A=ifk_aaaaaaaaaaaa_secreta
 KEY_B=ifk_bbbbbbbbbbbb_secretb
+# the statements the key checks send, from the server log (log_statement = all for this section)
+$PSQL -d apitest -c "ALTER SYSTEM SET log_statement = 'all'" -c "SELECT pg_reload_conf()" > /dev/null
+sleep 0.3
+LOG_FROM=$(($(wc -c < "$WORK/pg.log") + 1))
 check "API key in the apikey header" 200 '"web_user:alice"' -D "$WORK/hk" -H "apikey: $KEY_A" "$B/rpc/whoami"
 grep -qi '^RateLimit-Limit: 5' "$WORK/hk" && grep -qi '^RateLimit-Remaining: 4' "$WORK/hk" && pass "RateLimit headers" || fail "RateLimit headers: $(grep -i ratelimit "$WORK/hk" | tr '\r\n' '  ')"
 check "API key in X-API-Key, row-level security applies" 200 '^\[\]$' -H "X-API-Key: $KEY_A" "$B/shipments?owner=eq.bob&select=id"
@@ -154,6 +158,12 @@ grep -qi '^Retry-After: 30' "$WORK/h429" && pass "Retry-After on 429" || fail "R
 check "other keys are not limited by it" 200 '' -H "apikey: $KEY_A" "$B/rpc/whoami"
 check "wrong API key secret" 401 'Invalid API key' -H "apikey: ifk_aaaaaaaaaaaa_wrong" "$B/rpc/whoami"
 check "unknown API key" 401 'Invalid API key' -H "apikey: nonsense" "$B/rpc/whoami"
+$PSQL -d apitest -c "ALTER SYSTEM RESET log_statement" -c "SELECT pg_reload_conf()" > /dev/null
+tail -c +"$LOG_FROM" "$WORK/pg.log" > "$WORK/keys.log"
+n=$(grep -Ec 'authenticate_api_key|rate_limit|log_security_event' "$WORK/keys.log")
+tx=$(grep -Ec '(statement|execute [^:]*): (BEGIN|COMMIT)' "$WORK/keys.log")
+[ "$n" -ge 3 ] && [ "$tx" = 0 ] && pass "key checks, limits and security events run as implicit transactions ($n statements, no BEGIN/COMMIT)" ||
+	fail "key checks, limits and security events run as implicit transactions ($n statements, $tx BEGIN/COMMIT)"
 sec=$($PSQL -d apitest -tAc "SELECT count(*) FILTER (WHERE actor = 'ifk_aaaaaaaaaaaa' AND client_addr = '127.0.0.1'), count(*) FILTER (WHERE actor = 'bearer token' AND detail->>'reason' = 'JWT expired') FROM freight.security_events WHERE kind = 'auth_failure'")
 [ "$sec" = "1|1" ] && pass "failed API key recorded as a security event (actor = key prefix, address)" || fail "security events: $sec"
 $PSQL -d apitest -tAc "SELECT detail FROM freight.security_events" | grep -q secreta && fail "a key secret reached the security log" || pass "no key secret in the security log"

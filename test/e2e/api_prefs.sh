@@ -4,7 +4,8 @@
 # or function over max-affected is refused with PGRST124 and leaves every row as it was; the
 # request's statements run in its time zone; an RPC gets the whole body as its one json(b)
 # argument; bad values are ignored or (handling=strict) refused; without these preferences the
-# transaction is the usual one.  Then the real @supabase/postgrest-js (api_prefs.mjs).  Ends
+# transaction is the usual one; count=planned|estimated on a set-returning function answers the
+# planner's estimate (a stable one's POST too; a volatile one's POST counts exactly).  Then the real @supabase/postgrest-js (api_prefs.mjs).  Ends
 # with "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -17,7 +18,7 @@ q() { $PSQL -d prefstest -tAc "$1"; }
 PORT=$(free_port)
 FREIGHT_DB_URI="postgresql://authenticator@127.0.0.1:$PGPORT/prefstest" FREIGHT_DB_ANON_ROLE=web_anon \
 	FREIGHT_JWT_SECRET=prefs-secret-0123456789abcdef012345 FREIGHT_DB_POOL=2 FREIGHT_ACCESS_LOG=0 \
-	FREIGHT_LOG_SQL=1 FREIGHT_API_PORT="$PORT" "$API" > "$WORK/api.out" 2> "$WORK/api.err" &
+	FREIGHT_LOG_SQL=1 FREIGHT_DB_MAX_ROWS=100 FREIGHT_API_PORT="$PORT" "$API" > "$WORK/api.out" 2> "$WORK/api.err" &
 API_PID=$!
 e2e_track "$API_PID"
 for _ in $(seq 1 50); do
@@ -137,6 +138,36 @@ echo "# all three together"
 check "timezone, max-affected and handling=strict in one request" 200 '"qty":7' -H "$JSON" \
 	-H 'Prefer: handling=strict, timezone=Asia/Tokyo, max-affected=3' -d '{"g":"a"}' "$A/rpc/bump"
 expect "  ... Preference-Applied in PostgREST's order" "$(header Preference-Applied)" "handling=strict, timezone=Asia/Tokyo, max-affected=3"
+
+echo "# count=planned and count=estimated on /rpc"
+# plan_rows SQL: the planner's row estimate for SQL, as the API must report it
+plan_rows() { q "EXPLAIN (FORMAT JSON) $1" | sed -n 's/.*"Plan Rows": \([0-9]*\).*/\1/p' | head -n 1; }
+ALL=$(plan_rows "SELECT * FROM api.items_of() t WHERE t.qty >= 0")
+ONE=$(plan_rows "SELECT * FROM api.items_of() t WHERE t.id = 1")
+POSTED=$(plan_rows "SELECT * FROM json_to_record('{\"g\":\"b\"}') AS _args(g text), LATERAL api.items_of(g := _args.g) t")
+[ -n "$ALL" ] && [ "$ALL" != 10 ] && [ -n "$ONE" ] && [ "$ONE" -le 100 ] && [ -n "$POSTED" ] && [ "$POSTED" != 7 ] &&
+	pass "the plans' estimates ($ALL, $ONE, $POSTED) differ from the exact counts (10, 1, 7)" ||
+	fail "the plans' estimates ($ALL, $ONE, $POSTED) differ from the exact counts (10, 1, 7)"
+check "GET count=exact on a function" 200 '' -H 'Prefer: count=exact' "$A/rpc/items_of?qty=gte.0"
+expect "  ... the exact total" "$(header Content-Range)" "0-9/10"
+check "GET count=planned on a function: the plan's estimate" 206 '' -H 'Prefer: count=planned' "$A/rpc/items_of?qty=gte.0"
+expect "  ... in Content-Range" "$(header Content-Range)" "0-9/$ALL"
+expect "  ... all ten rows in the body" "$(grep -o '"id"' "$WORK/body" | wc -l)" 10
+expect "  ... Preference-Applied says so" "$(header Preference-Applied)" "count=planned"
+check "HEAD count=planned" 206 '' -I -H 'Prefer: count=planned' "$A/rpc/items_of?qty=gte.0&limit=2"
+expect "  ... the estimate, paged" "$(header Content-Range)" "0-1/$ALL"
+check "count=estimated above db-max-rows (100) is planned" 206 '' -H 'Prefer: count=estimated' "$A/rpc/items_of?qty=gte.0"
+expect "  ... in Content-Range" "$(header Content-Range)" "0-9/$ALL"
+check "count=estimated below db-max-rows is exact" 200 '"id":1' -H 'Prefer: count=estimated' "$A/rpc/items_of?id=eq.1"
+expect "  ... in Content-Range" "$(header Content-Range)" "0-0/1"
+check "POST count=planned on a stable function: the estimate, as for GET" 206 '' \
+	-H "$JSON" -H 'Prefer: count=planned' -d '{"g":"b"}' "$A/rpc/items_of"
+expect "  ... in Content-Range" "$(header Content-Range)" "0-6/$POSTED"
+check "POST count=planned on a volatile function counts exactly" 200 '"qty":' \
+	-H "$JSON" -H 'Prefer: count=planned' -d '{"g":"a"}' "$A/rpc/bump"
+expect "  ... in Content-Range" "$(header Content-Range)" "0-2/3"
+check "count=planned with a bad filter value" 400 '"code":"22P02"' -H 'Prefer: count=planned' "$A/rpc/items_of?id=eq.x"
+check "count=planned with an unknown column" 400 '"code":"PGRST100"|"code":"42703"' -H 'Prefer: count=planned' "$A/rpc/items_of?nope=eq.1"
 
 echo "# postgrest-js"
 PSQL_ARGV="[\"$PGBIN/psql\",\"-X\",\"-q\",\"-h\",\"127.0.0.1\",\"-p\",\"$PGPORT\",\"-U\",\"postgres\",\"-d\",\"prefstest\"]"
