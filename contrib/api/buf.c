@@ -141,12 +141,20 @@ buf_literal(Buf *b, const char *s)
 void
 buf_json_escape(Buf *b, const char *s)
 {
-	for (; *s; s++)
+	while (*s)
 	{
-		unsigned char c = (unsigned char) *s;
+		size_t		plain = 0;
+		unsigned char c;
 
+		/* bytes that need no escape go in one piece */
+		while ((c = (unsigned char) s[plain]) >= 0x20 && c != '"' && c != '\\')
+			plain++;
+		buf_add(b, s, plain);
+		s += plain;
 		switch (c)
 		{
+			case '\0':
+				return;
 			case '"':
 				buf_puts(b, "\\\"");
 				break;
@@ -163,11 +171,9 @@ buf_json_escape(Buf *b, const char *s)
 				buf_puts(b, "\\t");
 				break;
 			default:
-				if (c < 0x20)
-					buf_printf(b, "\\u%04x", c);
-				else
-					buf_putc(b, (char) c);
+				buf_printf(b, "\\u%04x", c);
 		}
+		s++;
 	}
 }
 
