@@ -88,6 +88,20 @@ jwt_cache_put(const char *token, const JwtResult *jr)
 	pthread_mutex_unlock(&jwt_cache_lock);
 }
 
+void
+auth_jwt_cache_clear(void)
+{
+	pthread_mutex_lock(&jwt_cache_lock);
+	for (int i = 0; i < JWT_CACHE_SLOTS; i++)
+	{
+		free(jwt_cache[i].token);
+		free(jwt_cache[i].claims);
+		free(jwt_cache[i].role);
+	}
+	memset(jwt_cache, 0, sizeof(jwt_cache));
+	pthread_mutex_unlock(&jwt_cache_lock);
+}
+
 typedef struct KeyCacheEntry
 {
 	unsigned char digest[32];

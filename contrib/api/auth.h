@@ -28,6 +28,9 @@ typedef struct Auth
  */
 bool		auth_request(Request *req, const SchemaCache *sc, Auth *auth, ApiError *err);
 
+/* Forgets every verified token (after the JWT keys changed, so a removed key's tokens fail). */
+void		auth_jwt_cache_clear(void);
+
 /* Adds RateLimit-* (and Retry-After on 429) headers for auth to resp. */
 void		auth_rate_headers(Request *req, Response *resp, const Auth *auth, const char *retry_after);
 

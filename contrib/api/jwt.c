@@ -1,13 +1,16 @@
 /*
- * jwt.c — JWT verification and HS256 signing (see jwt.h).
+ * jwt.c — JWT verification, the reloadable key set and HS256 signing (see jwt.h).
  */
 #include "jwt.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/pem.h>
+#include <openssl/ecdsa.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,66 +19,172 @@
 #include "jwk.h"
 
 #define JWT_LEEWAY 30
+#define JWT_KEY_FILE_MAX (1024 * 1024)
 
-/* The configured keys: one (a secret or a PEM key) or those of a JWK / JWK Set. */
-struct JwtKey
+/* One generation of the configured keys: a secret, a PEM key or those of a JWK / JWK Set. */
+typedef struct KeySet
 {
 	JwkKey	   *keys;
 	int			nkeys;
+	int			refcount;		/* the JwtKey's reference + one per verification using it */
+} KeySet;
+
+/* The current key set; jwt_key_reload swaps it while verifications hold the one they took. */
+struct JwtKey
+{
+	pthread_mutex_t lock;
+	KeySet	   *current;
 };
 
-static JwtKey *
-single_key(JwkKey k)
+static void
+keyset_free(KeySet *set)
 {
-	JwtKey	   *key = xmalloc(sizeof(JwtKey));
+	for (int i = 0; i < set->nkeys; i++)
+		jwk_key_clear(&set->keys[i]);
+	free(set->keys);
+	free(set);
+}
 
-	key->keys = xmalloc(sizeof(JwkKey));
-	key->keys[0] = k;
-	key->nkeys = 1;
-	return key;
+/* A file's contents without trailing whitespace (malloc'd), NULL + err when unreadable. */
+static char *
+read_key_file(const char *path, char *err, size_t errlen)
+{
+	FILE	   *f = fopen(path, "rb");
+	Buf			b;
+	char		chunk[4096];
+	size_t		n;
+
+	if (f == NULL)
+	{
+		snprintf(err, errlen, "jwt-secret: cannot read @%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len <= JWT_KEY_FILE_MAX)
+		buf_add(&b, chunk, n);
+	fclose(f);
+	if (b.len > JWT_KEY_FILE_MAX)
+	{
+		snprintf(err, errlen, "jwt-secret: @%s is larger than 1 MiB", path);
+		buf_free(&b);
+		return NULL;
+	}
+	while (b.len > 0 && strchr(" \t\r\n", b.data[b.len - 1]) != NULL)
+		b.len--;
+	buf_putc(&b, '\0');
+	return buf_steal(&b);
+}
+
+/* value (a JWK or JWK Set, a PEM key or a secret; see jwt.h) into a key set with refcount 1. */
+static KeySet *
+keyset_parse(const char *value, char *err, size_t errlen)
+{
+	KeySet	   *set = xmalloc(sizeof(KeySet));
+	bool		ok = true;
+
+	set->refcount = 1;
+	set->nkeys = 1;
+	set->keys = xmalloc(sizeof(JwkKey));
+	memset(set->keys, 0, sizeof(JwkKey));
+	if (value[strspn(value, " \t\r\n")] == '{')
+	{
+		free(set->keys);
+		set->keys = jwk_parse(value, &set->nkeys, err, errlen);
+		ok = set->keys != NULL;
+	}
+	else if (strncmp(value, "-----BEGIN", 10) == 0)
+		ok = jwk_pem_key(value, &set->keys[0], err, errlen);
+	else if (strlen(value) < JWK_MIN_SECRET)
+	{
+		snprintf(err, errlen, "jwt-secret: an HMAC secret must have at least 32 characters");
+		ok = false;
+	}
+	else
+	{
+		set->keys[0].kind = JWK_HMAC;
+		set->keys[0].secret_len = strlen(value);
+		set->keys[0].secret = (unsigned char *) xstrdup(value);
+	}
+	if (!ok)
+	{
+		free(set->keys);
+		free(set);
+		return NULL;
+	}
+	return set;
+}
+
+/* keyset_parse of value, or of the file it names when it is "@path". */
+static KeySet *
+keyset_load(const char *value, char *err, size_t errlen)
+{
+	char	   *contents;
+	KeySet	   *set;
+
+	if (value[0] != '@')
+		return keyset_parse(value, err, errlen);
+	if ((contents = read_key_file(value + 1, err, errlen)) == NULL)
+		return NULL;
+	set = keyset_parse(contents, err, errlen);
+	OPENSSL_cleanse(contents, strlen(contents));
+	free(contents);
+	return set;
+}
+
+static KeySet *
+keyset_acquire(JwtKey *key)
+{
+	KeySet	   *set;
+
+	pthread_mutex_lock(&key->lock);
+	set = key->current;
+	set->refcount++;
+	pthread_mutex_unlock(&key->lock);
+	return set;
+}
+
+static void
+keyset_release(JwtKey *key, KeySet *set)
+{
+	bool		last;
+
+	pthread_mutex_lock(&key->lock);
+	last = --set->refcount == 0;
+	pthread_mutex_unlock(&key->lock);
+	if (last)
+		keyset_free(set);
 }
 
 JwtKey *
 jwt_key_load(const char *value, char *err, size_t errlen)
 {
-	JwkKey		k;
+	KeySet	   *set = keyset_load(value, err, errlen);
+	JwtKey	   *key;
 
-	memset(&k, 0, sizeof(k));
-	if (value[strspn(value, " \t\r\n")] == '{')
-	{
-		JwtKey	   *key = xmalloc(sizeof(JwtKey));
-
-		key->keys = jwk_parse(value, &key->nkeys, err, errlen);
-		if (key->keys == NULL)
-		{
-			free(key);
-			return NULL;
-		}
-		return key;
-	}
-	if (strncmp(value, "-----BEGIN", 10) == 0)
-	{
-		BIO		   *bio = BIO_new_mem_buf(value, -1);
-
-		k.pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-		BIO_free(bio);
-		if (k.pkey == NULL || EVP_PKEY_base_id(k.pkey) != EVP_PKEY_RSA)
-		{
-			snprintf(err, errlen, "jwt-secret: not a PEM RSA public key");
-			jwk_key_clear(&k);
-			return NULL;
-		}
-		k.is_rsa = true;
-		return single_key(k);
-	}
-	if (strlen(value) < JWK_MIN_SECRET)
-	{
-		snprintf(err, errlen, "jwt-secret: an HMAC secret must have at least 32 characters");
+	if (set == NULL)
 		return NULL;
-	}
-	k.secret_len = strlen(value);
-	k.secret = (unsigned char *) xstrdup(value);
-	return single_key(k);
+	key = xmalloc(sizeof(JwtKey));
+	pthread_mutex_init(&key->lock, NULL);
+	key->current = set;
+	return key;
+}
+
+int
+jwt_key_reload(JwtKey *key, const char *value, char *err, size_t errlen)
+{
+	KeySet	   *set = keyset_load(value, err, errlen);
+	KeySet	   *old;
+	int			nkeys;
+
+	if (set == NULL)
+		return -1;
+	nkeys = set->nkeys;
+	pthread_mutex_lock(&key->lock);
+	old = key->current;
+	key->current = set;
+	pthread_mutex_unlock(&key->lock);
+	keyset_release(key, old);
+	return nkeys;
 }
 
 void
@@ -83,9 +192,8 @@ jwt_key_free(JwtKey *key)
 {
 	if (key == NULL)
 		return;
-	for (int i = 0; i < key->nkeys; i++)
-		jwk_key_clear(&key->keys[i]);
-	free(key->keys);
+	keyset_release(key, key->current);
+	pthread_mutex_destroy(&key->lock);
 	free(key);
 }
 
@@ -169,26 +277,60 @@ b64url_encode(const unsigned char *in, size_t n)
 	return out;
 }
 
-/* The digest of an RS* or HS* alg; NULL for any other (none, ES256, HS/RS typos). */
-static const EVP_MD *
-md_for_alg(const char *alg)
+/* The token algorithms: which key kind (and EC coordinate size) verifies each, with which digest. */
+static const struct
 {
-	if (alg == NULL || (strncmp(alg, "RS", 2) != 0 && strncmp(alg, "HS", 2) != 0))
+	const char *alg;
+	JwkKind		kind;
+	size_t		ec_coord_len;
+	const EVP_MD *(*md) (void);
+}			algs[] = {
+	{"HS256", JWK_HMAC, 0, EVP_sha256},
+	{"HS384", JWK_HMAC, 0, EVP_sha384},
+	{"HS512", JWK_HMAC, 0, EVP_sha512},
+	{"RS256", JWK_RSA, 0, EVP_sha256},
+	{"RS384", JWK_RSA, 0, EVP_sha384},
+	{"RS512", JWK_RSA, 0, EVP_sha512},
+	{"ES256", JWK_EC, 32, EVP_sha256},
+	{"ES384", JWK_EC, 48, EVP_sha384},
+};
+#define NALGS ((int) (sizeof(algs) / sizeof(algs[0])))
+
+static bool
+alg_fits_key(int a, const JwkKey *k)
+{
+	return k->kind == algs[a].kind && (k->kind != JWK_EC || k->ec_coord_len == algs[a].ec_coord_len);
+}
+
+/* A JWS ECDSA signature (r || s, each coord_len bytes) as the DER that OpenSSL verifies. */
+static unsigned char *
+ecdsa_der(const unsigned char *sig, size_t siglen, size_t coord_len, int *derlen)
+{
+	ECDSA_SIG  *es;
+	BIGNUM	   *r, *s;
+	unsigned char *der = NULL;
+
+	if (siglen != 2 * coord_len || (es = ECDSA_SIG_new()) == NULL)
 		return NULL;
-	if (strcmp(alg + 2, "256") == 0)
-		return EVP_sha256();
-	if (strcmp(alg + 2, "384") == 0)
-		return EVP_sha384();
-	if (strcmp(alg + 2, "512") == 0)
-		return EVP_sha512();
-	return NULL;
+	r = BN_bin2bn(sig, (int) coord_len, NULL);
+	s = BN_bin2bn(sig + coord_len, (int) coord_len, NULL);
+	if (r == NULL || s == NULL || ECDSA_SIG_set0(es, r, s) != 1)
+	{
+		BN_free(r);
+		BN_free(s);
+		ECDSA_SIG_free(es);
+		return NULL;
+	}
+	*derlen = i2d_ECDSA_SIG(es, &der);
+	ECDSA_SIG_free(es);
+	return *derlen > 0 ? der : NULL;
 }
 
 static bool
 signature_ok(const JwkKey *key, const EVP_MD *md, const char *signed_part, size_t signed_len,
 			 const unsigned char *sig, size_t siglen)
 {
-	if (!key->is_rsa)
+	if (key->kind == JWK_HMAC)
 	{
 		unsigned char mac[EVP_MAX_MD_SIZE];
 		unsigned int maclen = 0;
@@ -200,12 +342,24 @@ signature_ok(const JwkKey *key, const EVP_MD *md, const char *signed_part, size_
 	}
 	else
 	{
-		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-		bool		ok = ctx != NULL &&
+		unsigned char *der = NULL;
+		int			derlen = 0;
+		EVP_MD_CTX *ctx;
+		bool		ok;
+
+		if (key->kind == JWK_EC)
+		{
+			if ((der = ecdsa_der(sig, siglen, key->ec_coord_len, &derlen)) == NULL)
+				return false;
+			sig = der;
+			siglen = (size_t) derlen;
+		}
+		ctx = EVP_MD_CTX_new();
+		ok = ctx != NULL &&
 			EVP_DigestVerifyInit(ctx, NULL, md, NULL, key->pkey) == 1 &&
 			EVP_DigestVerify(ctx, sig, siglen, (const unsigned char *) signed_part, signed_len) == 1;
-
 		EVP_MD_CTX_free(ctx);
+		OPENSSL_free(der);
 		return ok;
 	}
 }
@@ -217,41 +371,60 @@ fail(char *err, size_t errlen, const char *msg)
 	return false;
 }
 
+/* "JWT algorithm not allowed: expected HS256, HS384 or HS512": the algs the keys can verify. */
+static bool
+alg_not_allowed(const KeySet *set, char *err, size_t errlen)
+{
+	int			fits[NALGS];
+	int			n = 0;
+	size_t		used;
+
+	for (int a = 0; a < NALGS; a++)
+		for (int i = 0; i < set->nkeys; i++)
+			if (alg_fits_key(a, &set->keys[i]))
+			{
+				fits[n++] = a;
+				break;
+			}
+	used = (size_t) snprintf(err, errlen, "JWT algorithm not allowed: expected");
+	for (int i = 0; i < n && used < errlen; i++)
+		used += (size_t) snprintf(err + used, errlen - used, "%s%s",
+								  i == 0 ? " " : i == n - 1 ? " or " : ", ", algs[fits[i]].alg);
+	return false;
+}
+
 /*
- * The header's alg picks the key type (RS* -> RSA keys, HS* -> secrets, anything else is
- * refused) and its kid the keys (those with that kid or none; no kid -> every key of the
- * type); the signature must verify with one of them.
+ * The header's alg picks the keys that can verify it (HS* -> secrets, RS* -> RSA keys, ES256 ->
+ * P-256 keys, ES384 -> P-384 keys; anything else is refused) and its kid among those (keys with
+ * that kid or none; no kid -> each of them); the signature must verify with one of them.
  */
 static bool
-verify_signature(const JwtKey *key, json_t *header, const char *signed_part, size_t signed_len,
+verify_signature(const KeySet *set, json_t *header, const char *signed_part, size_t signed_len,
 				 const unsigned char *sig, size_t siglen, char *err, size_t errlen)
 {
 	const char *alg = json_string_value(json_object_get(header, "alg"));
 	json_t	   *kid = json_object_get(header, "kid");
-	const EVP_MD *md = md_for_alg(alg);
-	bool		rsa = md && alg[0] == 'R';
-	bool		has_rsa = false, has_hmac = false, candidate = false;
+	int			a;
+	bool		usable = false, candidate = false;
 
-	for (int i = 0; i < key->nkeys; i++)
-	{
-		has_rsa |= key->keys[i].is_rsa;
-		has_hmac |= !key->keys[i].is_rsa;
-	}
-	if (md == NULL || (rsa && !has_rsa) || (!rsa && !has_hmac))
-		return fail(err, errlen, !has_hmac ? "JWT algorithm not allowed: expected RS256, RS384 or RS512"
-					: !has_rsa ? "JWT algorithm not allowed: expected HS256, HS384 or HS512"
-					: "JWT algorithm not allowed: expected HS256, HS384, HS512, RS256, RS384 or RS512");
+	for (a = 0; a < NALGS; a++)
+		if (alg && strcmp(alg, algs[a].alg) == 0)
+			break;
+	for (int i = 0; a < NALGS && i < set->nkeys; i++)
+		usable |= alg_fits_key(a, &set->keys[i]);
+	if (!usable)
+		return alg_not_allowed(set, err, errlen);
 	if (kid && !json_is_string(kid))
 		return fail(err, errlen, "JWT malformed: kid must be a string");
-	for (int i = 0; i < key->nkeys; i++)
+	for (int i = 0; i < set->nkeys; i++)
 	{
-		const JwkKey *k = &key->keys[i];
+		const JwkKey *k = &set->keys[i];
 
-		if (k->is_rsa != rsa ||
+		if (!alg_fits_key(a, k) ||
 			(kid && k->kid && strcmp(k->kid, json_string_value(kid)) != 0))
 			continue;
 		candidate = true;
-		if (signature_ok(k, md, signed_part, signed_len, sig, siglen))
+		if (signature_ok(k, algs[a].md(), signed_part, signed_len, sig, siglen))
 			return true;
 	}
 	return fail(err, errlen, candidate ? "JWT invalid signature" : "JWT kid matches no key");
@@ -307,7 +480,7 @@ check_claims(json_t *claims, const char *aud, time_t now, char *err, size_t errl
 }
 
 bool
-jwt_verify(const JwtKey *key, const char *token, const char *aud, const char *role_claim,
+jwt_verify(JwtKey *key, const char *token, const char *aud, const char *role_claim,
 		   time_t now, JwtResult *out, char *err, size_t errlen)
 {
 	const char *dot1 = strchr(token, '.');
@@ -315,6 +488,7 @@ jwt_verify(const JwtKey *key, const char *token, const char *aud, const char *ro
 	unsigned char *hdr = NULL, *payload = NULL, *sig = NULL;
 	size_t		hdrlen, paylen, siglen;
 	json_t	   *jh = NULL, *claims = NULL;
+	KeySet	   *set = NULL;
 	bool		ok = false;
 
 	memset(out, 0, sizeof(*out));
@@ -335,7 +509,8 @@ jwt_verify(const JwtKey *key, const char *token, const char *aud, const char *ro
 		fail(err, errlen, "JWT malformed: header and payload must be JSON objects");
 		goto done;
 	}
-	if (!verify_signature(key, jh, token, (size_t) (dot2 - token), sig, siglen, err, errlen))
+	set = keyset_acquire(key);
+	if (!verify_signature(set, jh, token, (size_t) (dot2 - token), sig, siglen, err, errlen))
 		goto done;
 	if (!check_claims(claims, aud, now, err, errlen))
 		goto done;
@@ -352,6 +527,8 @@ jwt_verify(const JwtKey *key, const char *token, const char *aud, const char *ro
 	out->claims_json = json_dumps(claims, JSON_COMPACT);
 	ok = out->claims_json != NULL;
 done:
+	if (set)
+		keyset_release(key, set);
 	free(hdr);
 	free(payload);
 	free(sig);

@@ -1,9 +1,10 @@
 /*
- * jwt.h — JSON Web Token verification (HS256/384/512 with a shared secret, RS256/384/512 with a
- * PEM public key, or either with the keys of a JWK / JWK Set, jwk.h).  A token's alg only picks
- * among the configured keys of its type (a secret never verifies RS*, an RSA key never HS*), so
- * "alg": "none" and HS/RS confusion are refused; its kid picks among several keys.  Uses
- * OpenSSL and jansson only.
+ * jwt.h — JSON Web Token verification (HS256/384/512 with a shared secret, RS256/384/512 with an
+ * RSA key, ES256/ES384 with a P-256/P-384 EC key: PEM public keys or the keys of a JWK / JWK Set,
+ * jwk.h).  A token's alg only picks among the configured keys that fit it (a secret never
+ * verifies RS* or ES*, an RSA key never HS* or ES*, a P-256 key only ES256), so "alg": "none"
+ * and alg confusion are refused; its kid picks among several keys.  The keys can be replaced
+ * while requests verify (jwt_key_reload).  Uses OpenSSL and jansson only.
  */
 #ifndef API_JWT_H
 #define API_JWT_H
@@ -15,10 +16,18 @@
 typedef struct JwtKey JwtKey;
 
 /*
- * value: a secret of at least 32 characters, a PEM public key ("-----BEGIN ..."), or a JWK or
- * JWK Set as JSON ("{...}").  NULL + err (for the operator) when it is not usable.
+ * value: a secret of at least 32 characters, a PEM public key ("-----BEGIN ..."), a JWK or
+ * JWK Set as JSON ("{...}"), or "@path" of a file holding one of these (trailing whitespace
+ * ignored).  NULL + err (for the operator) when it is not usable.
  */
 JwtKey	   *jwt_key_load(const char *value, char *err, size_t errlen);
+
+/*
+ * Loads value as jwt_key_load does (re-reading an "@path" file) and makes it key's keys
+ * atomically: verifications already running finish with the keys they started with, which
+ * are freed after the last one.  Returns the number of keys, or -1 + err with key unchanged.
+ */
+int			jwt_key_reload(JwtKey *key, const char *value, char *err, size_t errlen);
 void		jwt_key_free(JwtKey *key);
 
 typedef struct JwtResult
@@ -32,7 +41,7 @@ typedef struct JwtResult
  * (a token without aud passes, as in PostgREST).  role_claim is a dotted path ("role",
  * "app_metadata.role").  false + err (a client-facing message) when invalid.
  */
-bool		jwt_verify(const JwtKey *key, const char *token, const char *aud,
+bool		jwt_verify(JwtKey *key, const char *token, const char *aud,
 					   const char *role_claim, time_t now, JwtResult *out,
 					   char *err, size_t errlen);
 void		jwt_result_free(JwtResult *r);

@@ -1,12 +1,14 @@
 /*
  * main.c — freight-api: configuration, pools, schema cache, the LISTEN connection (schema
- * reloads on NOTIFY pgrst, server-sent events on NOTIFY freight_events), the HTTP daemon and
- * graceful shutdown on SIGTERM/SIGINT (SIGUSR1 reloads the schema cache).
+ * reloads on NOTIFY pgrst, the JWT keys on NOTIFY pgrst, 'reload config', server-sent events on
+ * NOTIFY freight_events), the HTTP daemon and graceful shutdown on SIGTERM/SIGINT (SIGUSR1
+ * reloads the schema cache and the JWT keys).
  *
  *   freight-api [config-file]        (or FREIGHT_CONFIG=path; FREIGHT_* variables override)
  *   freight-api --sign-jwt CLAIMS    prints an HS256 token signed with FREIGHT_JWT_SECRET
  */
 #include <errno.h>
+#include <jansson.h>
 #include <microhttpd.h>
 #include <poll.h>
 #include <pthread.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "http.h"
 #include "sse.h"
 
@@ -119,6 +122,32 @@ reload_or_warn(void)
 		fprintf(stderr, "{\"level\":\"error\",\"event\":\"schema_cache_failed\",\"message\":\"%s\"}\n", err);
 }
 
+/*
+ * Re-reads jwt-secret as it was given at start (an "@path" file is read again) and swaps the
+ * keys in; tokens verified with the old keys are forgotten.  A value that does not parse
+ * keeps the current keys and logs a warning.
+ */
+static void
+reload_jwt_keys(void)
+{
+	char		err[512];
+	int			nkeys;
+	json_t	   *line;
+	char	   *text;
+
+	if (server.jwt == NULL)
+		return;
+	nkeys = jwt_key_reload(server.jwt, server.cfg.jwt_secret, err, sizeof(err));
+	if (nkeys >= 0)
+		auth_jwt_cache_clear();
+	line = nkeys >= 0 ? json_pack("{s:s,s:s,s:i}", "level", "info", "event", "jwt_keys_loaded", "keys", nkeys)
+		: json_pack("{s:s,s:s,s:s}", "level", "warning", "event", "jwt_keys_reload_failed", "message", err);
+	text = json_dumps(line, JSON_COMPACT);
+	fprintf(stderr, "%s\n", text);
+	free(text);
+	json_decref(line);
+}
+
 /* The LISTEN connection: reconnects with backoff (max 32 s) and reloads after reconnecting. */
 static void *
 listener_main(void *arg)
@@ -155,7 +184,9 @@ listener_main(void *arg)
 				break;
 			while ((n = PQnotifies(conn)) != NULL)
 			{
-				if (strcmp(n->relname, "pgrst") == 0)
+				if (strcmp(n->relname, "pgrst") == 0 && strcmp(n->extra, "reload config") == 0)
+					reload_jwt_keys();
+				else if (strcmp(n->relname, "pgrst") == 0)
 					reload_or_warn();
 				else
 					sse_wake_all();
@@ -300,7 +331,10 @@ main(int argc, char **argv)
 		if (sigwait(&sigs, &sig) != 0)
 			continue;
 		if (sig == SIGUSR1)
+		{
 			reload_or_warn();
+			reload_jwt_keys();
+		}
 		else if (sig == SIGTERM || sig == SIGINT)
 			break;
 	}

@@ -1,9 +1,12 @@
 #!/bin/sh
 # test/e2e/api_jwks.sh — freight-api with jwt-secret as a JWK Set or a single JWK (PostgREST's
 # JWKS), end to end (own cluster, real HTTP on 127.0.0.1): RS256 tokens verify with the RSA key
-# their kid names, or without kid with any RSA key of the set; HS256 with the oct key; wrong
-# keys, unknown kids, alg none and HS/RS confusion are 401; a bad JWKS stops the daemon at start
-# with a clear message.  Keys and tokens come from api_jwks.mjs (node's crypto).  Ends with
+# their kid names, or without kid with any RSA key of the set; HS256 with the oct key; ES256 and
+# ES384 with EC keys (P-256, P-384) of a set or a PEM key; wrong keys, unknown kids, alg none,
+# a curve that does not fit the alg and HS/RS/ES confusion are 401; a bad JWKS or EC key stops
+# the daemon at start with a clear message.  Key rotation: jwt-secret=@file, rewritten, then
+# SIGUSR1 (or NOTIFY pgrst, 'reload config') swaps the keys, also under load; a broken file
+# keeps the current keys.  Keys and tokens come from api_jwks.mjs (node's crypto).  Ends with
 # "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -21,6 +24,7 @@ CREATE FUNCTION api.whoami() RETURNS text LANGUAGE sql STABLE AS $$ SELECT curre
 SQL
 node "$HERE/api_jwks.mjs" "$WORK" || { echo "0 passed, 1 failed"; exit 1; }
 . "$WORK/tokens.sh"
+. "$WORK/bad-ec.sh"
 
 # start_api SECRET: the daemon with jwt-secret = SECRET on a free port; sets PORT and API_PID
 start_api() {
@@ -74,21 +78,115 @@ who "expired, though signed by k1" "$RS_K1_EXPIRED" 401 'JWT expired'
 who "no token: the anonymous role" "" 200 '"web_anon"'
 stop_api
 
+echo "# EC keys in the JWK Set"
+start_api "$(cat "$WORK/jwks.json")"
+who "ES256 with kid e1 (P-256)" "$ES256_E1" 200 '"web_user"'
+who "ES256 without kid: the P-256 key verifies" "$ES256_E1_NOKID" 200 '"web_user"'
+who "ES384 with kid e2 (P-384)" "$ES384_E2" 200 '"web_user"'
+who "ES384 without kid" "$ES384_E2_NOKID" 200 '"web_user"'
+who "ES256 by a key outside the set" "$ES256_STRANGER" 401 '"code":"PGRST301".*JWT invalid signature'
+who "ES256 with a DER signature instead of r||s" "$ES256_E1_DER" 401 'JWT invalid signature'
+who "ES256 signed by the P-384 key" "$ES256_BY_P384" 401 'JWT invalid signature'
+who "ES384 signed by the P-256 key" "$ES384_BY_P256" 401 'JWT invalid signature'
+stop_api
+
+echo "# a PEM EC key (P-256), then P-384"
+start_api "$(cat "$WORK/e1.pem")"
+who "ES256 by the PEM key" "$ES256_E1" 200 '"web_user"'
+who "ES384 against a P-256 key: wrong curve for the alg" "$ES384_BY_P256" 401 '"code":"PGRST301".*algorithm not allowed: expected ES256"'
+who "ES256 by another P-256 key" "$ES256_STRANGER" 401 'JWT invalid signature'
+who "HS256 keyed with the PEM text (alg confusion)" "$HS_WITH_EC_PEM" 401 'algorithm not allowed: expected ES256"'
+who "RS256 against an EC key" "$RS_K1" 401 'algorithm not allowed: expected ES256"'
+who "alg none against an EC key" "$NONE_EC" 401 'algorithm not allowed'
+stop_api
+start_api "$(cat "$WORK/e2.pem")"
+who "ES384 by the PEM P-384 key" "$ES384_E2" 200 '"web_user"'
+who "ES256 against a P-384 key" "$ES256_BY_P384" 401 'algorithm not allowed: expected ES384"'
+stop_api
+
 echo "# a single JWK (RSA, no kid)"
 start_api "$(cat "$WORK/jwk.json")"
 who "RS256 by that key, whatever its kid" "$RS_K1" 200 '"web_user"'
 who "RS256 by another key" "$RS_K2" 401 'JWT invalid signature'
 who "HS256 against an RSA-only key" "$HS_H1" 401 'expected RS256, RS384 or RS512'
+who "ES256 against an RSA-only key" "$ES256_E1" 401 'expected RS256, RS384 or RS512'
+stop_api
+
+echo "# a single oct JWK"
+start_api "$(jq -c '.keys[2]' "$WORK/jwks.json")"
+who "HS256 by the oct key" "$HS_H1" 200 '"web_user"'
+who "ES256 against an oct key" "$ES256_E1" 401 'algorithm not allowed: expected HS256, HS384 or HS512"'
+stop_api
+
+echo "# key rotation: jwt-secret=@file, SIGUSR1 and NOTIFY pgrst, 'reload config'"
+# log_waits EVENT N: waits until api.err has N lines of EVENT
+log_waits() {
+	for _ in $(seq 1 50); do
+		[ "$(grep -c "\"event\":\"$1\"" "$WORK/api.err")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+cp "$WORK/rot-e1.json" "$WORK/rot.json"
+start_api "@$WORK/rot.json"
+who "before rotation: e1 verifies" "$ES256_E1" 200 '"web_user"'
+who "before rotation: e3 is unknown" "$ES256_E3" 401 'JWT kid matches no key'
+cp "$WORK/rot-e3.json" "$WORK/rot.json"
+kill -USR1 "$API_PID"
+if log_waits jwt_keys_loaded 1; then pass "SIGUSR1 logs the reload"; else fail "no jwt_keys_loaded line: $(cat "$WORK/api.err")"; fi
+who "after rotation: e3 verifies" "$ES256_E3" 200 '"web_user"'
+who "after rotation: e1 (verified and cached before) is refused" "$ES256_E1" 401 '"code":"PGRST301".*JWT kid matches no key'
+echo '{"keys":[{"kty":"EC","crv":"P-256"' > "$WORK/rot.json"
+kill -USR1 "$API_PID"
+if log_waits jwt_keys_reload_failed 1 &&
+	grep '"event":"jwt_keys_reload_failed"' "$WORK/api.err" | jq -e '.level == "warning" and (.message | test("not a valid JWK"))' > /dev/null; then
+	pass "a broken file logs a JSON warning"
+else
+	fail "no jwt_keys_reload_failed warning: $(cat "$WORK/api.err")"
+fi
+who "a broken file keeps the current keys" "$ES256_E3" 200 '"web_user"'
+rm "$WORK/rot.json"
+kill -USR1 "$API_PID"
+log_waits jwt_keys_reload_failed 2 && who "a missing file keeps the current keys" "$ES256_E3" 200 '"web_user"'
+cp "$WORK/rot-e1.json" "$WORK/rot.json"
+$PSQL -d jwkstest -c "NOTIFY pgrst, 'reload config'"
+log_waits jwt_keys_loaded 2
+who "NOTIFY pgrst, 'reload config' re-reads the file: e1 verifies" "$ES256_E1" 200 '"web_user"'
+who "and e3 is refused" "$ES256_E3" 401 'JWT kid matches no key'
+# under load: four clients, 60 requests each, while the same keys are reloaded 20 times
+CLIENTS=""
+for c in 1 2 3 4; do
+	(for _ in $(seq 1 60); do
+		curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $ES256_E1" "http://127.0.0.1:$PORT/api/rpc/whoami"
+	done > "$WORK/load.$c") &
+	CLIENTS="$CLIENTS $!"
+done
+for _ in $(seq 1 20); do kill -USR1 "$API_PID"; sleep 0.05; done
+# shellcheck disable=SC2086
+wait $CLIENTS
+codes=$(cat "$WORK"/load.? | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+if [ "$codes" = " 240 200;" ] && kill -0 "$API_PID"; then
+	pass "240 requests during 20 reloads: all 200, the daemon lives"
+else
+	fail "requests during reloads: $codes"
+fi
 stop_api
 
 echo "# bad JWKS at start"
 refuses "not JSON" '{"keys":[' 'jwt-secret: not a valid JWK or JWK Set'
 refuses "empty set" '{"keys":[]}' '"keys" of a JWK Set must be a non-empty array'
-refuses "unsupported kty" '{"keys":[{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}]}' 'JWK 1: unsupported "kty"'
+refuses "unsupported kty" '{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AA"}]}' 'JWK 1: unsupported "kty"'
+refuses "EC key on P-521" "$BAD_EC_CRV" 'JWK 2: an EC key'"'"'s "crv" must be P-256 or P-384'
+refuses "EC key with a short x" "$BAD_EC_SHORT_X" 'JWK 2: an EC key on P-256 needs "x" and "y" of 32 bytes each'
+refuses "EC key without y" "$BAD_EC_NO_Y" 'JWK 2: an EC key on P-256 needs "x" and "y"'
+refuses "EC point off the curve" "$BAD_EC_OFF_CURVE" 'JWK 2: the EC point ("x", "y") is not on the curve'
+refuses "P-256 key with alg ES384" "$BAD_EC_ALG" 'JWK 2: a P-256 key'"'"'s "alg" must be ES256'
+refuses "PEM EC key on secp256k1" "$(cat "$WORK/k256.pem")" 'the PEM EC key is on curve secp256k1'
+refuses "@file that does not exist" "@$WORK/none.json" "jwt-secret: cannot read @$WORK/none.json"
 refuses "RSA key without n" '{"kty":"RSA","e":"AQAB"}' 'an RSA key needs "n" and "e"'
 refuses "short RSA modulus" '{"kty":"RSA","n":"AQAB","e":"AQAB"}' 'at least 2048 bits'
 refuses "oct key too short" '{"kty":"oct","k":"c2hvcnQ"}' 'at least 32 bytes'
-refuses "second key broken" "$(jq -c '.keys += [{"kty":"oct"}]' "$WORK/jwks.json")" 'JWK 4: a symmetric (oct) key needs "k"'
+refuses "second key broken" "$(jq -c '.keys += [{"kty":"oct"}]' "$WORK/jwks.json")" 'JWK 6: a symmetric (oct) key needs "k"'
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]
