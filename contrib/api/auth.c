@@ -37,6 +37,8 @@ typedef struct JwtCacheEntry
 
 static JwtCacheEntry jwt_cache[JWT_CACHE_SLOTS];
 static pthread_mutex_t jwt_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+/* bumped by every clear: a token verified before a key reload is not cached after it */
+static unsigned jwt_cache_generation;
 
 static unsigned
 token_slot(const char *token)
@@ -48,8 +50,9 @@ token_slot(const char *token)
 	return h % JWT_CACHE_SLOTS;
 }
 
+/* A cached verification of token into auth; on a miss *generation is the cache's, for jwt_cache_put. */
 static bool
-jwt_cache_get(Request *req, const char *token, Auth *auth)
+jwt_cache_get(Request *req, const char *token, Auth *auth, unsigned *generation)
 {
 	JwtCacheEntry *e = &jwt_cache[token_slot(token)];
 	bool		hit = false;
@@ -62,12 +65,14 @@ jwt_cache_get(Request *req, const char *token, Auth *auth)
 		auth->anonymous = e->role == NULL;
 		hit = true;
 	}
+	*generation = jwt_cache_generation;
 	pthread_mutex_unlock(&jwt_cache_lock);
 	return hit;
 }
 
+/* Caches a verification made while the cache was at generation (see jwt_cache_generation). */
 static void
-jwt_cache_put(const char *token, const JwtResult *jr)
+jwt_cache_put(const char *token, const JwtResult *jr, unsigned generation)
 {
 	JwtCacheEntry *e = &jwt_cache[token_slot(token)];
 	json_t	   *claims = json_loads(jr->claims_json, 0, NULL);
@@ -78,6 +83,11 @@ jwt_cache_put(const char *token, const JwtResult *jr)
 		expires = json_number_value(exp);
 	json_decref(claims);
 	pthread_mutex_lock(&jwt_cache_lock);
+	if (generation != jwt_cache_generation)
+	{
+		pthread_mutex_unlock(&jwt_cache_lock);
+		return;
+	}
 	free(e->token);
 	free(e->claims);
 	free(e->role);
@@ -99,6 +109,7 @@ auth_jwt_cache_clear(void)
 		free(jwt_cache[i].role);
 	}
 	memset(jwt_cache, 0, sizeof(jwt_cache));
+	jwt_cache_generation++;
 	pthread_mutex_unlock(&jwt_cache_lock);
 }
 
@@ -266,17 +277,18 @@ auth_jwt(Request *req, const SchemaCache *sc, const char *token, Auth *auth, Api
 {
 	JwtResult	jr;
 	char		msg[256];
+	unsigned	generation;
 
 	if (server.jwt == NULL)
 		return api_error(err, 500, "PGRST300", "Server lacks JWT secret", NULL,
 						 "Set FREIGHT_JWT_SECRET (or jwt-secret).");
-	if (jwt_cache_get(req, token, auth))
+	if (jwt_cache_get(req, token, auth, &generation))
 		return auth->role != NULL || api_error(err, 401, "PGRST302", "Anonymous access is disabled",
 											   NULL, "Send a token with a role claim.");
 	if (!jwt_verify(server.jwt, token, server.cfg.jwt_aud, server.cfg.jwt_role_claim,
 					time(NULL), &jr, msg, sizeof(msg)))
 		return fail(req, sc, err, "jwt", "bearer token", msg);
-	jwt_cache_put(token, &jr);
+	jwt_cache_put(token, &jr, generation);
 	auth->claims = arena_strdup(&req->arena, jr.claims_json);
 	auth->role = jr.role ? arena_strdup(&req->arena, jr.role) : server.cfg.db_anon_role;
 	auth->anonymous = jr.role == NULL;
