@@ -3,6 +3,8 @@
  */
 #include "buf.h"
 
+#include <errno.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +240,28 @@ arena_alloc(Arena *a, size_t n)
 	blk->used += n;
 	memset(p, 0, n);
 	return p;
+}
+
+int
+buf_read_file(Buf *b, const char *path, size_t max)
+{
+	FILE	   *f = fopen(path, "rb");
+	char		chunk[4096];
+	size_t		n;
+	int			rc = 0;
+
+	if (f == NULL)
+		return errno;
+	while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+	{
+		buf_add(b, chunk, n);
+		if (b->len > max)
+			rc = EFBIG;
+	}
+	if (rc == 0 && ferror(f))
+		rc = EIO;
+	fclose(f);
+	return rc;
 }
 
 char *

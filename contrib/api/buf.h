@@ -30,6 +30,11 @@ void		buf_ident(Buf *b, const char *s);
 void		buf_literal(Buf *b, const char *s);
 /* Appends s as the inside of a JSON string (no quotes). */
 void		buf_json_escape(Buf *b, const char *s);
+/*
+ * Appends the contents of the file at path; 0, or the errno of a failed open or read, or EFBIG
+ * when the file is longer than max bytes (b then holds a prefix).
+ */
+int			buf_read_file(Buf *b, const char *path, size_t max);
 /* Hands the data to the caller (free() it) and resets the buffer. */
 char	   *buf_steal(Buf *b);
 

@@ -480,23 +480,20 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	return ret;
 }
 
+/* A PEM file for MHD (malloc'd), NULL + err when unreadable. */
 static char *
 read_file(const char *path, char *err, size_t errlen)
 {
-	FILE	   *f = fopen(path, "rb");
 	Buf			b;
-	char		chunk[4096];
-	size_t		n;
 
-	if (f == NULL)
+	buf_init(&b);
+	if (buf_read_file(&b, path, 1024 * 1024) != 0)
 	{
 		snprintf(err, errlen, "cannot read %s", path);
+		buf_free(&b);
 		return NULL;
 	}
-	buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
+	buf_putc(&b, '\0');
 	return buf_steal(&b);
 }
 

@@ -49,23 +49,16 @@ keyset_free(KeySet *set)
 static char *
 read_key_file(const char *path, char *err, size_t errlen)
 {
-	FILE	   *f = fopen(path, "rb");
 	Buf			b;
-	char		chunk[4096];
-	size_t		n;
+	int			rc;
 
-	if (f == NULL)
-	{
-		snprintf(err, errlen, "jwt-secret: cannot read @%s: %s", path, strerror(errno));
-		return NULL;
-	}
 	buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len <= JWT_KEY_FILE_MAX)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	if (b.len > JWT_KEY_FILE_MAX)
+	if ((rc = buf_read_file(&b, path, JWT_KEY_FILE_MAX)) != 0)
 	{
-		snprintf(err, errlen, "jwt-secret: @%s is larger than 1 MiB", path);
+		if (rc == EFBIG)
+			snprintf(err, errlen, "jwt-secret: @%s is larger than 1 MiB", path);
+		else
+			snprintf(err, errlen, "jwt-secret: cannot read @%s: %s", path, strerror(rc));
 		buf_free(&b);
 		return NULL;
 	}

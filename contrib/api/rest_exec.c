@@ -128,18 +128,6 @@ lsn_header(Request *req, Response *resp, PGresult *lsn)
 		response_header(req, resp, "Freight-LSN", arena_strdup(&req->arena, PQgetvalue(lsn, 0, 0)));
 }
 
-/* 406 for a singular response with 0 or more than 1 rows. */
-static void
-singular_error(Request *req, Response *resp, long long count)
-{
-	ApiError	err;
-	char		det[80];
-
-	snprintf(det, sizeof(det), "The result contains %lld rows", count);
-	api_error(&err, 406, "PGRST116", "JSON object requested, multiple (or no) rows returned", det, NULL);
-	response_error(req, resp, &err);
-}
-
 /* Status, Content-Range and body from the statement's one row (total, page count, body). */
 static void
 shape_response(Request *req, Response *resp, PGresult *main_res, const Exec *ex)
@@ -171,15 +159,26 @@ shape_response(Request *req, Response *resp, PGresult *main_res, const Exec *ex)
 		resp->status = ex->ok_status == 201 ? 201 : 204;
 }
 
-/* 400 PGRST124 for more rows affected than Prefer: max-affected allows. */
+/*
+ * The rows counted break the request's constraint: 406 PGRST116 for a singular response without
+ * exactly one row, else 400 PGRST124 for more rows affected than Prefer: max-affected allows.
+ */
 static void
-max_affected_error(Request *req, Response *resp, long long count)
+row_count_error(Request *req, Response *resp, long long count, bool singular)
 {
 	ApiError	err;
-	char		det[120];
+	char		det[80];
 
-	snprintf(det, sizeof(det), "The query affects %lld rows", count);
-	api_error(&err, 400, "PGRST124", "Query result exceeds max-affected preference constraint", det, NULL);
+	if (singular)
+	{
+		snprintf(det, sizeof(det), "The result contains %lld rows", count);
+		api_error(&err, 406, "PGRST116", "JSON object requested, multiple (or no) rows returned", det, NULL);
+	}
+	else
+	{
+		snprintf(det, sizeof(det), "The query affects %lld rows", count);
+		api_error(&err, 400, "PGRST124", "Query result exceeds max-affected preference constraint", det, NULL);
+	}
 	response_error(req, resp, &err);
 }
 
@@ -219,10 +218,7 @@ statement_outcome(Request *req, Response *resp, TxPlan *tx, const Exec *ex, PgCo
 			pg_finish(open, false, &r);
 			PQclear(r);
 		}
-		if (ex->singular && affected != 1)
-			singular_error(req, resp, affected);
-		else
-			max_affected_error(req, resp, affected);
+		row_count_error(req, resp, affected, ex->singular && affected != 1);
 		return;
 	}
 	if (open)

@@ -60,8 +60,6 @@ check_code() {
 		fail "$name (status $got, want $want; body: $(head -c 300 "$WORK/body"))"
 	fi
 }
-header() { tr -d '\r' < "$WORK/headers" | awk -v h="$1" 'tolower($0) ~ "^" tolower(h) ":" {sub(/^[^:]*: */, ""); print}'; }
-expect() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (got '$2', want '$3')"; fi; }
 
 echo "# disabled (the default)"
 check_code "sum() when disabled" 400 PGRST123 '^Use of aggregate functions is not allowed' "$OFF/orders?select=amount.sum()"
@@ -125,9 +123,7 @@ expect "  ... the table is intact" "$($PSQL -d aggtest -tAc 'SELECT count(*) FRO
 
 echo "# postgrest-js"
 API_URL="$A" API_URL_OFF="$OFF" node "$HERE/api_aggregates.mjs" > "$WORK/client.log" 2>&1
-cat "$WORK/client.log"
-p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$WORK/client.log"); f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$WORK/client.log")
-PASSED=$((PASSED + ${p:-0})); FAILED=$((FAILED + ${f:-1}))
+e2e_count "$WORK/client.log"
 
 kill -0 "$API_PID" 2>/dev/null && pass "daemon alive after all of it" || fail "daemon died"
 echo "$PASSED passed, $FAILED failed"

@@ -204,9 +204,7 @@ check "OpenAPI for an unknown profile" 406 '"code":"PGRST106"' -H 'Accept-Profil
 
 echo "# postgrest-js"
 API_URL="$B" USER_TOKEN="$USER_TOKEN" node "$HERE/api_grammar.mjs" > "$WORK/client.log" 2>&1
-cat "$WORK/client.log"
-p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$WORK/client.log"); f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$WORK/client.log")
-PASSED=$((PASSED + ${p:-0})); FAILED=$((FAILED + ${f:-1}))
+e2e_count "$WORK/client.log"
 
 kill -0 "$API_PID" 2>/dev/null && pass "daemon alive after all of it" || fail "daemon died"
 echo "$PASSED passed, $FAILED failed"

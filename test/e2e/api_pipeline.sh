@@ -52,15 +52,17 @@ start_api() {
 	return 1
 }
 stop_api() { kill "$API_PID"; wait "$API_PID" 2> /dev/null; }
+# run_client PIPELINES: api_pipeline.mjs against the running daemon (started with db-pipelines=PIPELINES)
+run_client() {
+	PSQL_ARGV=$(node -e 'console.log(JSON.stringify(process.argv.slice(1)))' $PSQL -d pipetest) \
+		API_URL="http://127.0.0.1:$PORT/api" JWT_SECRET=$SECRET API_BIN="$API" PIPELINES=$1 \
+		node "$HERE/api_pipeline.mjs" > "$WORK/node.out" 2>&1
+	e2e_count "$WORK/node.out"
+}
 
 echo "# one pipelined connection carries every request"
 start_api FREIGHT_DB_PIPELINES=1 || { cat "$WORK/api.err"; echo "0 passed, 1 failed"; exit 1; }
-PSQL_ARGV=$(node -e 'console.log(JSON.stringify(process.argv.slice(1)))' $PSQL -d pipetest) \
-	API_URL="http://127.0.0.1:$PORT/api" JWT_SECRET=$SECRET API_BIN="$API" PIPELINES=1 \
-	node "$HERE/api_pipeline.mjs" > "$WORK/node.out" 2>&1
-cat "$WORK/node.out"
-PASSED=$((PASSED + $(sed -n 's/^\([0-9]*\) passed.*/\1/p' "$WORK/node.out" | tail -n 1)))
-FAILED=$((FAILED + $(sed -n 's/.* \([0-9]*\) failed$/\1/p' "$WORK/node.out" | tail -n 1)))
+run_client 1
 if curl -s "http://127.0.0.1:$PORT/metrics" | grep -q '^freight_api_pipeline_connections{pool="primary"} 1$'; then
 	pass "/metrics shows the pipelined connection"
 else
@@ -70,12 +72,7 @@ stop_api
 
 echo "# two pipelined connections: a slow statement holds up nothing another connection can take"
 start_api FREIGHT_DB_PIPELINES=2 || { cat "$WORK/api.err"; echo "$PASSED passed, $((FAILED + 1)) failed"; exit 1; }
-PSQL_ARGV=$(node -e 'console.log(JSON.stringify(process.argv.slice(1)))' $PSQL -d pipetest) \
-	API_URL="http://127.0.0.1:$PORT/api" JWT_SECRET=$SECRET API_BIN="$API" PIPELINES=2 \
-	node "$HERE/api_pipeline.mjs" > "$WORK/node.out" 2>&1
-cat "$WORK/node.out"
-PASSED=$((PASSED + $(sed -n 's/^\([0-9]*\) passed.*/\1/p' "$WORK/node.out" | tail -n 1)))
-FAILED=$((FAILED + $(sed -n 's/.* \([0-9]*\) failed$/\1/p' "$WORK/node.out" | tail -n 1)))
+run_client 2
 curl -s -o "$WORK/slow.body" -w '%{http_code}' "http://127.0.0.1:$PORT/api/sleepy" > "$WORK/slow.status" &
 CURL_PID=$!
 sleep 0.5

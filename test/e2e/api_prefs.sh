@@ -27,19 +27,6 @@ for _ in $(seq 1 50); do
 done
 A="http://127.0.0.1:$PORT/api"
 
-# check NAME EXPECTED_STATUS BODY_REGEX curl-args...: status and body ("" = any body)
-check() {
-	name=$1; want=$2; body_re=$3; shift 3
-	got=$(curl -s -g -D "$WORK/headers" -o "$WORK/body" -w '%{http_code}' "$@")
-	if [ "$got" = "$want" ] && { [ -z "$body_re" ] || grep -Eq -- "$body_re" "$WORK/body"; }; then
-		pass "$name"
-	else
-		fail "$name (status $got, want $want; body: $(head -c 300 "$WORK/body"))"
-	fi
-}
-# expect NAME ACTUAL WANTED
-expect() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (got '$2', want '$3')"; fi; }
-header() { tr -d '\r' < "$WORK/headers" | awk -v h="$1" 'tolower($0) ~ "^" tolower(h) ":" {sub(/^[^:]*: */, ""); print}'; }
 # the transaction log-sql logged for the last request
 last_tx() { grep '"event":"sql"' "$WORK/api.err" | tail -n 1; }
 JSON='Content-Type: application/json'
@@ -172,9 +159,7 @@ check "count=planned with an unknown column" 400 '"code":"PGRST100"|"code":"4270
 echo "# postgrest-js"
 PSQL_ARGV="[\"$PGBIN/psql\",\"-X\",\"-q\",\"-h\",\"127.0.0.1\",\"-p\",\"$PGPORT\",\"-U\",\"postgres\",\"-d\",\"prefstest\"]"
 API_URL="$A" PSQL_ARGV="$PSQL_ARGV" node "$HERE/api_prefs.mjs" > "$WORK/client.log" 2>&1
-cat "$WORK/client.log"
-p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$WORK/client.log"); f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$WORK/client.log")
-PASSED=$((PASSED + ${p:-0})); FAILED=$((FAILED + ${f:-1}))
+e2e_count "$WORK/client.log"
 
 kill -0 "$API_PID" 2>/dev/null && pass "daemon alive after all of it" || fail "daemon died"
 echo "$PASSED passed, $FAILED failed"

@@ -29,19 +29,6 @@ start_api() {	# start_api NAME [VAR=VALUE ...] -> sets PORT_<NAME>
 	echo "$PASSED passed, $((FAILED + 1)) failed"
 	exit 1
 }
-# check NAME EXPECTED_STATUS BODY_REGEX curl-args...: status and body ("" = any body)
-check() {
-	name=$1; want=$2; body_re=$3; shift 3
-	got=$(curl -s -g -D "$WORK/headers" -o "$WORK/body" -w '%{http_code}' "$@")
-	if [ "$got" = "$want" ] && { [ -z "$body_re" ] || grep -Eq -- "$body_re" "$WORK/body"; }; then
-		pass "$name"
-	else
-		fail "$name (status $got, want $want; body: $(head -c 300 "$WORK/body"))"
-	fi
-}
-# expect NAME ACTUAL WANTED
-expect() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (got '$2', want '$3')"; fi; }
-header() { tr -d '\r' < "$WORK/headers" | awk -v h="$1" 'tolower($0) ~ "^" tolower(h) ":" {sub(/^[^:]*: */, ""); print}'; }
 JSON='Content-Type: application/json'
 
 echo "# request settings and db-pre-request (db-tx-end = commit)"

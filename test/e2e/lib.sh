@@ -4,6 +4,12 @@
 #   e2e_setup NAME                   WORK=/tmp/freight-NAME.XXXXXX; stops if freight-api is not built
 #   e2e_cluster DB [POSTGRES_OPTS]   initdb + start on a free port, database DB; sets PGPORT, PSQL
 #   e2e_track PID ...                the cleanup stops these processes too
+#   e2e_count LOG                    prints a client's output and adds its "N passed, M failed"
+#                                    to the counters (no such line: one failure)
+#   check NAME STATUS BODY_REGEX curl-args...   status and body of a request ("" = any body);
+#                                    the response is left in $WORK/headers and $WORK/body
+#   expect NAME ACTUAL WANTED        equality
+#   header NAME                      the value of header NAME in the last response
 SRC=${FREIGHT_SRC:-$(cd "$HERE/../.." && pwd)}
 API="$SRC/contrib/api/freight-api"
 PGBIN=${PGBIN:-$(/usr/lib/postgresql/15/bin/pg_config --bindir)}
@@ -15,6 +21,25 @@ pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
 fail() { FAILED=$((FAILED + 1)); echo "not ok - $1"; }
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 e2e_track() { E2E_PIDS="$E2E_PIDS $*"; }
+
+e2e_count() {
+	cat "$1"
+	e2e_p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$1" | tail -n 1)
+	e2e_f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$1" | tail -n 1)
+	PASSED=$((PASSED + ${e2e_p:-0})); FAILED=$((FAILED + ${e2e_f:-1}))
+}
+
+check() {
+	name=$1; want=$2; body_re=$3; shift 3
+	got=$(curl -s -g -D "$WORK/headers" -o "$WORK/body" -w '%{http_code}' "$@")
+	if [ "$got" = "$want" ] && { [ -z "$body_re" ] || grep -Eq -- "$body_re" "$WORK/body"; }; then
+		pass "$name"
+	else
+		fail "$name (status $got, want $want; body: $(head -c 300 "$WORK/body"))"
+	fi
+}
+expect() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (got '$2', want '$3')"; fi; }
+header() { tr -d '\r' < "$WORK/headers" | awk -v h="$1" 'tolower($0) ~ "^" tolower(h) ":" {sub(/^[^:]*: */, ""); print}'; }
 
 e2e_cleanup() {
 	for p in $E2E_PIDS; do kill "$p" 2>/dev/null; done
