@@ -5,7 +5,7 @@
 #   list:   GET /api/shipments?status=eq.in_transit&order=created_at.desc&limit=50
 # References: (1) pgbench -M prepared running exactly the transaction freight-api sends for
 # that request (taken from its log-sql output), pipelined like freight-api, with 8 clients, as
-# many as freight-api's pool, or 64, whichever is fastest; (2) Fastify + pg and (3) Express + pg
+# many as freight-api's pool, or 64, whichever is fastest in a calibration run before the rounds; (2) Fastify + pg and (3) Express + pg
 # servers (bench/api/*.mjs), PostgreSQL building the JSON in all.  Every client reaches
 # PostgreSQL over its Unix socket (the fastest transport for all of them).  Load: wrk, 64
 # connections over 127.0.0.1.  Prints req/s, p50, p99 and the ratios.
@@ -18,7 +18,7 @@
 # to every server in the run; it is printed with the results.
 # Env: BENCH_SECONDS (default 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_API_POOL
 # (freight-api blocking pool, default 16), BENCH_API_THREADS (its HTTP threads, default 2),
-# BENCH_API_PIPELINES (its pipelined connections, default 4), BENCH_NODE_POOL (16),
+# BENCH_API_PIPELINES (its pipelined connections, default 2), BENCH_NODE_POOL (16),
 # BENCH_ENDPOINTS ("single list"), BENCH_API_BIN (the freight-api binary, default
 # contrib/api/freight-api).
 set -u
@@ -31,7 +31,7 @@ API_POOL=${BENCH_API_POOL:-16}
 API_BIN=${BENCH_API_BIN:-$SRC/contrib/api/freight-api}
 
 API_THREADS=${BENCH_API_THREADS:-2}
-API_PIPELINES=${BENCH_API_PIPELINES:-4}
+API_PIPELINES=${BENCH_API_PIPELINES:-2}
 AUTOGROUP=/proc/sys/kernel/sched_autogroup_enabled
 
 if [ "$(id -u)" = 0 ]; then
@@ -152,34 +152,36 @@ run_pgbench() {	# run_pgbench SQLJSON CLIENTS -> "tps p50 p99 clients"
 	node "$HERE/pgbench_anchor.mjs" "$1" "$PGBIN/pgbench" "host=$WORK port=$PGPORT user=freight_authenticator dbname=freight" \
 		"$2" "$SECS" "$WORK/pgb" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);console.log(r.tps.toFixed(0), r.p50_ms.toFixed(2), r.p99_ms.toFixed(2), process.argv[1])})' "$2"
 }
-# The machine is shared and noisy: every server is measured in each of BENCH_ROUNDS interleaved
-# rounds and keeps its best round, so each gets the same chance at a quiet moment; the ratios
-# are also computed within each round (the servers one after the other, under about the same
-# load) and their median printed, which a single quiet moment cannot skew.
+# The machine is shared and noisy: every server is measured once in each of BENCH_ROUNDS
+# interleaved rounds and keeps its best round, so each gets the same chance at a quiet moment;
+# the ratios are also computed within each round (the servers one after the other, under about
+# the same load) and their median printed, which a single quiet moment cannot skew.  pgbench's
+# client count is its configuration: it is chosen once, before the rounds, as the fastest of 8
+# (about the best on 2 cores), freight-api's pool size and wrk's connection count.
 ROUNDS=${BENCH_ROUNDS:-3}
 best() {	# best "rps p50 p99" lines on stdin -> the one with the highest rps
 	sort -k1,1 -g -r | head -n 1
 }
 echo "bench/api: $(nproc) cores, wrk $CONNS connections, best of $ROUNDS rounds of ${SECS} s; freight-api" \
 	"$API_THREADS HTTP threads, $API_PIPELINES pipelined connections, pool $API_POOL; autogroup $(cat $AUTOGROUP 2> /dev/null || echo n/a)"
-printf '%-8s %-26s %10s %9s %9s\n' endpoint server req/s p50_ms p99_ms
 for ep in ${BENCH_ENDPOINTS:-single list}; do
 	if [ "$ep" = single ]; then path=$SINGLE; else path=$LIST; fi
 	: > "$WORK/pg.res"; : > "$WORK/api.res"; : > "$WORK/fa.res"; : > "$WORK/ex.res"; : > "$WORK/ratios"
-	for _ in $(seq 1 "$ROUNDS"); do
-		: > "$WORK/round.pg"
-		# pgbench at its best: few clients (8, about the best on 2 cores), freight-api's pool, or
-		# as many connections as wrk
-		for clients in $(printf '%s\n' 8 "$API_POOL" "$CONNS" | sort -nu); do
-			run_pgbench "$WORK/$ep.sql.json" "$clients" >> "$WORK/round.pg"
-		done
-		cat "$WORK/round.pg" >> "$WORK/pg.res"
+	: > "$WORK/calibrate.pg"
+	for clients in $(printf '%s\n' 8 "$API_POOL" "$CONNS" | sort -nu); do
+		run_pgbench "$WORK/$ep.sql.json" "$clients" >> "$WORK/calibrate.pg"
+	done
+	clients=$(best < "$WORK/calibrate.pg" | cut -d' ' -f4)
+	echo "$ep: pgbench calibration (tps p50 p99 clients): $(tr '\n' ';' < "$WORK/calibrate.pg") -> $clients clients"
+	for round in $(seq 1 "$ROUNDS"); do
+		p=$(run_pgbench "$WORK/$ep.sql.json" "$clients"); echo "$p" >> "$WORK/pg.res"
 		a=$(run_wrk "http://127.0.0.1:$API_PORT$path"); echo "$a" >> "$WORK/api.res"
 		f=$(run_wrk "http://127.0.0.1:$FASTIFY_PORT$path"); echo "$f" >> "$WORK/fa.res"
 		e=$(run_wrk "http://127.0.0.1:$EXPRESS_PORT$path"); echo "$e" >> "$WORK/ex.res"
-		p=$(best < "$WORK/round.pg")
+		echo "$ep round $round req/s: pgbench ${p%% *}, freight-api ${a%% *}, Fastify ${f%% *}, Express ${e%% *}"
 		echo "${a%% *} ${p%% *} ${f%% *} ${e%% *}" | awk '{printf "%.3f %.3f %.3f\n", $1/$2, $1/$3, $1/$4}' >> "$WORK/ratios"
 	done
+	printf '%-8s %-26s %10s %9s %9s\n' endpoint server req/s p50_ms p99_ms
 	set -- $(best < "$WORK/pg.res"); pg_rps=$1
 	printf '%-8s %-26s %10s %9s %9s\n' "$ep" "pgbench -M prepared -c $4" "$1" "$2" "$3"
 	set -- $(best < "$WORK/api.res"); api_rps=$1
