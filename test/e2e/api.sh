@@ -9,44 +9,12 @@
 # Runs as a non-root user (test/run_all.sh takes care of that).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=${FREIGHT_SRC:-$(cd "$HERE/../.." && pwd)}
-API="$SRC/contrib/api/freight-api"
-PGBIN=${PGBIN:-$(/usr/lib/postgresql/15/bin/pg_config --bindir)}
-WORK=$(mktemp -d /tmp/freight-api-e2e.XXXXXX)
+. "$HERE/lib.sh"
 SECRET=e2e-secret-0123456789abcdef0123456789
-PASSED=0
-FAILED=0
-PIDS=""
-
-free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $1"; }
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	"$PGBIN/pg_ctl" -D "$WORK/data" -m immediate stop > /dev/null 2>&1
-	[ -d "$WORK/replica" ] && "$PGBIN/pg_ctl" -D "$WORK/replica" -m immediate stop > /dev/null 2>&1
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-if [ ! -x "$API" ]; then
-	echo "freight-api is not built: run make (or make -C contrib/api)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-if [ ! -d "$HERE/node_modules/@supabase/postgrest-js" ]; then
-	echo "npm packages missing in test/e2e: run make deps (npm install there)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
+e2e_setup api-e2e
 
 # ---- database ----
-PGPORT=$(free_port)
-"$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 > "$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log"; exit 1; }
-"$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w \
-	-o "-p $PGPORT -k $WORK -c listen_addresses=127.0.0.1 -c max_connections=60" start > /dev/null || { cat "$WORK/pg.log"; exit 1; }
-PSQL="$PGBIN/psql -X -q -h 127.0.0.1 -p $PGPORT -U postgres"
-$PSQL -d postgres -c "CREATE DATABASE apitest" || exit 1
+e2e_cluster apitest "-c max_connections=60"
 $PSQL -d apitest -v ON_ERROR_STOP=1 -f "$HERE/api_schema.sql" > "$WORK/schema.log" 2>&1 || { cat "$WORK/schema.log"; exit 1; }
 PSQL_ARGV="[\"$PGBIN/psql\",\"-X\",\"-q\",\"-h\",\"127.0.0.1\",\"-p\",\"$PGPORT\",\"-U\",\"postgres\",\"-d\",\"apitest\"]"
 export PSQL_ARGV
@@ -59,14 +27,10 @@ start_api() {	# start_api NAME PORT [VAR=VALUE ...]: starts a daemon, waits for 
 		FREIGHT_DB_POOL=4 FREIGHT_API_PORT="$port" FREIGHT_SSE_HEARTBEAT_MS=300 "$@" \
 		"$API" > "$WORK/$name.out" 2> "$WORK/$name.err" &
 	echo $! > "$WORK/$name.pid"
-	PIDS="$PIDS $!"
+	e2e_track $!
 	scheme=http
 	case "$*" in *FREIGHT_TLS_CERT*) scheme=https ;; esac
-	for _ in $(seq 1 50); do
-		curl -sk -o /dev/null "$scheme://127.0.0.1:$port/api/health" 2>/dev/null && return 0
-		grep -q "freight-api:" "$WORK/$name.err" && break
-		sleep 0.1
-	done
+	e2e_wait_up "$scheme://127.0.0.1:$port/api/health" "$(cat "$WORK/$name.pid")" && return 0
 	echo "daemon $name did not start:"; cat "$WORK/$name.err"
 	return 1
 }
@@ -78,18 +42,6 @@ jwt() { node "$HERE/jwt.mjs" "$@"; }
 USER_TOKEN=$(jwt hs256 "$SECRET" '{"role":"web_user","sub":"alice","aud":"freight-test","exp":"+3600"}')
 ADMIN_TOKEN=$(jwt hs256 "$SECRET" '{"role":"web_admin","sub":"root"}')
 
-# check NAME EXPECTED_STATUS EXPECTED_BODY_REGEX curl-args...: one HTTP request, status and body
-# (regex "" = any body, EMPTY = no body)
-check() {
-	name=$1; want=$2; body_re=$3; shift 3
-	got=$(curl -s -g -o "$WORK/body" -w '%{http_code}' "$@")
-	if [ "$got" = "$want" ] && { [ -z "$body_re" ] || { [ "$body_re" = EMPTY ] && [ ! -s "$WORK/body" ]; } ||
-		grep -Eq -- "$body_re" "$WORK/body"; }; then
-		pass "$name"
-	else
-		fail "$name (status $got, want $want; body: $(head -c 300 "$WORK/body"))"
-	fi
-}
 rows() { $PSQL -d apitest -tAc "SELECT count(*) FROM private.shipments"; }
 
 echo "# bad input: clear 4xx answers"
@@ -135,8 +87,8 @@ check "wrong key" 401 'invalid signature' -H "Authorization: Bearer $(jwt hs256 
 check "wrong audience" 401 'not in audience' -H "Authorization: Bearer $(jwt hs256 "$SECRET" '{"role":"web_user","aud":"someone-else"}')" "$B/shipments"
 check "malformed token" 401 '"code":"PGRST301"' -H "Authorization: Bearer abc.def" "$B/shipments"
 check "garbage token" 401 '"code":"PGRST301"' -H "Authorization: Bearer !!!.@@@.###" "$B/shipments"
-check "401 carries WWW-Authenticate" 401 '' -D "$WORK/headers" -H "Authorization: Bearer abc.def" "$B/shipments"
-grep -qi '^WWW-Authenticate: Bearer error="invalid_token"' "$WORK/headers" && pass "WWW-Authenticate header" || fail "WWW-Authenticate header"
+check "401 carries WWW-Authenticate" 401 '' -H "Authorization: Bearer abc.def" "$B/shipments"
+expect_match "WWW-Authenticate header" "$(header WWW-Authenticate)" '^Bearer error="invalid_token"'
 check "unknown role in a valid token" 400 '"code":"22023"' -H "Authorization: Bearer $(jwt hs256 "$SECRET" '{"role":"superuser_please"}')" "$B/shipments"
 check "Basic auth is refused" 401 'Bearer' -H "Authorization: Basic YWRtaW46YWRtaW4=" "$B/shipments"
 n=$($PSQL -d apitest -tAc "SELECT count(*) FROM freight.security_events WHERE kind = 'auth_failure' AND detail->>'method' = 'jwt'")
@@ -149,12 +101,12 @@ KEY_B=ifk_bbbbbbbbbbbb_secretb
 $PSQL -d apitest -c "ALTER SYSTEM SET log_statement = 'all'" -c "SELECT pg_reload_conf()" > /dev/null
 sleep 0.3
 LOG_FROM=$(($(wc -c < "$WORK/pg.log") + 1))
-check "API key in the apikey header" 200 '"web_user:alice"' -D "$WORK/hk" -H "apikey: $KEY_A" "$B/rpc/whoami"
-grep -qi '^RateLimit-Limit: 5' "$WORK/hk" && grep -qi '^RateLimit-Remaining: 4' "$WORK/hk" && pass "RateLimit headers" || fail "RateLimit headers: $(grep -i ratelimit "$WORK/hk" | tr '\r\n' '  ')"
+check "API key in the apikey header" 200 '"web_user:alice"' -H "apikey: $KEY_A" "$B/rpc/whoami"
+expect "RateLimit headers" "$(header RateLimit-Limit) $(header RateLimit-Remaining)" "5 4"
 check "API key in X-API-Key, row-level security applies" 200 '^\[\]$' -H "X-API-Key: $KEY_A" "$B/shipments?owner=eq.bob&select=id"
 for i in 1 2 3 4 5; do curl -s -o /dev/null -H "apikey: $KEY_B" "$B/rpc/whoami"; done
-check "sixth request of a 5-request key is 429" 429 '"code":"PGRST429"' -D "$WORK/h429" -H "apikey: $KEY_B" "$B/rpc/whoami"
-grep -qi '^Retry-After: 30' "$WORK/h429" && pass "Retry-After on 429" || fail "Retry-After on 429"
+check "sixth request of a 5-request key is 429" 429 '"code":"PGRST429"' -H "apikey: $KEY_B" "$B/rpc/whoami"
+expect "Retry-After on 429" "$(header Retry-After)" 30
 check "other keys are not limited by it" 200 '' -H "apikey: $KEY_A" "$B/rpc/whoami"
 check "wrong API key secret" 401 'Invalid API key' -H "apikey: ifk_aaaaaaaaaaaa_wrong" "$B/rpc/whoami"
 check "unknown API key" 401 'Invalid API key' -H "apikey: nonsense" "$B/rpc/whoami"
@@ -180,8 +132,8 @@ check "singular PATCH of one row returns the object" 200 '^\{"id":3,"body":"chan
 check "POST with return=minimal is 201 without a body" 201 EMPTY -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' \
 	-H 'Prefer: return=minimal' -d '{"id":700,"body":"minimal"}' "$B/notes"
 check "DELETE without representation is 204" 204 EMPTY -X DELETE -H "Authorization: Bearer $USER_TOKEN" "$B/notes?id=eq.700"
-check "HEAD has no body" 200 EMPTY -X HEAD -D "$WORK/hh" "$B/shipments?limit=1"
-grep -qi '^Content-Range: 0-0/\*' "$WORK/hh" && pass "HEAD has the headers of GET" || fail "HEAD headers"
+check "HEAD has no body" 200 EMPTY -X HEAD "$B/shipments?limit=1"
+expect "HEAD has the headers of GET" "$(header Content-Range)" "0-0/*"
 check "GET rpc of a volatile function runs read-only (405)" 405 '"code":"25006"' -H "Authorization: Bearer $ADMIN_TOKEN" \
 	"$B/rpc/set_status?tn=IFE-000001&st=delivered"
 check "upsert ignoring duplicates" 201 '^\[\]$' -H "Authorization: Bearer $USER_TOKEN" -H 'Content-Type: application/json' \
@@ -203,15 +155,15 @@ check "percent-encoded NUL" 400 '"code":"PGRST100"' "$B/shipments?status=eq.a%00
 [ "$(rows)" = "$before" ] && pass "row count unchanged after injection attempts ($before)" || fail "row count changed: $before -> $(rows)"
 
 echo "# caching, compression, headers"
-check "anonymous read is publicly cacheable" 200 '' -D "$WORK/h1" "$B/shipments?id=eq.1"
-grep -qi '^Cache-Control: public, max-age=60' "$WORK/h1" && pass "Cache-Control public 60 s" || fail "Cache-Control public: $(grep -i cache-control "$WORK/h1")"
-grep -qi '^Vary: Accept, Accept-Encoding' "$WORK/h1" && pass "Vary" || fail "Vary"
-etag=$(grep -i '^ETag:' "$WORK/h1" | sed 's/^[^:]*: //' | tr -d '\r')
+check "anonymous read is publicly cacheable" 200 '' "$B/shipments?id=eq.1"
+expect_match "Cache-Control public 60 s" "$(header Cache-Control)" '^public, max-age=60'
+expect_match "Vary" "$(header Vary)" '^Accept, Accept-Encoding'
+etag=$(header ETag)
 check "If-None-Match gives 304" 304 '' -H "If-None-Match: $etag" "$B/shipments?id=eq.1"
-check "authenticated read is private" 200 '' -D "$WORK/h2" -H "Authorization: Bearer $USER_TOKEN" "$B/shipments?id=eq.1"
-grep -qi '^Cache-Control: private' "$WORK/h2" && pass "Cache-Control private" || fail "Cache-Control private"
-check "health is no-store" 200 '"status":"ok"' -D "$WORK/h3" "$B/health"
-grep -qi '^Cache-Control: no-store' "$WORK/h3" && pass "health no-store" || fail "health no-store"
+check "authenticated read is private" 200 '' -H "Authorization: Bearer $USER_TOKEN" "$B/shipments?id=eq.1"
+expect_match "Cache-Control private" "$(header Cache-Control)" '^private'
+check "health is no-store" 200 '"status":"ok"' "$B/health"
+expect_match "health no-store" "$(header Cache-Control)" '^no-store'
 curl -s -D "$WORK/h4" -o "$WORK/gz" -H 'Accept-Encoding: gzip' "$B/shipments"
 curl -s -o "$WORK/plain" "$B/shipments"
 grep -qi '^Content-Encoding: gzip' "$WORK/h4" && gzip -dc "$WORK/gz" | cmp -s - "$WORK/plain" && pass "gzip above the threshold" || fail "gzip"
@@ -224,10 +176,10 @@ else
 fi
 curl -s -D "$WORK/h6" -o /dev/null -H 'Accept-Encoding: gzip' "$B/shipments?id=eq.1"
 grep -qi '^Content-Encoding' "$WORK/h6" && fail "small bodies are not compressed" || pass "small bodies are not compressed"
-check "CORS preflight" 200 '' -D "$WORK/h7" -X OPTIONS -H 'Origin: http://example.test' -H 'Access-Control-Request-Headers: authorization,prefer' "$B/shipments"
-grep -qi '^Access-Control-Allow-Origin: http://example.test' "$WORK/h7" && pass "CORS allow origin" || fail "CORS allow origin"
-check "Prefer is echoed in Preference-Applied" 206 '' -D "$WORK/h8" -H 'Prefer: count=exact' "$B/shipments?limit=1"
-grep -qi '^Preference-Applied: count=exact' "$WORK/h8" && grep -qi '^Content-Range: 0-0/60' "$WORK/h8" && pass "Preference-Applied and Content-Range" || fail "Preference-Applied/Content-Range"
+check "CORS preflight" 200 '' -X OPTIONS -H 'Origin: http://example.test' -H 'Access-Control-Request-Headers: authorization,prefer' "$B/shipments"
+expect "CORS allow origin" "$(header Access-Control-Allow-Origin)" http://example.test
+check "Prefer is echoed in Preference-Applied" 206 '' -H 'Prefer: count=exact' "$B/shipments?limit=1"
+expect "Preference-Applied and Content-Range" "$(header Preference-Applied) $(header Content-Range)" "count=exact 0-0/60"
 
 echo "# OpenAPI, docs, metrics"
 check "OpenAPI 3 at /api/" 200 '"openapi":"3.0.3"' "$B/"
@@ -245,15 +197,11 @@ check "new view served after NOTIFY pgrst" 200 '\[\{"x":1\}\]' "$B/late"
 
 echo "# postgrest-js"
 API_URL="$B" USER_TOKEN="$USER_TOKEN" ADMIN_TOKEN="$ADMIN_TOKEN" node "$HERE/api_client.mjs" > "$WORK/client.log" 2>&1
-cat "$WORK/client.log"
-p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$WORK/client.log"); f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$WORK/client.log")
-PASSED=$((PASSED + ${p:-0})); FAILED=$((FAILED + ${f:-1}))
+e2e_count "$WORK/client.log"
 
 echo "# server-sent events"
 API_URL="$B" ADMIN_TOKEN="$ADMIN_TOKEN" node "$HERE/api_sse.mjs" > "$WORK/sse.log" 2>&1
-cat "$WORK/sse.log"
-p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$WORK/sse.log"); f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$WORK/sse.log")
-PASSED=$((PASSED + ${p:-0})); FAILED=$((FAILED + ${f:-1}))
+e2e_count "$WORK/sse.log"
 
 echo "# concurrency and slow clients"
 node -e '
@@ -324,17 +272,17 @@ if "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PGPORT" -U postgres -D "$WORK/replic
 	start_api rep "$REPPORT" FREIGHT_JWT_SECRET="$SECRET" FREIGHT_REPLICA_WAIT_MS=100 \
 		FREIGHT_DB_REPLICA_URI="postgresql://authenticator@127.0.0.1:$RPGPORT/apitest" || fail "replica daemon start"
 	RB="http://127.0.0.1:$REPPORT/api"
-	check "write goes to the primary and returns its LSN" 201 '' -D "$WORK/hw" -H "Authorization: Bearer $USER_TOKEN" \
+	check "write goes to the primary and returns its LSN" 201 '' -H "Authorization: Bearer $USER_TOKEN" \
 		-H 'Content-Type: application/json' -d '{"id":900,"body":"replicated"}' "$RB/notes"
-	lsn=$(grep -i '^Freight-LSN:' "$WORK/hw" | sed 's/^[^:]*: //' | tr -d '\r')
-	[ -n "$lsn" ] && pass "Freight-LSN header ($lsn)" || fail "Freight-LSN header missing"
-	check "a plain read is served by the lagging replica" 200 '^\[\]$' -D "$WORK/hr1" "$RB/notes?id=eq.900&select=id"
-	grep -qi '^Freight-Served-By: replica' "$WORK/hr1" && pass "served by replica" || fail "not served by replica"
-	check "a read with Freight-Min-LSN sees the write" 200 '"id":900' -D "$WORK/hr2" -H "Freight-Min-LSN: $lsn" "$RB/notes?id=eq.900&select=id"
-	grep -qi '^Freight-Served-By: primary' "$WORK/hr2" && pass "read-your-writes fell back to the primary" || fail "read-your-writes routing"
+	lsn=$(header Freight-LSN)
+	expect_match "Freight-LSN header" "$lsn" '^[0-9A-F]+/[0-9A-F]+$'
+	check "a plain read is served by the lagging replica" 200 '^\[\]$' "$RB/notes?id=eq.900&select=id"
+	expect "served by replica" "$(header Freight-Served-By)" replica
+	check "a read with Freight-Min-LSN sees the write" 200 '"id":900' -H "Freight-Min-LSN: $lsn" "$RB/notes?id=eq.900&select=id"
+	expect "read-your-writes fell back to the primary" "$(header Freight-Served-By)" primary
 	sleep 3
-	check "once replayed, the replica serves it" 200 '"id":900' -D "$WORK/hr3" -H "Freight-Min-LSN: $lsn" "$RB/notes?id=eq.900&select=id"
-	grep -qi '^Freight-Served-By: replica' "$WORK/hr3" && pass "replica used after replay" || fail "replica not used after replay"
+	check "once replayed, the replica serves it" 200 '"id":900' -H "Freight-Min-LSN: $lsn" "$RB/notes?id=eq.900&select=id"
+	expect "replica used after replay" "$(header Freight-Served-By)" replica
 	check "bad Freight-Min-LSN" 400 '"code":"PGRST100"' -H "Freight-Min-LSN: 0/1; DROP" "$RB/notes"
 	check "health reports replica lag" 200 '"replica":"up","replica_lag_seconds":[0-9.]+' "$RB/health"
 else
@@ -345,9 +293,7 @@ fi
 echo "# tracking page in headless Chromium"
 if [ -x /usr/bin/chromium ] && [ -d "$HERE/node_modules/playwright-core" ]; then
 	API_URL="$B" node "$HERE/api_page.mjs" > "$WORK/page.log" 2>&1
-	cat "$WORK/page.log"
-	p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$WORK/page.log"); f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$WORK/page.log")
-	PASSED=$((PASSED + ${p:-0})); FAILED=$((FAILED + ${f:-1}))
+	e2e_count "$WORK/page.log"
 else
 	echo "skipped: /usr/bin/chromium not installed (make deps installs it)"
 fi

@@ -5,48 +5,10 @@
 # freight.rate_limit, failed logins in freight.security_events.  Ends with "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=${FREIGHT_SRC:-$(cd "$HERE/../.." && pwd)}
-API="$SRC/contrib/api/freight-api"
-PGBIN=${PGBIN:-$(/usr/lib/postgresql/15/bin/pg_config --bindir)}
-WORK=$(mktemp -d /tmp/freight-api-freight.XXXXXX)
-PASSED=0
-FAILED=0
-pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $1"; }
-cleanup() {
-	[ -f "$WORK/api.pid" ] && kill "$(cat "$WORK/api.pid")" 2> /dev/null
-	"$PGBIN/pg_ctl" -D "$WORK/data" -m immediate stop > /dev/null 2>&1
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-if [ ! -x "$API" ] || [ ! -f "$("$PGBIN/pg_config" --sharedir)/extension/freight.control" ]; then
-	echo "freight-api or the freight extension is not built and installed (make install)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-
-KEY="$WORK/kek.key"
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$KEY"
-chmod 600 "$KEY"
-PGPORT=$(free_port)
-"$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 > "$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log"; exit 1; }
-cat >> "$WORK/data/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $PGPORT
-unix_socket_directories = '$WORK'
-shared_preload_libraries = 'freight'
-freight.key_file = '$KEY'
-freight.database = 'freight'
-CONF
-"$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w start > /dev/null || { tail "$WORK/pg.log"; echo "0 passed, 1 failed"; exit 1; }
-PSQL="$PGBIN/psql -X -q -h 127.0.0.1 -p $PGPORT -U postgres"
-$PSQL -d postgres -c "CREATE DATABASE freight"
+. "$HERE/lib.sh"
+e2e_setup api-freight
+e2e_freight_cluster freight
 $PSQL -d freight -v ON_ERROR_STOP=1 > "$WORK/setup.log" 2>&1 <<'SQL' || { cat "$WORK/setup.log"; echo "0 passed, 1 failed"; exit 1; }
-SET client_min_messages = warning;
-CREATE EXTENSION freight CASCADE;
-CREATE ROLE freight_authenticator LOGIN NOINHERIT;
-GRANT freight_admin, freight_app, freight_customer, freight_driver, freight_partner, freight_anon TO freight_authenticator;
 SELECT freight.create_customer('Acme', 'free', 'ops@acme.example');
 SELECT freight.create_customer('Globex', 'pro', 'ops@globex.example');
 SELECT freight.create_driver('Dora Driver', '+49 170 5550001');
@@ -65,20 +27,14 @@ SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 PORT=$(free_port)
 env FREIGHT_DB_URI="postgresql://freight_authenticator@127.0.0.1:$PGPORT/freight" FREIGHT_DB_ANON_ROLE=freight_anon \
 	FREIGHT_JWT_SECRET="$SECRET" FREIGHT_API_PORT="$PORT" FREIGHT_DB_POOL=4 "$API" > "$WORK/api.out" 2> "$WORK/api.err" &
-echo $! > "$WORK/api.pid"
-for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/api/health" && break; sleep 0.1; done
+API_PID=$!
+e2e_track "$API_PID"
 B="http://127.0.0.1:$PORT/api"
+e2e_wait_up "$B/health" "$API_PID" || { cat "$WORK/api.err"; echo "0 passed, 1 failed"; exit 1; }
 sign() { FREIGHT_JWT_SECRET="$SECRET" "$API" --sign-jwt "$1"; }
 CUSTOMER=$(sign '{"role":"freight_customer","customer_id":1}')
 ADMIN=$(sign '{"role":"freight_admin","sub":"admin"}')
 DRIVER=$(sign '{"role":"freight_driver","driver_id":1}')
-
-check() {	# check NAME EXPECTED_STATUS BODY_REGEX curl-args...
-	name=$1; want=$2; re=$3; shift 3
-	got=$(curl -s -g -o "$WORK/body" -w '%{http_code}' "$@")
-	if [ "$got" = "$want" ] && { [ -z "$re" ] || grep -Eq -- "$re" "$WORK/body"; }; then pass "$name"
-	else fail "$name (status $got, want $want; body: $(head -c 300 "$WORK/body"))"; fi
-}
 
 check "schema cache found the relationships between the api views" 200 '"tracking_number":"'"$TN1"'","driver":\{"name":"Dora Driver"\},"packages":\[' \
 	-H "Authorization: Bearer $ADMIN" "$B/shipments?select=tracking_number,driver:drivers(name),packages(description,weight_kg)&id=eq.1"
@@ -94,8 +50,8 @@ check "driver moves the shipment through the api function" 200 '"status":"picked
 check "an invalid status transition is a clear 4xx" 400 '"message"' -X POST -H "Authorization: Bearer $DRIVER" \
 	-H 'Content-Type: application/json' -d "{\"tracking_number\":\"$TN1\",\"status\":\"teleported\"}" "$B/rpc/update_status"
 check "views are read-only over HTTP" 401 '' -X PATCH -H 'Content-Type: application/json' -d '{"status":"delivered"}' "$B/shipments?id=eq.1"
-check "API key (freight.authenticate_api_key) as customer 1" 200 '"customer_id":1' -D "$WORK/hk" -H "apikey: $API_KEY" "$B/shipments?select=customer_id&limit=1"
-grep -qi '^RateLimit-Limit: ' "$WORK/hk" && pass "freight.rate_limit answered with RateLimit headers ($(grep -i '^RateLimit-Limit' "$WORK/hk" | tr -d '\r'))" || fail "no RateLimit headers"
+check "API key (freight.authenticate_api_key) as customer 1" 200 '"customer_id":1' -H "apikey: $API_KEY" "$B/shipments?select=customer_id&limit=1"
+expect_match "freight.rate_limit answered with RateLimit headers" "$(header RateLimit-Limit)" '^[0-9]+$'
 prefix=$(echo "$API_KEY" | cut -d_ -f1-2)
 check "wrong API key secret is 401" 401 'Invalid API key' -H "apikey: ${prefix}_0000000000000000000000000000000000000000" "$B/shipments"
 check "bad JWT is 401" 401 'invalid signature' -H "Authorization: Bearer $(FREIGHT_JWT_SECRET=another-secret-0123456789abcdef0123 "$API" --sign-jwt '{"role":"freight_admin"}')" "$B/shipments"

@@ -27,17 +27,6 @@ USER_TOKEN=$(node "$HERE/jwt.mjs" hs256 "$SECRET" '{"role":"web_user","sub":"ali
 AUTH="Authorization: Bearer $USER_TOKEN"
 JSON='Content-Type: application/json'
 
-# check NAME STATUS BODY_REGEX curl-args...  (regex "" = any body, EMPTY = no body)
-check() {
-	name=$1; want=$2; body_re=$3; shift 3
-	got=$(curl -s -g -D "$WORK/headers" -o "$WORK/body" -w '%{http_code}' "$@")
-	if [ "$got" = "$want" ] && { [ -z "$body_re" ] || { [ "$body_re" = EMPTY ] && [ ! -s "$WORK/body" ]; } ||
-		grep -Eq -- "$body_re" "$WORK/body"; }; then
-		pass "$name"
-	else
-		fail "$name (status $got, want $want; body: $(head -c 300 "$WORK/body"))"
-	fi
-}
 # jcheck NAME EXPECTED_JSON curl-args...: status 200 and a body equal to EXPECTED_JSON as JSON
 jcheck() {
 	name=$1; want=$2; shift 2
@@ -51,13 +40,12 @@ jcheck() {
 # header NAME REGEX: the last response's headers
 header() { grep -Eiq -- "$2" "$WORK/headers" && pass "$1" || fail "$1 (headers: $(tr '\r\n' '  ' < "$WORK/headers"))"; }
 q() { $PSQL -d gram -tAc "$1"; }
-same() { [ "$2" = "$3" ] && pass "$1" || fail "$1 (got '$2', want '$3')"; }
 
 echo "# PUT: single-row upsert by primary key"
 check "PUT inserts a new row" 200 '^\[\{"id":1,"name":"bolt","qty":3,"note":"none","tags":null\}\]$' -X PUT -H "$AUTH" -H "$JSON" \
 	-H 'Prefer: return=representation' -d '{"id":1,"name":"bolt","qty":3}' "$B/items?id=eq.1"
 check "PUT replaces the row" 204 EMPTY -X PUT -H "$AUTH" -H "$JSON" -d '{"id":1,"name":"nut","qty":4,"note":"x"}' "$B/items?id=eq.1"
-same "the row was replaced" "$(q "SELECT name || qty || note FROM gram.items WHERE id = 1")" "nut4x"
+expect "the row was replaced" "$(q "SELECT name || qty || note FROM gram.items WHERE id = 1")" "nut4x"
 check "PUT with a composite key" 204 EMPTY -X PUT -H "$AUTH" -H "$JSON" -d '{"a":1,"b":2,"v":"p"}' "$B/pairs?a=eq.1&b=eq.2"
 check "PUT body key differs from the URL" 400 '"code":"PGRST115"' -X PUT -H "$AUTH" -H "$JSON" -d '{"id":2,"name":"x"}' "$B/items?id=eq.1"
 check "PUT body without the key" 400 '"code":"PGRST115"' -X PUT -H "$AUTH" -H "$JSON" -d '{"name":"x"}' "$B/items?id=eq.5"
@@ -69,7 +57,7 @@ check "PUT with a negated filter" 405 '"code":"PGRST105"' -X PUT -H "$AUTH" -H "
 check "PUT on a table without a primary key" 405 '"code":"PGRST105"' -X PUT -H "$AUTH" -H "$JSON" -d '{"x":1}' "$B/nokey?x=eq.1"
 check "PUT with limit" 400 '"code":"PGRST114"' -X PUT -H "$AUTH" -H "$JSON" -d '{"id":1,"name":"x"}' "$B/items?id=eq.1&limit=1"
 check "PUT with an array body" 400 '"code":"PGRST102"' -X PUT -H "$AUTH" -H "$JSON" -d '[{"id":1,"name":"x"}]' "$B/items?id=eq.1"
-same "failed PUTs changed nothing" "$(q "SELECT string_agg(id || name, ',' ORDER BY id) FROM gram.items") $(q "SELECT v FROM gram.pairs")" "1nut p"
+expect "failed PUTs changed nothing" "$(q "SELECT string_agg(id || name, ',' ORDER BY id) FROM gram.items") $(q "SELECT v FROM gram.pairs")" "1nut p"
 check "OPTIONS on a relation" 200 '' -X OPTIONS "$B/items"
 header "Allow lists PUT for relations" '^Allow: OPTIONS, GET, HEAD, POST, PATCH, PUT, DELETE'
 check "OPTIONS on a function" 200 '' -X OPTIONS "$B/rpc/anyone"
@@ -93,14 +81,14 @@ echo "# Prefer: missing=default, handling=strict"
 check "bulk insert with missing=default" 201 '' -H "$AUTH" -H "$JSON" -H 'Prefer: missing=default, return=representation' \
 	-d '[{"id":10,"name":"a"},{"id":11,"name":"b","qty":2,"note":null},{"id":12,"name":"c","note":"n"}]' "$B/items?columns=id,name,qty,note&select=id,qty,note"
 header "Preference-Applied lists missing=default" '^Preference-Applied: missing=default, return=representation'
-same "absent keys got their DEFAULT, explicit null stays null" \
+expect "absent keys got their DEFAULT, explicit null stays null" \
 	"$(q "SELECT string_agg(id || ':' || qty || ':' || coalesce(note, 'NULL'), ' ' ORDER BY id) FROM gram.items WHERE id >= 10")" \
 	"10:7:none 11:2:NULL 12:7:n"
 check "without missing=default absent keys are null" 400 '"code":"23502"' -H "$AUTH" -H "$JSON" \
 	-d '[{"id":13,"name":"a"},{"id":14,"name":"b","qty":2}]' "$B/items?columns=id,name,qty"
 check "PATCH with missing=default sets absent columns= to DEFAULT" 204 EMPTY -X PATCH -H "$AUTH" -H "$JSON" -H 'Prefer: missing=default' \
 	-d '{"name":"z"}' "$B/items?id=eq.11&columns=name,qty"
-same "PATCHed row" "$(q "SELECT name || qty FROM gram.items WHERE id = 11")" "z7"
+expect "PATCHed row" "$(q "SELECT name || qty FROM gram.items WHERE id = 11")" "z7"
 check "handling=strict with an unknown preference" 400 '"code":"PGRST122"' -H "$AUTH" -H "$JSON" -H 'Prefer: handling=strict, return=everything' \
 	-d '{"id":20,"name":"s"}' "$B/items"
 grep -q 'return=everything' "$WORK/body" && pass "PGRST122 details name the invalid preference" || fail "PGRST122 details: $(cat "$WORK/body")"
@@ -108,7 +96,7 @@ check "handling=strict with a time zone PostgreSQL does not know" 400 '"code":"P
 node -e 'const c=["id","name","qty","note","tags"];console.log(JSON.stringify(Array.from({length: 17}, (_, i) => Object.fromEntries(c.filter((_, b) => (i + 1) & (1 << b)).map((k) => [k, null])))))' > "$WORK/groups.json"
 check "missing=default with more than 16 key sets" 400 'Too many different sets of keys' -H "$AUTH" -H "$JSON" -H 'Prefer: missing=default' \
 	--data-binary "@$WORK/groups.json" "$B/items?columns=id,name,qty,note,tags"
-same "a strict failure wrote nothing" "$(q "SELECT count(*) FROM gram.items WHERE id = 20")" 0
+expect "a strict failure wrote nothing" "$(q "SELECT count(*) FROM gram.items WHERE id = 20")" 0
 check "handling=lenient ignores it" 201 EMPTY -H "$AUTH" -H "$JSON" -H 'Prefer: handling=lenient, return=everything' \
 	-d '{"id":20,"name":"s"}' "$B/items"
 header "Preference-Applied echoes handling" '^Preference-Applied: handling=lenient'
@@ -123,7 +111,7 @@ check "CSV bulk insert" 201 '' -H "$AUTH" -H "$CSV" -H 'Prefer: return=represent
 grep -Fq '{"id":30,"name":"comma, name","note":null,"tags":["a","b"]}' "$WORK/body" &&
 	grep -Fq '{"id":31,"name":"say \"hi\"","note":"","tags":["c"]}' "$WORK/body" && pass "CSV quoting, NULL and empty fields" || fail "CSV rows: $(cat "$WORK/body")"
 check "CSV PATCH" 204 EMPTY -X PATCH -H "$AUTH" -H "$CSV" --data-binary "$(printf 'qty\n9')" "$B/items?id=eq.30"
-same "CSV PATCH applied" "$(q "SELECT qty FROM gram.items WHERE id = 30")" 9
+expect "CSV PATCH applied" "$(q "SELECT qty FROM gram.items WHERE id = 30")" 9
 check "CSV PATCH of two rows" 400 'exactly one row' -X PATCH -H "$AUTH" -H "$CSV" --data-binary "$(printf 'qty\n1\n2')" "$B/items?id=eq.30"
 before=$(q "SELECT count(*) || sum(qty) FROM gram.items")
 printf 'id,name\n40,"open\n' > "$WORK/bad1.csv"
@@ -137,7 +125,7 @@ check "CSV with a duplicate column" 400 'duplicate column name' -H "$AUTH" -H "$
 check "CSV with an unknown column" 400 '"code":"PGRST204"' -H "$AUTH" -H "$CSV" --data-binary "$(printf 'id,nope\n43,x')" "$B/items"
 check "CSV with a value of the wrong type" 400 '"code":"22P02"' -H "$AUTH" -H "$CSV" --data-binary "$(printf 'id,name\nforty,x')" "$B/items"
 check "CSV for a function is refused" 415 '"code":"PGRST107"' -X POST -H "$CSV" --data-binary "$(printf 'a\n1')" "$B/rpc/anyone"
-same "bad CSV bodies changed nothing" "$(q "SELECT count(*) || sum(qty) FROM gram.items")" "$before"
+expect "bad CSV bodies changed nothing" "$(q "SELECT count(*) || sum(qty) FROM gram.items")" "$before"
 FORM='Content-Type: application/x-www-form-urlencoded'
 check "form insert" 201 '^\[\{"id":50,"name":"a b&c","qty":5\}\]$' -H "$AUTH" -H "$FORM" -H 'Prefer: return=representation' \
 	--data-raw 'id=50&name=a+b%26c&qty=5' "$B/items?select=id,name,qty"
@@ -152,7 +140,7 @@ check "form with bad UTF-8" 400 'not valid UTF-8' -H "$AUTH" -H "$FORM" --data-r
 check "form with a NUL" 400 '"code":"PGRST102"' -H "$AUTH" -H "$FORM" --data-raw 'id=52&name=a%00' "$B/items"
 check "form with an empty name" 400 'is not name=value' -H "$AUTH" -H "$FORM" --data-raw '=1' "$B/items"
 check "other media types are 415" 415 '"code":"PGRST107"' -H "$AUTH" -H 'Content-Type: text/plain' --data-raw 'x' "$B/items"
-same "bad form bodies changed nothing" "$(q "SELECT count(*) FROM gram.items")" "$before"
+expect "bad form bodies changed nothing" "$(q "SELECT count(*) FROM gram.items")" "$before"
 
 echo "# count=planned and count=estimated"
 check "planned count of the whole table" 206 '' -H 'Prefer: count=planned' "$B/big?select=id&limit=5"

@@ -1,14 +1,21 @@
 # test/e2e/lib.sh — what the freight-api end-to-end scripts share (sourced after HERE is set):
 # a work directory and the pass/fail counters, a throwaway PostgreSQL cluster, free ports, and
-# a cleanup at exit that stops the daemons the script started and the cluster.
+# a cleanup at exit that stops the daemons the script started and every cluster in $WORK.
 #   e2e_setup NAME                   WORK=/tmp/freight-NAME.XXXXXX; stops if freight-api is not built
 #   e2e_cluster DB [POSTGRES_OPTS]   initdb + start on a free port, database DB; sets PGPORT, PSQL
+#   e2e_freight_cluster DB [POSTGRES_OPTS]  e2e_cluster with the freight extension preloaded (a
+#                                    key file in $WORK) and created in DB, and the daemon's login
+#                                    role freight_authenticator, a member of every freight API role
 #   e2e_track PID ...                the cleanup stops these processes too
+#   e2e_wait_up URL [PID]            waits (10 s at most) until URL answers; fails early if the
+#                                    process PID has exited
 #   e2e_count LOG                    prints a client's output and adds its "N passed, M failed"
 #                                    to the counters (no such line: one failure)
-#   check NAME STATUS BODY_REGEX curl-args...   status and body of a request ("" = any body);
-#                                    the response is left in $WORK/headers and $WORK/body
+#   check NAME STATUS BODY_REGEX curl-args...   status and body of a request ("" = any body,
+#                                    EMPTY = no body); the response is left in $WORK/headers
+#                                    and $WORK/body
 #   expect NAME ACTUAL WANTED        equality
+#   expect_match NAME ACTUAL REGEX   ACTUAL matches the extended regular expression
 #   header NAME                      the value of header NAME in the last response
 SRC=${FREIGHT_SRC:-$(cd "$HERE/../.." && pwd)}
 API="$SRC/contrib/api/freight-api"
@@ -32,18 +39,24 @@ e2e_count() {
 check() {
 	name=$1; want=$2; body_re=$3; shift 3
 	got=$(curl -s -g -D "$WORK/headers" -o "$WORK/body" -w '%{http_code}' "$@")
-	if [ "$got" = "$want" ] && { [ -z "$body_re" ] || grep -Eq -- "$body_re" "$WORK/body"; }; then
+	if [ "$got" = "$want" ] && { [ -z "$body_re" ] || { [ "$body_re" = EMPTY ] && [ ! -s "$WORK/body" ]; } ||
+		grep -Eq -- "$body_re" "$WORK/body"; }; then
 		pass "$name"
 	else
 		fail "$name (status $got, want $want; body: $(head -c 300 "$WORK/body"))"
 	fi
 }
 expect() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (got '$2', want '$3')"; fi; }
+expect_match() {
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then pass "$1"; else fail "$1 (got '$(printf '%s' "$2" | head -c 300)', want /$3/)"; fi
+}
 header() { tr -d '\r' < "$WORK/headers" | awk -v h="$1" 'tolower($0) ~ "^" tolower(h) ":" {sub(/^[^:]*: */, ""); print}'; }
 
 e2e_cleanup() {
 	for p in $E2E_PIDS; do kill "$p" 2>/dev/null; done
-	"$PGBIN/pg_ctl" -D "$WORK/data" -m immediate stop > /dev/null 2>&1
+	for pidfile in "$WORK"/*/postmaster.pid; do
+		[ -f "$pidfile" ] && "$PGBIN/pg_ctl" -D "${pidfile%/postmaster.pid}" -m immediate stop > /dev/null 2>&1
+	done
 	rm -rf "$WORK"
 }
 
@@ -65,4 +78,31 @@ e2e_cluster() {
 		-o "-p $PGPORT -k $WORK -c listen_addresses=127.0.0.1 ${2:-}" start > /dev/null || { cat "$WORK/pg.log"; exit 1; }
 	PSQL="$PGBIN/psql -X -q -h 127.0.0.1 -p $PGPORT -U postgres"
 	$PSQL -d postgres -c "CREATE DATABASE $1" || exit 1
+}
+
+e2e_freight_cluster() {
+	if [ ! -f "$("$PGBIN/pg_config" --sharedir)/extension/freight.control" ]; then
+		echo "the freight extension is not installed (make install)"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$WORK/kek.key"
+	chmod 600 "$WORK/kek.key"
+	e2e_cluster "$1" "-c shared_preload_libraries=freight -c freight.key_file=$WORK/kek.key -c freight.database=$1 ${2:-}"
+	$PSQL -d "$1" -v ON_ERROR_STOP=1 > "$WORK/extension.log" 2>&1 <<'SQL' || { cat "$WORK/extension.log"; exit 1; }
+SET client_min_messages = warning;
+CREATE EXTENSION freight CASCADE;
+CREATE ROLE freight_authenticator LOGIN NOINHERIT;
+GRANT freight_admin, freight_app, freight_customer, freight_driver, freight_partner, freight_anon
+	TO freight_authenticator;
+SQL
+}
+
+e2e_wait_up() {
+	for _ in $(seq 1 100); do
+		curl -sk -o /dev/null "$1" && return 0
+		[ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null && return 1
+		sleep 0.1
+	done
+	return 1
 }
