@@ -3,10 +3,7 @@
 -- bodies), an analysed table of 5,000 rows (count=planned/estimated), films-roles-actors (a
 -- junction table for many-to-many embedding) and objects only some roles may use (OpenAPI
 -- filtered by privilege).
-CREATE ROLE authenticator LOGIN NOINHERIT;
-CREATE ROLE web_anon NOLOGIN;
-CREATE ROLE web_user NOLOGIN;
-GRANT web_anon, web_user TO authenticator;
+\ir api_roles.sql
 CREATE SCHEMA gram;
 
 CREATE TABLE gram.items (

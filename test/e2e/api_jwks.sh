@@ -13,11 +13,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 e2e_setup api-jwks
 e2e_cluster jwkstest "-c max_connections=20"
-$PSQL -d jwkstest -v ON_ERROR_STOP=1 > "$WORK/schema.log" 2>&1 <<'SQL' || { cat "$WORK/schema.log"; exit 1; }
-CREATE ROLE authenticator LOGIN NOINHERIT;
-CREATE ROLE web_anon NOLOGIN;
-CREATE ROLE web_user NOLOGIN;
-GRANT web_anon, web_user TO authenticator;
+$PSQL -d jwkstest -v ON_ERROR_STOP=1 -f "$HERE/api_roles.sql" -f - > "$WORK/schema.log" 2>&1 <<'SQL' || { cat "$WORK/schema.log"; exit 1; }
 CREATE SCHEMA api;
 GRANT USAGE ON SCHEMA api TO web_anon, web_user;
 CREATE FUNCTION api.whoami() RETURNS text LANGUAGE sql STABLE AS $$ SELECT current_user::text $$;
@@ -34,10 +30,7 @@ start_api() {
 		"$API" > "$WORK/api.out" 2> "$WORK/api.err" &
 	API_PID=$!
 	e2e_track "$API_PID"
-	for _ in $(seq 1 50); do
-		curl -s -o /dev/null "http://127.0.0.1:$PORT/api/health" && return
-		sleep 0.1
-	done
+	e2e_wait_up "http://127.0.0.1:$PORT/api/health" "$API_PID"
 }
 stop_api() { kill "$API_PID"; wait "$API_PID" 2>/dev/null; API_PID=""; }
 # who NAME TOKEN STATUS BODY_REGEX: GET rpc/whoami with the token ("" = none)

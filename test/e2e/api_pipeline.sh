@@ -12,11 +12,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 e2e_setup api-pipeline
 e2e_cluster pipetest "-c max_connections=40"
-$PSQL -d pipetest -v ON_ERROR_STOP=1 > "$WORK/schema.log" 2>&1 <<'SQL' || { cat "$WORK/schema.log"; exit 1; }
-CREATE ROLE authenticator LOGIN NOINHERIT;
-CREATE ROLE web_anon NOLOGIN;
-CREATE ROLE web_user NOLOGIN;
-GRANT web_anon, web_user TO authenticator;
+$PSQL -d pipetest -v ON_ERROR_STOP=1 -f "$HERE/api_roles.sql" -f - > "$WORK/schema.log" 2>&1 <<'SQL' || { cat "$WORK/schema.log"; exit 1; }
 CREATE SCHEMA api;
 GRANT USAGE ON SCHEMA api TO web_anon, web_user;
 CREATE TABLE api.items (
@@ -45,11 +41,7 @@ start_api() {
 		FREIGHT_API_PORT="$PORT" "$@" "$API" > "$WORK/api.out" 2> "$WORK/api.err" &
 	API_PID=$!
 	e2e_track $API_PID
-	for _ in $(seq 1 50); do
-		curl -s -o /dev/null "http://127.0.0.1:$PORT/api/health" && return 0
-		sleep 0.1
-	done
-	return 1
+	e2e_wait_up "http://127.0.0.1:$PORT/api/health" "$API_PID"
 }
 stop_api() { kill "$API_PID"; wait "$API_PID" 2> /dev/null; }
 # run_client PIPELINES: api_pipeline.mjs against the running daemon (started with db-pipelines=PIPELINES)

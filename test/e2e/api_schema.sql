@@ -1,11 +1,9 @@
 -- api_schema.sql — a small self-contained schema the API end-to-end tests run against
 -- (freight-api is general: it serves any database).  Base tables in schema private, exposed
 -- through security_invoker views in schema api so row-level security applies per role.
-CREATE ROLE authenticator LOGIN NOINHERIT;
-CREATE ROLE web_anon NOLOGIN;
-CREATE ROLE web_user NOLOGIN;
+\ir api_roles.sql
 CREATE ROLE web_admin NOLOGIN;
-GRANT web_anon, web_user, web_admin TO authenticator;
+GRANT web_admin TO authenticator;
 
 CREATE SCHEMA private;
 CREATE SCHEMA api;

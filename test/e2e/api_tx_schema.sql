@@ -1,10 +1,7 @@
 -- api_tx_schema.sql — the schema of test/e2e/api_tx.sh: what the per-request transaction of
 -- freight-api must get right (commit once, roll back everything on error, read-only reads,
 -- request.headers/cookies, db-pre-request, Prefer: tx / db-tx-end).
-CREATE ROLE authenticator LOGIN NOINHERIT;
-CREATE ROLE web_anon NOLOGIN;
-CREATE ROLE web_user NOLOGIN;
-GRANT web_anon, web_user TO authenticator;
+\ir api_roles.sql
 
 CREATE SCHEMA api;
 CREATE TABLE api.items (
