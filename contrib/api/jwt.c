@@ -538,8 +538,9 @@ jwt_result_free(JwtResult *r)
 	r->claims_json = r->role = NULL;
 }
 
-char *
-jwt_sign_hs256(const char *secret, const char *claims_json)
+/* claims_json as an HS256 token signed with the HMAC secret of len bytes (malloc'd). */
+static char *
+sign_hs256(const unsigned char *secret, size_t len, const char *claims_json)
 {
 	static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
 	char	   *h = b64url_encode((const unsigned char *) header, strlen(header));
@@ -551,11 +552,32 @@ jwt_sign_hs256(const char *secret, const char *claims_json)
 
 	buf_init(&b);
 	buf_printf(&b, "%s.%s", h, p);
-	HMAC(EVP_sha256(), secret, (int) strlen(secret), (unsigned char *) b.data, b.len, mac, &maclen);
+	HMAC(EVP_sha256(), secret, (int) len, (unsigned char *) b.data, b.len, mac, &maclen);
 	s = b64url_encode(mac, maclen);
 	buf_printf(&b, ".%s", s);
 	free(h);
 	free(p);
 	free(s);
 	return buf_steal(&b);
+}
+
+char *
+jwt_sign_hs256(const char *secret, const char *claims_json)
+{
+	return sign_hs256((const unsigned char *) secret, strlen(secret), claims_json);
+}
+
+char *
+jwt_key_sign_hs256(JwtKey *key, const char *claims_json, char *err, size_t errlen)
+{
+	KeySet	   *set = keyset_acquire(key);
+	char	   *token = NULL;
+
+	for (int i = 0; i < set->nkeys && token == NULL; i++)
+		if (set->keys[i].kind == JWK_HMAC)
+			token = sign_hs256(set->keys[i].secret, set->keys[i].secret_len, claims_json);
+	keyset_release(key, set);
+	if (token == NULL)
+		snprintf(err, errlen, "jwt-secret holds no HMAC secret to sign HS256 with (public keys only verify)");
+	return token;
 }

@@ -46,7 +46,13 @@ bool		jwt_verify(JwtKey *key, const char *token, const char *aud,
 					   char *err, size_t errlen);
 void		jwt_result_free(JwtResult *r);
 
-/* Signs claims_json with an HMAC key as HS256 (used by tests and `make run` demo tokens). */
+/* Signs claims_json as HS256 with secret, a string (used by tests). */
 char	   *jwt_sign_hs256(const char *secret, const char *claims_json);
+
+/*
+ * Signs claims_json as HS256 with the first HMAC key of key (a plain secret or a JWK "oct" key,
+ * as jwt_key_load read it): freight-api --sign-jwt.  NULL + err when key has none.
+ */
+char	   *jwt_key_sign_hs256(JwtKey *key, const char *claims_json, char *err, size_t errlen);
 
 #endif

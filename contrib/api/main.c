@@ -5,7 +5,8 @@
  * reloads the schema cache and the JWT keys).
  *
  *   freight-api [config-file]        (or FREIGHT_CONFIG=path; FREIGHT_* variables override)
- *   freight-api --sign-jwt CLAIMS    prints an HS256 token signed with FREIGHT_JWT_SECRET
+ *   freight-api --sign-jwt CLAIMS    prints an HS256 token signed with FREIGHT_JWT_SECRET (read
+ *                                    as jwt-secret is: "@path" reads the key from a file)
  */
 #include <errno.h>
 #include <jansson.h>
@@ -232,6 +233,51 @@ default_static_dir(const char *argv0)
 	return buf_steal(&b);
 }
 
+/*
+ * freight-api --sign-jwt CLAIMS: prints CLAIMS (a JSON object) as an HS256 token signed with the
+ * HMAC key of FREIGHT_JWT_SECRET, loaded as the daemon loads jwt-secret (a secret, an oct JWK or
+ * JWK Set, or "@path" of a file holding one), so the daemon accepts it.  Demo and test tokens.
+ * Exit status 2 without FREIGHT_JWT_SECRET, 1 when the key cannot be loaded or cannot sign.
+ */
+static int
+sign_jwt_command(const char *claims)
+{
+	const char *secret = getenv("FREIGHT_JWT_SECRET");
+	char		err[1024];
+	json_t	   *parsed = json_loads(claims, 0, NULL);
+	bool		is_object = json_is_object(parsed);
+	JwtKey	   *key;
+	char	   *token;
+
+	json_decref(parsed);
+	if (secret == NULL || secret[0] == '\0')
+	{
+		fputs("freight-api: --sign-jwt needs FREIGHT_JWT_SECRET (an HMAC secret of at least 32 characters, "
+			  "an oct JWK or @/path/file)\n", stderr);
+		return 2;
+	}
+	if (!is_object)
+	{
+		fputs("freight-api: --sign-jwt: CLAIMS must be a JSON object, such as '{\"role\":\"web_user\"}'\n", stderr);
+		return 1;
+	}
+	if ((key = jwt_key_load(secret, err, sizeof(err))) == NULL)
+	{
+		fprintf(stderr, "freight-api: --sign-jwt: %s\n", err);
+		return 1;
+	}
+	token = jwt_key_sign_hs256(key, claims, err, sizeof(err));
+	jwt_key_free(key);
+	if (token == NULL)
+	{
+		fprintf(stderr, "freight-api: --sign-jwt: %s\n", err);
+		return 1;
+	}
+	puts(token);
+	free(token);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -246,25 +292,19 @@ main(int argc, char **argv)
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
 	{
 		puts("usage: freight-api [config-file]\n"
+			 "       freight-api --sign-jwt CLAIMS   (an HS256 token signed with FREIGHT_JWT_SECRET)\n"
 			 "settings: FREIGHT_DB_URI, FREIGHT_DB_SCHEMAS, FREIGHT_DB_ANON_ROLE, FREIGHT_JWT_SECRET,\n"
 			 "FREIGHT_DB_POOL, FREIGHT_API_PORT and more (see README.md, section Configuration)");
 		return 0;
 	}
-	if (argc > 2 && strcmp(argv[1], "--sign-jwt") == 0)
+	if (argc > 1 && strcmp(argv[1], "--sign-jwt") == 0)
 	{
-		/* freight-api --sign-jwt CLAIMS: an HS256 token with FREIGHT_JWT_SECRET (demo tokens) */
-		const char *secret = getenv("FREIGHT_JWT_SECRET");
-		char	   *tok;
-
-		if (secret == NULL || strlen(secret) < 32)
+		if (argc != 3)
 		{
-			fputs("freight-api: --sign-jwt needs FREIGHT_JWT_SECRET (at least 32 characters)\n", stderr);
+			fputs("usage: freight-api --sign-jwt CLAIMS\n", stderr);
 			return 2;
 		}
-		tok = jwt_sign_hs256(secret, argv[2]);
-		puts(tok);
-		free(tok);
-		return 0;
+		return sign_jwt_command(argv[2]);
 	}
 	if (!config_load(&server.cfg, config_path, err, sizeof(err)))
 	{

@@ -6,7 +6,9 @@
 # a curve that does not fit the alg and HS/RS/ES confusion are 401; a bad JWKS or EC key stops
 # the daemon at start with a clear message.  Key rotation: jwt-secret=@file, rewritten, then
 # SIGUSR1 (or NOTIFY pgrst, 'reload config') swaps the keys, also under load; a broken file
-# keeps the current keys.  Keys and tokens come from api_jwks.mjs (node's crypto).  Ends with
+# keeps the current keys.  freight-api --sign-jwt reads FREIGHT_JWT_SECRET=@file as the daemon
+# reads jwt-secret (its tokens are accepted; a missing, unreadable or public-key file fails with
+# exit status 1).  Keys and tokens come from api_jwks.mjs (node's crypto).  Ends with
 # "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -169,6 +171,45 @@ else
 	fail "requests during reloads: $codes"
 fi
 stop_api
+
+echo "# freight-api --sign-jwt reads jwt-secret=@file as the daemon does"
+# sign SECRET: --sign-jwt of a web_user token with FREIGHT_JWT_SECRET=SECRET (stderr: sign.err)
+sign() { FREIGHT_JWT_SECRET="$1" "$API" --sign-jwt '{"role":"web_user","sub":"cli"}' 2> "$WORK/sign.err"; }
+# sign_fails NAME SECRET MESSAGE: --sign-jwt exits 1 with MESSAGE on stderr and prints no token
+sign_fails() {
+	out=$(sign "$2")
+	rc=$?
+	if [ "$rc" = 1 ] && [ -z "$out" ] && grep -Fq -- "$3" "$WORK/sign.err"; then
+		pass "$1"
+	else
+		fail "$1 (exit $rc, stdout '$out'; stderr: $(head -c 300 "$WORK/sign.err"))"
+	fi
+}
+HS_SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+printf '%s\n' "$HS_SECRET" > "$WORK/hs.secret"
+expect "--sign-jwt with @file signs with the file's secret (as the inline secret does)" \
+	"$(sign "@$WORK/hs.secret")" "$(sign "$HS_SECRET")"
+start_api "@$WORK/hs.secret"
+who "a token of --sign-jwt with @file is accepted by the daemon given the same @file" "$(sign "@$WORK/hs.secret")" 200 '"web_user"'
+who "a token of --sign-jwt with another secret is refused" "$(sign "x$HS_SECRET")" 401 'JWT invalid signature'
+stop_api
+start_api "@$WORK/jwks.json"
+who "--sign-jwt with @file of a JWK Set signs with its oct key" "$(sign "@$WORK/jwks.json")" 200 '"web_user"'
+stop_api
+sign_fails "--sign-jwt with a missing @file fails clearly" "@$WORK/none.secret" "freight-api: --sign-jwt: jwt-secret: cannot read @$WORK/none.secret: No such file or directory"
+chmod 000 "$WORK/hs.secret"
+sign_fails "--sign-jwt with an unreadable @file fails clearly" "@$WORK/hs.secret" "cannot read @$WORK/hs.secret: Permission denied"
+chmod 600 "$WORK/hs.secret"
+sign_fails "--sign-jwt with @file of a public key cannot sign" "@$WORK/e1.pem" 'jwt-secret holds no HMAC secret to sign HS256 with'
+printf 'short\n' > "$WORK/short.secret"
+sign_fails "--sign-jwt with @file of a short secret" "@$WORK/short.secret" 'an HMAC secret must have at least 32 characters'
+out=$(FREIGHT_JWT_SECRET="$HS_SECRET" "$API" --sign-jwt 'role=web_user' 2> "$WORK/sign.err")
+rc=$?
+if [ "$rc" = 1 ] && [ -z "$out" ] && grep -q 'CLAIMS must be a JSON object' "$WORK/sign.err"; then
+	pass "--sign-jwt refuses claims that are not a JSON object"
+else
+	fail "--sign-jwt refuses claims that are not a JSON object (exit $rc; stderr: $(cat "$WORK/sign.err"))"
+fi
 
 echo "# bad JWKS at start"
 refuses "not JSON" '{"keys":[' 'jwt-secret: not a valid JWK or JWK Set'

@@ -293,6 +293,11 @@ test_jwt(void)
 						   "{\"kty\":\"oct\",\"k\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY\"}]}",
 						   err, sizeof(err));
 		CHECK(key != NULL, "JWK Set of two oct keys: %s", err);
+		tok = jwt_key_sign_hs256(key, "{\"role\":\"web_user\"}", err, sizeof(err));
+		CHECK(tok != NULL && jwt_verify(key, tok, NULL, "role", now, &r, err, sizeof(err)) &&
+			  strcmp(r.role, "web_user") == 0, "signed with the set's first oct key, it verifies: %s", err);
+		jwt_result_free(&r);
+		free(tok);
 		tok = jwt_sign_hs256(secret, "{\"role\":\"web_user\"}");
 		CHECK(jwt_verify(key, tok, NULL, "role", now, &r, err, sizeof(err)) && strcmp(r.role, "web_user") == 0,
 			  "no kid: the second oct key verifies: %s", err);
@@ -320,6 +325,8 @@ test_jwt(void)
 		pemcopy = strndup(pem, (size_t) n);
 		key = jwt_key_load(pemcopy, err, sizeof(err));
 		CHECK(key != NULL, "RSA public key: %s", err);
+		CHECK(jwt_key_sign_hs256(key, "{}", err, sizeof(err)) == NULL && strstr(err, "no HMAC secret"),
+			  "a public key cannot sign: %s", err);
 		tok = jwt_sign_hs256(pemcopy, "{\"role\":\"web_admin\"}");
 		CHECK(!jwt_verify(key, tok, NULL, "role", now, &r, err, sizeof(err)) && strstr(err, "algorithm"),
 			  "HS256 with the RSA public key as secret is refused");
