@@ -16,7 +16,7 @@
 # turns autogroup off for its duration (every thread weighs the same, as within one systemd
 # service cgroup) and restores it; BENCH_AUTOGROUP=keep leaves it alone.  The setting applies
 # to every server in the run; it is printed with the results.
-# Env: BENCH_SECONDS (default 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_API_POOL
+# Env: BENCH_SECONDS (default 5), BENCH_ROUNDS (5), BENCH_CONNECTIONS (64), BENCH_API_POOL
 # (freight-api blocking pool, default 16), BENCH_API_THREADS (its HTTP threads, default 2),
 # BENCH_API_PIPELINES (its pipelined connections, default 2), BENCH_NODE_POOL (16),
 # BENCH_ENDPOINTS ("single list"), BENCH_API_BIN (the freight-api binary, default
@@ -42,7 +42,7 @@ if [ "$(id -u)" = 0 ]; then
 	fi
 	runuser -u freight -- env BENCH_SECONDS="$SECS" BENCH_CONNECTIONS="$CONNS" BENCH_API_POOL="$API_POOL" \
 		BENCH_API_THREADS="$API_THREADS" BENCH_API_PIPELINES="$API_PIPELINES" \
-		BENCH_ROUNDS="${BENCH_ROUNDS:-3}" BENCH_ENDPOINTS="${BENCH_ENDPOINTS:-single list}" \
+		BENCH_ROUNDS="${BENCH_ROUNDS:-5}" BENCH_ENDPOINTS="${BENCH_ENDPOINTS:-single list}" \
 		BENCH_API_BIN="${BENCH_API_BIN:-$SRC/contrib/api/freight-api}" \
 		BENCH_NODE_POOL="${BENCH_NODE_POOL:-16}" PATH="$PATH" sh "$0" "$@"
 	rc=$?
@@ -158,7 +158,7 @@ run_pgbench() {	# run_pgbench SQLJSON CLIENTS -> "tps p50 p99 clients"
 # the same load) and their median printed, which a single quiet moment cannot skew.  pgbench's
 # client count is its configuration: it is chosen once, before the rounds, as the fastest of 8
 # (about the best on 2 cores), freight-api's pool size and wrk's connection count.
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 best() {	# best "rps p50 p99" lines on stdin -> the one with the highest rps
 	sort -k1,1 -g -r | head -n 1
 }
