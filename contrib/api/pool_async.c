@@ -1,14 +1,16 @@
 /*
  * pool_async.c — the pipelining executor (see pool_async.h).
  *
- * One thread, one epoll set: an eventfd for submissions and the sockets of the connections
- * (non-blocking libpq in pipeline mode).  A submitted job goes to the connection with the
- * fewest jobs in flight; its statements and Syncs are sent at once and the job joins that
- * connection's queue.  Results arrive in sending order, so the head of the queue owns whatever
- * PQgetResult returns next; each job walks through its statements (Prepare, Execute, Sync)
- * exactly as pg_pipeline_segments does for the blocking pool.  A connection whose head job is
- * slow gets no new jobs while another can take them.  A lost connection fails the jobs in its
- * queue and is reopened when a job next needs it (after a failed attempt, a second later).
+ * The connections (non-blocking libpq in pipeline mode) and their queues are shared under one
+ * lock.  The submitting HTTP thread sends its job itself: it goes to the connection with the
+ * fewest jobs in flight, its statements and Syncs are sent at once and the job joins that
+ * connection's queue; no other thread has to wake up for it.  The executor thread waits in
+ * epoll on the connections' sockets and reads the results.  They arrive in sending order, so
+ * the head of the queue owns whatever PQgetResult returns next; each job walks through its
+ * statements (Prepare, Execute, Sync) exactly as pg_pipeline_segments does for the blocking
+ * pool.  A connection whose head job is slow gets no new jobs while another can take them.  A
+ * lost connection fails the jobs in its queue and is reopened when a job next needs it (after a
+ * failed attempt, a second later).  Completed jobs' callbacks run after the lock is released.
  */
 #include "pool_async.h"
 
@@ -49,11 +51,10 @@ struct AsyncPool
 	AsyncConn  *conns;
 	int			size;
 	int			epfd;
-	int			wakefd;
+	int			stopfd;			/* wakes the executor to stop */
 	pthread_t	thread;
-	pthread_mutex_t lock;
-	AsyncJob   *queue_head, *queue_tail;	/* submitted, not yet sent */
-	atomic_bool wake_pending;
+	pthread_mutex_t lock;		/* the connections, their queues and completed */
+	AsyncJob   *completed, *completed_tail;	/* callbacks to run once the lock is released */
 	atomic_bool stopping;
 	atomic_int	in_flight;
 	atomic_int	connected;
@@ -98,22 +99,44 @@ conn_open(AsyncPool *p, AsyncConn *ac, char *err, size_t errlen)
 	return true;
 }
 
+/* Under the lock: job is complete, or failed with error (its results dropped). */
 static void
 job_finish(AsyncPool *p, AsyncJob *job, const char *error)
 {
-	atomic_fetch_sub(&p->in_flight, 1);
-	job->done(job, error);
+	job->error[0] = '\0';
+	if (error)
+	{
+		for (int i = 0; i < job->n; i++)
+		{
+			PQclear(job->stmts[i].result);
+			job->stmts[i].result = NULL;
+		}
+		snprintf(job->error, sizeof(job->error), "%s", error);
+	}
+	job->next = NULL;
+	if (p->completed_tail)
+		p->completed_tail->next = job;
+	else
+		p->completed = job;
+	p->completed_tail = job;
 }
 
+/* Releases the lock, then runs the callbacks of the jobs completed while it was held. */
 static void
-job_fail(AsyncPool *p, AsyncJob *job, const char *error)
+unlock_and_notify(AsyncPool *p)
 {
-	for (int i = 0; i < job->n; i++)
+	AsyncJob   *job = p->completed;
+
+	p->completed = p->completed_tail = NULL;
+	pthread_mutex_unlock(&p->lock);
+	while (job)
 	{
-		PQclear(job->stmts[i].result);
-		job->stmts[i].result = NULL;
+		AsyncJob   *next = job->next;	/* job may be gone once done returns */
+
+		atomic_fetch_sub(&p->in_flight, 1);
+		job->done(job, job->error[0] ? job->error : NULL);
+		job = next;
 	}
-	job_finish(p, job, error);
 }
 
 /* The connection is lost: every job in its queue fails with libpq's message. */
@@ -135,7 +158,7 @@ conn_lost(AsyncPool *p, AsyncConn *ac)
 		AsyncJob   *job = ac->head;
 
 		ac->head = job->next;
-		job_fail(p, job, msg);
+		job_finish(p, job, msg);
 	}
 	ac->tail = NULL;
 	ac->in_flight = 0;
@@ -317,7 +340,7 @@ job_send(AsyncPool *p, AsyncJob *job)
 
 	if (ac == NULL)
 	{
-		job_fail(p, job, "no connection to the database");
+		job_finish(p, job, "no connection to the database");
 		return;
 	}
 	for (int i = 0; i < job->n; i++)
@@ -355,19 +378,6 @@ job_send(AsyncPool *p, AsyncJob *job)
 	conn_flush(p, ac);
 }
 
-static AsyncJob *
-take_queue(AsyncPool *p)
-{
-	AsyncJob   *jobs;
-
-	atomic_store(&p->wake_pending, false);
-	pthread_mutex_lock(&p->lock);
-	jobs = p->queue_head;
-	p->queue_head = p->queue_tail = NULL;
-	pthread_mutex_unlock(&p->lock);
-	return jobs;
-}
-
 static void *
 executor_main(void *arg)
 {
@@ -385,23 +395,18 @@ executor_main(void *arg)
 
 			if (ac == NULL)
 			{
-				uint64_t	v;
+				uint64_t	v;	/* async_pool_stop: the flag is checked below */
 
-				if (read(p->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-					perror("freight-api: executor wake-up");
+				if (read(p->stopfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+					perror("freight-api: executor stop");
 				continue;
 			}
-			if (!conn_up(ac))
-				continue;		/* lost earlier in this round */
-			if (evs[i].events & EPOLLOUT)
+			pthread_mutex_lock(&p->lock);
+			if (conn_up(ac) && (evs[i].events & EPOLLOUT))
 				conn_flush(p, ac);
 			if (conn_up(ac) && (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
 				conn_read(p, ac);
-		}
-		for (AsyncJob *job = take_queue(p), *next; job; job = next)
-		{
-			next = job->next;
-			job_send(p, job);
+			unlock_and_notify(p);
 		}
 		if (atomic_load(&p->stopping) && atomic_load(&p->in_flight) == 0)
 			return NULL;
@@ -421,8 +426,8 @@ async_pool_start(const char *uri, int size, char *err, size_t errlen)
 	memset(p->conns, 0, sizeof(AsyncConn) * (size_t) size);
 	pthread_mutex_init(&p->lock, NULL);
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
-	p->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->wakefd, &ev);
+	p->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->stopfd, &ev);
 	for (int i = 0; i < size; i++)
 		if (!conn_open(p, &p->conns[i], err, errlen) && i == 0)
 		{
@@ -439,29 +444,22 @@ async_pool_start(const char *uri, int size, char *err, size_t errlen)
 	return p;
 }
 
-static void
-wake(AsyncPool *p)
-{
-	uint64_t	one = 1;
-
-	if (!atomic_exchange(&p->wake_pending, true) && write(p->wakefd, &one, sizeof(one)) < 0)
-		perror("freight-api: executor wake-up");
-}
-
 void
 async_pool_stop(AsyncPool *p)
 {
 	if (p->thread)
 	{
+		uint64_t	one = 1;
+
 		atomic_store(&p->stopping, true);
-		atomic_store(&p->wake_pending, false);
-		wake(p);
+		if (write(p->stopfd, &one, sizeof(one)) < 0)
+			perror("freight-api: executor stop");
 		pthread_join(p->thread, NULL);
 	}
 	for (int i = 0; i < p->size; i++)
 		pgconn_close(&p->conns[i].pc);
 	close(p->epfd);
-	close(p->wakefd);
+	close(p->stopfd);
 	pthread_mutex_destroy(&p->lock);
 	free(p->conns);
 	free(p->uri);
@@ -472,15 +470,9 @@ void
 async_pool_submit(AsyncPool *p, AsyncJob *job)
 {
 	atomic_fetch_add(&p->in_flight, 1);
-	job->next = NULL;
 	pthread_mutex_lock(&p->lock);
-	if (p->queue_tail)
-		p->queue_tail->next = job;
-	else
-		p->queue_head = job;
-	p->queue_tail = job;
-	pthread_mutex_unlock(&p->lock);
-	wake(p);
+	job_send(p, job);
+	unlock_and_notify(p);
 }
 
 int

@@ -287,7 +287,10 @@ deferred_resume(Request *req, Response *resp)
 	tx_clear(&d->tx);
 }
 
-/* On the executor thread.  The HTTP side does not touch req while it is suspended. */
+/*
+ * On the executor thread (or on this one, when sending failed).  The HTTP side does not touch
+ * req while it is suspended.
+ */
 static void
 deferred_done(AsyncJob *job, const char *error)
 {
@@ -296,17 +299,6 @@ deferred_done(AsyncJob *job, const char *error)
 	if (error)
 		d->error = arena_strdup(&d->req->arena, error);
 	MHD_resume_connection(d->req->conn);
-}
-
-/* Parameters copied into the request's arena: the caller frees its own when we return. */
-static const char *const *
-copy_params(Arena *a, const char *const *params, int n)
-{
-	const char **copy = arena_alloc(a, sizeof(char *) * (size_t) (n > 0 ? n : 1));
-
-	for (int i = 0; i < n; i++)
-		copy[i] = params[i] ? arena_strdup(a, params[i]) : NULL;
-	return copy;
 }
 
 /*
@@ -338,14 +330,7 @@ run_deferred(Request *req, AsyncPool *pipe, TxPlan *tx, const Exec *ex)
 	Deferred   *d = arena_alloc(&req->arena, sizeof(Deferred));
 
 	d->req = req;
-	d->tx = *tx;
-	for (int i = 0; i < d->tx.n; i++)
-	{
-		PipeStmt   *st = &d->tx.stmts[i];
-
-		st->sql = arena_strdup(&req->arena, st->sql);
-		st->params = copy_params(&req->arena, st->params, st->nparams);
-	}
+	d->tx = *tx;				/* the statements' SQL and parameters are sent before submit returns */
 	d->auth = *ex->auth;
 	d->ex = *ex;
 	d->ex.auth = &d->auth;
