@@ -179,15 +179,18 @@ maybe_compress(Request *req, Response *r)
 	return enc;
 }
 
-/* A weak validator from the body bytes (FNV-1a 64). */
+/*
+ * A weak validator from the body bytes: zlib's CRC-32 and Adler-32 side by side (64 bits; both
+ * run several bytes per cycle, where a byte-at-a-time hash cost a microsecond per response).
+ */
 static void
 etag_of(const Buf *body, char *out, size_t n)
 {
-	unsigned long long h = 1469598103934665603ULL;
+	const Bytef *data = (const Bytef *) body->data;
+	unsigned long crc = crc32_z(crc32_z(0L, Z_NULL, 0), data, body->len);
+	unsigned long adler = adler32_z(adler32_z(0L, Z_NULL, 0), data, body->len);
 
-	for (size_t i = 0; i < body->len; i++)
-		h = (h ^ (unsigned char) body->data[i]) * 1099511628211ULL;
-	snprintf(out, n, "W/\"%016llx\"", h);
+	snprintf(out, n, "W/\"%08lx%08lx\"", crc, adler);
 }
 
 static bool
