@@ -15,7 +15,7 @@ e2e_setup api-e2e
 
 # ---- database ----
 e2e_cluster apitest "-c max_connections=60"
-$PSQL -d apitest -v ON_ERROR_STOP=1 -f "$HERE/api_schema.sql" > "$WORK/schema.log" 2>&1 || { cat "$WORK/schema.log"; exit 1; }
+e2e_sql apitest "$HERE/api_schema.sql"
 PSQL_ARGV="[\"$PGBIN/psql\",\"-X\",\"-q\",\"-h\",\"127.0.0.1\",\"-p\",\"$PGPORT\",\"-U\",\"postgres\",\"-d\",\"apitest\"]"
 export PSQL_ARGV
 
@@ -36,7 +36,7 @@ start_api() {	# start_api NAME PORT [VAR=VALUE ...]: starts a daemon, waits for 
 }
 PORT=$(free_port)
 start_api main "$PORT" FREIGHT_JWT_SECRET="$SECRET" FREIGHT_JWT_AUD=freight-test FREIGHT_MAX_BODY=1048576 \
-	FREIGHT_SLOW_MS=800 || { echo "0 passed, 1 failed"; exit 1; }
+	FREIGHT_SLOW_MS=800 || e2e_abort
 B="http://127.0.0.1:$PORT/api"
 jwt() { node "$HERE/jwt.mjs" "$@"; }
 USER_TOKEN=$(jwt hs256 "$SECRET" '{"role":"web_user","sub":"alice","aud":"freight-test","exp":"+3600"}')
@@ -196,12 +196,10 @@ sleep 1
 check "new view served after NOTIFY pgrst" 200 '\[\{"x":1\}\]' "$B/late"
 
 echo "# postgrest-js"
-API_URL="$B" USER_TOKEN="$USER_TOKEN" ADMIN_TOKEN="$ADMIN_TOKEN" node "$HERE/api_client.mjs" > "$WORK/client.log" 2>&1
-e2e_count "$WORK/client.log"
+e2e_client api_client.mjs API_URL="$B" USER_TOKEN="$USER_TOKEN" ADMIN_TOKEN="$ADMIN_TOKEN"
 
 echo "# server-sent events"
-API_URL="$B" ADMIN_TOKEN="$ADMIN_TOKEN" node "$HERE/api_sse.mjs" > "$WORK/sse.log" 2>&1
-e2e_count "$WORK/sse.log"
+e2e_client api_sse.mjs API_URL="$B" ADMIN_TOKEN="$ADMIN_TOKEN"
 
 echo "# concurrency and slow clients"
 node -e '
@@ -292,8 +290,7 @@ fi
 
 echo "# tracking page in headless Chromium"
 if [ -x /usr/bin/chromium ] && [ -d "$HERE/node_modules/playwright-core" ]; then
-	API_URL="$B" node "$HERE/api_page.mjs" > "$WORK/page.log" 2>&1
-	e2e_count "$WORK/page.log"
+	e2e_client api_page.mjs API_URL="$B"
 else
 	echo "skipped: /usr/bin/chromium not installed (make deps installs it)"
 fi
@@ -332,5 +329,4 @@ else
 	fail "daemon did not stop on SIGTERM"
 fi
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+e2e_finish

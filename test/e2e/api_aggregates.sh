@@ -11,7 +11,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 e2e_setup api-agg
 e2e_cluster aggtest "-c max_connections=20"
-$PSQL -d aggtest -v ON_ERROR_STOP=1 -f "$HERE/api_aggregates_schema.sql" > "$WORK/schema.log" 2>&1 || { cat "$WORK/schema.log"; exit 1; }
+e2e_sql aggtest "$HERE/api_aggregates_schema.sql"
 
 # start_api PORT AGGREGATES_ENABLED: prints the daemon's pid
 start_api() {
@@ -20,21 +20,15 @@ start_api() {
 		FREIGHT_DB_AGGREGATES_ENABLED="$2" FREIGHT_API_PORT="$1" "$API" > "$WORK/api-$1.out" 2> "$WORK/api-$1.err" &
 	echo $!
 }
-wait_api() {
-	for _ in $(seq 1 50); do
-		curl -s -o /dev/null "http://127.0.0.1:$1/api/health" && return
-		sleep 0.1
-	done
-}
 PORT=$(free_port)
 API_PID=$(start_api "$PORT" true)
 OFF_PORT=$(free_port)
 OFF_PID=$(start_api "$OFF_PORT" false)
 e2e_track "$API_PID" "$OFF_PID"
-wait_api "$PORT"
-wait_api "$OFF_PORT"
 A="http://127.0.0.1:$PORT/api"
 OFF="http://127.0.0.1:$OFF_PORT/api"
+e2e_wait_up "$A/health" "$API_PID" || e2e_abort "$WORK/api-$PORT.err"
+e2e_wait_up "$OFF/health" "$OFF_PID" || e2e_abort "$WORK/api-$OFF_PORT.err"
 
 # check NAME EXPECTED_STATUS EXPECTED_BODY curl-args...: status and the body without spaces and
 # newlines (numbers as PostgreSQL printed them; "" = any body)
@@ -122,9 +116,6 @@ check_code "aggregate in a spread" 400 PGRST119 'spread' "$A/orders?select=id,..
 expect "  ... the table is intact" "$($PSQL -d aggtest -tAc 'SELECT count(*) FROM api.orders')" "5"
 
 echo "# postgrest-js"
-API_URL="$A" API_URL_OFF="$OFF" node "$HERE/api_aggregates.mjs" > "$WORK/client.log" 2>&1
-e2e_count "$WORK/client.log"
+e2e_client api_aggregates.mjs API_URL="$A" API_URL_OFF="$OFF"
 
-kill -0 "$API_PID" 2>/dev/null && pass "daemon alive after all of it" || fail "daemon died"
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+e2e_finish "$API_PID"

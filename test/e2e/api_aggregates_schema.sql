@@ -1,8 +1,6 @@
 -- api_aggregates_schema.sql — the schema of test/e2e/api_aggregates.sh: orders with amounts
 -- and statuses, and the customers they belong to (for aggregates inside an embed).
-CREATE ROLE authenticator LOGIN NOINHERIT;
-CREATE ROLE web_anon NOLOGIN;
-GRANT web_anon TO authenticator;
+\ir api_roles.sql
 
 CREATE SCHEMA api;
 CREATE TABLE api.customers (

@@ -8,7 +8,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 e2e_setup api-freight
 e2e_freight_cluster freight
-$PSQL -d freight -v ON_ERROR_STOP=1 > "$WORK/setup.log" 2>&1 <<'SQL' || { cat "$WORK/setup.log"; echo "0 passed, 1 failed"; exit 1; }
+e2e_sql freight - <<'SQL'
 SELECT freight.create_customer('Acme', 'free', 'ops@acme.example');
 SELECT freight.create_customer('Globex', 'pro', 'ops@globex.example');
 SELECT freight.create_driver('Dora Driver', '+49 170 5550001');
@@ -30,7 +30,7 @@ env FREIGHT_DB_URI="postgresql://freight_authenticator@127.0.0.1:$PGPORT/freight
 API_PID=$!
 e2e_track "$API_PID"
 B="http://127.0.0.1:$PORT/api"
-e2e_wait_up "$B/health" "$API_PID" || { cat "$WORK/api.err"; echo "0 passed, 1 failed"; exit 1; }
+e2e_wait_up "$B/health" "$API_PID" || e2e_abort "$WORK/api.err"
 sign() { FREIGHT_JWT_SECRET="$SECRET" "$API" --sign-jwt "$1"; }
 CUSTOMER=$(sign '{"role":"freight_customer","customer_id":1}')
 ADMIN=$(sign '{"role":"freight_admin","sub":"admin"}')
@@ -61,5 +61,4 @@ check "OpenAPI describes the freight views a customer may use" 200 '"/shipments"
 check "the anonymous OpenAPI leaves out the shipments view" 200 '"/rpc/track"' "$B/"
 grep -q '"/shipments"' "$WORK/body" && fail "anonymous OpenAPI lists /shipments" || pass "anonymous OpenAPI follows privileges"
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+e2e_finish

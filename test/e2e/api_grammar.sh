@@ -13,7 +13,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SECRET=grammar-secret-0123456789abcdef0123456
 e2e_setup api-grammar
 e2e_cluster gram
-$PSQL -d gram -v ON_ERROR_STOP=1 -f "$HERE/api_grammar_schema.sql" > "$WORK/schema.log" 2>&1 || { cat "$WORK/schema.log"; exit 1; }
+e2e_sql gram "$HERE/api_grammar_schema.sql"
 
 PORT=$(free_port)
 env FREIGHT_DB_URI="postgresql://authenticator@127.0.0.1:$PGPORT/gram" FREIGHT_DB_SCHEMAS=gram \
@@ -22,7 +22,7 @@ env FREIGHT_DB_URI="postgresql://authenticator@127.0.0.1:$PGPORT/gram" FREIGHT_D
 API_PID=$!
 e2e_track "$API_PID"
 B="http://127.0.0.1:$PORT/api"
-for _ in $(seq 1 50); do curl -s -o /dev/null "$B/health" && break; sleep 0.1; done
+e2e_wait_up "$B/health" "$API_PID" || e2e_abort "$WORK/api.err"
 USER_TOKEN=$(node "$HERE/jwt.mjs" hs256 "$SECRET" '{"role":"web_user","sub":"alice"}')
 AUTH="Authorization: Bearer $USER_TOKEN"
 JSON='Content-Type: application/json'
@@ -37,8 +37,6 @@ jcheck() {
 		fail "$name (status $got; body: $(head -c 300 "$WORK/body"))"
 	fi
 }
-# header NAME REGEX: the last response's headers
-header() { grep -Eiq -- "$2" "$WORK/headers" && pass "$1" || fail "$1 (headers: $(tr '\r\n' '  ' < "$WORK/headers"))"; }
 q() { $PSQL -d gram -tAc "$1"; }
 
 echo "# PUT: single-row upsert by primary key"
@@ -59,28 +57,28 @@ check "PUT with limit" 400 '"code":"PGRST114"' -X PUT -H "$AUTH" -H "$JSON" -d '
 check "PUT with an array body" 400 '"code":"PGRST102"' -X PUT -H "$AUTH" -H "$JSON" -d '[{"id":1,"name":"x"}]' "$B/items?id=eq.1"
 expect "failed PUTs changed nothing" "$(q "SELECT string_agg(id || name, ',' ORDER BY id) FROM gram.items") $(q "SELECT v FROM gram.pairs")" "1nut p"
 check "OPTIONS on a relation" 200 '' -X OPTIONS "$B/items"
-header "Allow lists PUT for relations" '^Allow: OPTIONS, GET, HEAD, POST, PATCH, PUT, DELETE'
+expect_match "Allow lists PUT for relations" "$(header Allow)" '^OPTIONS, GET, HEAD, POST, PATCH, PUT, DELETE'
 check "OPTIONS on a function" 200 '' -X OPTIONS "$B/rpc/anyone"
-header "Allow lists only GET, HEAD and POST for functions" '^Allow: OPTIONS, GET, HEAD, POST.$'
+expect_match "Allow lists only GET, HEAD and POST for functions" "$(header Allow)" '^OPTIONS, GET, HEAD, POST$'
 check "PUT is refused to the anonymous role" 401 '"code":"42501"' -X PUT -H "$JSON" -d '{"id":1,"name":"x"}' "$B/items?id=eq.1"
 
 echo "# Prefer: return=headers-only"
 check "headers-only POST of one row" 201 EMPTY -H "$AUTH" -H "$JSON" -H 'Prefer: return=headers-only' -d '{"id":60,"name":"loc"}' "$B/items?select=name"
-header "Location names the new row by its key" '^Location: /items\?id=eq\.60.$'
+expect_match "Location names the new row by its key" "$(header Location)" '^/items\?id=eq\.60$'
 check "headers-only POST with a composite key" 201 EMPTY -H "$AUTH" -H "$JSON" -H 'Prefer: return=headers-only' -d '{"a":5,"b":6,"v":"x"}' "$B/pairs"
-header "Location with both key columns" '^Location: /pairs\?a=eq\.5&b=eq\.6.$'
+expect_match "Location with both key columns" "$(header Location)" '^/pairs\?a=eq\.5&b=eq\.6$'
 check "headers-only POST of a text key" 201 EMPTY -H "$AUTH" -H "$JSON" -H 'Prefer: return=headers-only' -d '{"name":"a b&c/é"}' "$B/labels"
-header "the key is percent-encoded" '^Location: /labels\?name=eq\.a%20b%26c%2F%C3%A9.$'
+expect_match "the key is percent-encoded" "$(header Location)" '^/labels\?name=eq\.a%20b%26c%2F%C3%A9$'
 check "headers-only POST of two rows" 201 EMPTY -H "$AUTH" -H "$JSON" -H 'Prefer: return=headers-only' -d '[{"id":61,"name":"x"},{"id":62,"name":"y"}]' "$B/items"
-grep -qi '^Location' "$WORK/headers" && fail "no Location for two rows" || pass "no Location for two rows"
+expect "no Location for two rows" "$(header Location)" ""
 check "headers-only POST to a table without a key" 201 EMPTY -H "$AUTH" -H "$JSON" -H 'Prefer: return=headers-only' -d '{"x":1}' "$B/nokey"
-grep -qi '^Location' "$WORK/headers" && fail "no Location without a key" || pass "no Location without a key"
+expect "no Location without a key" "$(header Location)" ""
 $PSQL -d gram -c "DELETE FROM gram.items WHERE id >= 60; DELETE FROM gram.pairs WHERE a = 5; DELETE FROM gram.nokey"
 
 echo "# Prefer: missing=default, handling=strict"
 check "bulk insert with missing=default" 201 '' -H "$AUTH" -H "$JSON" -H 'Prefer: missing=default, return=representation' \
 	-d '[{"id":10,"name":"a"},{"id":11,"name":"b","qty":2,"note":null},{"id":12,"name":"c","note":"n"}]' "$B/items?columns=id,name,qty,note&select=id,qty,note"
-header "Preference-Applied lists missing=default" '^Preference-Applied: missing=default, return=representation'
+expect_match "Preference-Applied lists missing=default" "$(header Preference-Applied)" '^missing=default, return=representation'
 expect "absent keys got their DEFAULT, explicit null stays null" \
 	"$(q "SELECT string_agg(id || ':' || qty || ':' || coalesce(note, 'NULL'), ' ' ORDER BY id) FROM gram.items WHERE id >= 10")" \
 	"10:7:none 11:2:NULL 12:7:n"
@@ -99,10 +97,10 @@ check "missing=default with more than 16 key sets" 400 'Too many different sets 
 expect "a strict failure wrote nothing" "$(q "SELECT count(*) FROM gram.items WHERE id = 20")" 0
 check "handling=lenient ignores it" 201 EMPTY -H "$AUTH" -H "$JSON" -H 'Prefer: handling=lenient, return=everything' \
 	-d '{"id":20,"name":"s"}' "$B/items"
-header "Preference-Applied echoes handling" '^Preference-Applied: handling=lenient'
+expect_match "Preference-Applied echoes handling" "$(header Preference-Applied)" '^handling=lenient'
 check "handling=strict with valid preferences" 201 '' -H "$AUTH" -H "$JSON" -H 'Prefer: handling=strict' -H 'Prefer: return=representation' \
 	-d '{"id":21,"name":"t"}' "$B/items"
-header "several Prefer headers are combined" '^Preference-Applied: return=representation, handling=strict'
+expect_match "several Prefer headers are combined" "$(header Preference-Applied)" '^return=representation, handling=strict'
 
 echo "# text/csv and form-urlencoded bodies"
 CSV='Content-Type: text/csv'
@@ -144,15 +142,15 @@ expect "bad form bodies changed nothing" "$(q "SELECT count(*) FROM gram.items")
 
 echo "# count=planned and count=estimated"
 check "planned count of the whole table" 206 '' -H 'Prefer: count=planned' "$B/big?select=id&limit=5"
-header "Content-Range carries the planner's estimate" '^Content-Range: 0-4/5000'
-header "Preference-Applied count=planned" '^Preference-Applied: count=planned'
+expect_match "Content-Range carries the planner's estimate" "$(header Content-Range)" '^0-4/5000'
+expect_match "Preference-Applied count=planned" "$(header Preference-Applied)" '^count=planned'
 check "planned count with a filter" 206 '' -H 'Prefer: count=planned' "$B/big?select=id&grp=lt.3&limit=1"
-est=$(sed -n 's/^Content-Range: 0-0\/\([0-9]*\).*/\1/p' "$WORK/headers" | tr -d '\r')
+est=$(header Content-Range | sed -n 's|^0-0/\([0-9]*\)$|\1|p')
 [ -n "$est" ] && [ "$est" -ge 1200 ] && [ "$est" -le 1800 ] && pass "filtered estimate near 1500 ($est)" || fail "filtered estimate: '$est'"
 check "estimated below db-max-rows is exact" 206 '' -H 'Prefer: count=estimated' "$B/big?select=id&grp=eq.1&id=lt.2000&limit=1"
-header "exact count below db-max-rows" '^Content-Range: 0-0/200'
+expect_match "exact count below db-max-rows" "$(header Content-Range)" '^0-0/200'
 check "estimated above db-max-rows is planned" 206 '' -H 'Prefer: count=estimated' "$B/big?select=id&limit=1"
-header "planned count above db-max-rows" '^Content-Range: 0-0/5000'
+expect_match "planned count above db-max-rows" "$(header Content-Range)" '^0-0/5000'
 check "planned count with a bad filter" 400 '"code":"22P02"' -H 'Prefer: count=planned' "$B/big?grp=eq.x"
 check "planned count honours privileges" 401 '"code":"42501"' -H 'Prefer: count=planned' "$B/secrets"
 
@@ -175,14 +173,14 @@ grep -q '"/items"' "$WORK/body" && ! grep -q '"/secrets"' "$WORK/body" && ! grep
 	grep -q '"/rpc/anyone"' "$WORK/body" && pass "anonymous sees only what it may use" || fail "anonymous OpenAPI paths"
 node -e 'const d=JSON.parse(require("fs").readFileSync(process.argv[1]));const p=d.paths["/items"];process.exit(p.get&&!p.post&&!p.patch&&!p.delete&&!d.components.schemas.secrets?0:1)' "$WORK/body" &&
 	pass "read-only role gets GET only" || fail "anonymous methods on /items"
-header "the anonymous document is the same for all: publicly cacheable" '^Cache-Control: public'
+expect_match "the anonymous document is the same for all: publicly cacheable" "$(header Cache-Control)" '^public'
 node -e 'const d=JSON.parse(require("fs").readFileSync(process.argv[1]));const p=Object.keys(d.components.schemas.people.properties).join(",");const f=d.paths["/people"].get.parameters.map((x)=>x.name).filter(Boolean).join(",");process.exit(p==="id,name"&&!f.includes("salary")?0:1)' "$WORK/body" &&
 	pass "column grants: only the columns the role may select" || fail "OpenAPI columns of /people"
 check "and the API agrees: salary is not readable" 401 '"code":"42501"' "$B/people?select=salary"
 jcheck "the granted columns are" '[{"id":1,"name":"Ann"}]' "$B/people?select=id,name"
 check "OpenAPI for web_user" 200 '"/secrets"' -H "$AUTH" "$B/"
 grep -q '"/rpc/admin_only"' "$WORK/body" && pass "web_user sees its function" || fail "web_user OpenAPI functions"
-header "a role's document is not publicly cacheable" '^Cache-Control: private'
+expect_match "a role's document is not publicly cacheable" "$(header Cache-Control)" '^private'
 node -e 'const d=JSON.parse(require("fs").readFileSync(process.argv[1]));const p=d.paths["/items"];process.exit(p.get&&p.post&&p.patch&&p.put&&p.delete?0:1)' "$WORK/body" &&
 	pass "web_user gets every method (PUT for a table with a key)" || fail "web_user methods on /items"
 node -e 'const d=JSON.parse(require("fs").readFileSync(process.argv[1]));const c=d.paths["/items"].post.requestBody.content;process.exit(c["application/json"]&&c["text/csv"]&&c["application/x-www-form-urlencoded"]&&!d.paths["/nokey"].put?0:1)' "$WORK/body" &&
@@ -191,9 +189,6 @@ check "OpenAPI with a bad token" 401 '"code":"PGRST301"' -H 'Authorization: Bear
 check "OpenAPI for an unknown profile" 406 '"code":"PGRST106"' -H 'Accept-Profile: nope' "$B/"
 
 echo "# postgrest-js"
-API_URL="$B" USER_TOKEN="$USER_TOKEN" node "$HERE/api_grammar.mjs" > "$WORK/client.log" 2>&1
-e2e_count "$WORK/client.log"
+e2e_client api_grammar.mjs API_URL="$B" USER_TOKEN="$USER_TOKEN"
 
-kill -0 "$API_PID" 2>/dev/null && pass "daemon alive after all of it" || fail "daemon died"
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+e2e_finish "$API_PID"

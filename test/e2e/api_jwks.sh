@@ -15,12 +15,12 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 e2e_setup api-jwks
 e2e_cluster jwkstest "-c max_connections=20"
-$PSQL -d jwkstest -v ON_ERROR_STOP=1 -f "$HERE/api_roles.sql" -f - > "$WORK/schema.log" 2>&1 <<'SQL' || { cat "$WORK/schema.log"; exit 1; }
+e2e_sql jwkstest "$HERE/api_roles.sql" - <<'SQL'
 CREATE SCHEMA api;
 GRANT USAGE ON SCHEMA api TO web_anon, web_user;
 CREATE FUNCTION api.whoami() RETURNS text LANGUAGE sql STABLE AS $$ SELECT current_user::text $$;
 SQL
-node "$HERE/api_jwks.mjs" "$WORK" || { echo "0 passed, 1 failed"; exit 1; }
+node "$HERE/api_jwks.mjs" "$WORK" || e2e_abort
 . "$WORK/tokens.sh"
 . "$WORK/bad-ec.sh"
 
@@ -227,5 +227,4 @@ refuses "short RSA modulus" '{"kty":"RSA","n":"AQAB","e":"AQAB"}' 'at least 2048
 refuses "oct key too short" '{"kty":"oct","k":"c2hvcnQ"}' 'at least 32 bytes'
 refuses "second key broken" "$(jq -c '.keys += [{"kty":"oct"}]' "$WORK/jwks.json")" 'JWK 6: a symmetric (oct) key needs "k"'
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+e2e_finish

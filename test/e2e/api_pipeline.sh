@@ -12,7 +12,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 e2e_setup api-pipeline
 e2e_cluster pipetest "-c max_connections=40"
-$PSQL -d pipetest -v ON_ERROR_STOP=1 -f "$HERE/api_roles.sql" -f - > "$WORK/schema.log" 2>&1 <<'SQL' || { cat "$WORK/schema.log"; exit 1; }
+e2e_sql pipetest "$HERE/api_roles.sql" - <<'SQL'
 CREATE SCHEMA api;
 GRANT USAGE ON SCHEMA api TO web_anon, web_user;
 CREATE TABLE api.items (
@@ -46,14 +46,12 @@ start_api() {
 stop_api() { kill "$API_PID"; wait "$API_PID" 2> /dev/null; }
 # run_client PIPELINES: api_pipeline.mjs against the running daemon (started with db-pipelines=PIPELINES)
 run_client() {
-	PSQL_ARGV=$(node -e 'console.log(JSON.stringify(process.argv.slice(1)))' $PSQL -d pipetest) \
-		API_URL="http://127.0.0.1:$PORT/api" JWT_SECRET=$SECRET API_BIN="$API" PIPELINES=$1 \
-		node "$HERE/api_pipeline.mjs" > "$WORK/node.out" 2>&1
-	e2e_count "$WORK/node.out"
+	e2e_client api_pipeline.mjs PSQL_ARGV="$(node -e 'console.log(JSON.stringify(process.argv.slice(1)))' $PSQL -d pipetest)" \
+		API_URL="http://127.0.0.1:$PORT/api" JWT_SECRET="$SECRET" API_BIN="$API" PIPELINES="$1"
 }
 
 echo "# one pipelined connection carries every request"
-start_api FREIGHT_DB_PIPELINES=1 || { cat "$WORK/api.err"; echo "0 passed, 1 failed"; exit 1; }
+start_api FREIGHT_DB_PIPELINES=1 || e2e_abort "$WORK/api.err"
 run_client 1
 if curl -s "http://127.0.0.1:$PORT/metrics" | grep -q '^freight_api_pipeline_connections{pool="primary"} 1$'; then
 	pass "/metrics shows the pipelined connection"
@@ -63,7 +61,7 @@ fi
 stop_api
 
 echo "# two pipelined connections: a slow statement holds up nothing another connection can take"
-start_api FREIGHT_DB_PIPELINES=2 || { cat "$WORK/api.err"; echo "$PASSED passed, $((FAILED + 1)) failed"; exit 1; }
+start_api FREIGHT_DB_PIPELINES=2 || e2e_abort "$WORK/api.err"
 run_client 2
 curl -s -o "$WORK/slow.body" -w '%{http_code}' "http://127.0.0.1:$PORT/api/sleepy" > "$WORK/slow.status" &
 CURL_PID=$!
@@ -79,7 +77,7 @@ else
 fi
 
 echo "# db-pipelines = 0: every request on the blocking pool"
-start_api FREIGHT_DB_PIPELINES=0 || { cat "$WORK/api.err"; echo "$PASSED passed, $((FAILED + 1)) failed"; exit 1; }
+start_api FREIGHT_DB_PIPELINES=0 || e2e_abort "$WORK/api.err"
 if curl -s "http://127.0.0.1:$PORT/api/items?id=eq.3&select=name" | grep -q '^\[{"name":"item-3"}\]$' &&
 	! curl -s "http://127.0.0.1:$PORT/metrics" | grep -q pipeline_connections; then
 	pass "reads are answered without the executor"
@@ -99,5 +97,4 @@ for bad in -1 65 many; do
 	fi
 done
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+e2e_finish

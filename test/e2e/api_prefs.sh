@@ -12,7 +12,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 e2e_setup api-prefs
 e2e_cluster prefstest "-c max_connections=20"
-$PSQL -d prefstest -v ON_ERROR_STOP=1 -f "$HERE/api_prefs_schema.sql" > "$WORK/schema.log" 2>&1 || { cat "$WORK/schema.log"; exit 1; }
+e2e_sql prefstest "$HERE/api_prefs_schema.sql"
 q() { $PSQL -d prefstest -tAc "$1"; }
 
 PORT=$(free_port)
@@ -21,11 +21,8 @@ FREIGHT_DB_URI="postgresql://authenticator@127.0.0.1:$PGPORT/prefstest" FREIGHT_
 	FREIGHT_LOG_SQL=1 FREIGHT_DB_MAX_ROWS=100 FREIGHT_API_PORT="$PORT" "$API" > "$WORK/api.out" 2> "$WORK/api.err" &
 API_PID=$!
 e2e_track "$API_PID"
-for _ in $(seq 1 50); do
-	curl -s -o /dev/null "http://127.0.0.1:$PORT/api/health" && break
-	sleep 0.1
-done
 A="http://127.0.0.1:$PORT/api"
+e2e_wait_up "$A/health" "$API_PID" || e2e_abort "$WORK/api.err"
 
 # the transaction log-sql logged for the last request
 last_tx() { grep '"event":"sql"' "$WORK/api.err" | tail -n 1; }
@@ -158,9 +155,6 @@ check "count=planned with an unknown column" 400 '"code":"PGRST100"|"code":"4270
 
 echo "# postgrest-js"
 PSQL_ARGV="[\"$PGBIN/psql\",\"-X\",\"-q\",\"-h\",\"127.0.0.1\",\"-p\",\"$PGPORT\",\"-U\",\"postgres\",\"-d\",\"prefstest\"]"
-API_URL="$A" PSQL_ARGV="$PSQL_ARGV" node "$HERE/api_prefs.mjs" > "$WORK/client.log" 2>&1
-e2e_count "$WORK/client.log"
+e2e_client api_prefs.mjs API_URL="$A" PSQL_ARGV="$PSQL_ARGV"
 
-kill -0 "$API_PID" 2>/dev/null && pass "daemon alive after all of it" || fail "daemon died"
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+e2e_finish "$API_PID"

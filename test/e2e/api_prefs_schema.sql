@@ -1,9 +1,7 @@
 -- api_prefs_schema.sql — the schema of test/e2e/api_prefs.sh: what Prefer: max-affected,
 -- timezone, params=single-object and count=planned|estimated on /rpc must get right in
 -- freight-api.
-CREATE ROLE authenticator LOGIN NOINHERIT;
-CREATE ROLE web_anon NOLOGIN;
-GRANT web_anon TO authenticator;
+\ir api_roles.sql
 ALTER DATABASE prefstest SET timezone = 'UTC';
 
 CREATE SCHEMA api;

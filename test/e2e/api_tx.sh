@@ -9,7 +9,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 e2e_setup api-tx
 e2e_cluster txtest "-c max_connections=40"
-$PSQL -d txtest -v ON_ERROR_STOP=1 -f "$HERE/api_tx_schema.sql" > "$WORK/schema.log" 2>&1 || { cat "$WORK/schema.log"; exit 1; }
+e2e_sql txtest "$HERE/api_tx_schema.sql"
 q() { $PSQL -d txtest -tAc "$1"; }
 
 daemon_env() {	# the settings every daemon of this test shares
@@ -21,13 +21,8 @@ start_api() {	# start_api NAME [VAR=VALUE ...] -> sets PORT_<NAME>
 	port=$(free_port)
 	env $(daemon_env) FREIGHT_API_PORT="$port" "$@" "$API" > "$WORK/$name.out" 2> "$WORK/$name.err" &
 	e2e_track $!
-	for _ in $(seq 1 50); do
-		curl -s -o /dev/null "http://127.0.0.1:$port/api/health" && { eval "PORT_$name=$port"; return 0; }
-		sleep 0.1
-	done
-	echo "daemon $name did not start:"; cat "$WORK/$name.err"
-	echo "$PASSED passed, $((FAILED + 1)) failed"
-	exit 1
+	e2e_wait_up "http://127.0.0.1:$port/api/health" $! || { echo "daemon $name did not start:"; e2e_abort "$WORK/$name.err"; }
+	eval "PORT_$name=$port"
 }
 JSON='Content-Type: application/json'
 
@@ -120,5 +115,4 @@ check "a pre-request name is an identifier, never SQL: a missing function is an 
 	"http://127.0.0.1:$PORT_missing/api/items"
 expect "  ... and nothing else ran" "$(q "SELECT count(*) > 0 FROM api.items")" t
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+e2e_finish

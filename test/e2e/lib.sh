@@ -6,11 +6,20 @@
 #   e2e_freight_cluster DB [POSTGRES_OPTS]  e2e_cluster with the freight extension preloaded (a
 #                                    key file in $WORK) and created in DB, and the daemon's login
 #                                    role freight_authenticator, a member of every freight API role
+#   e2e_sql DB FILE ...              runs the SQL files (- = standard input) in DB as postgres,
+#                                    stopping at the first error; on one: psql's output, e2e_abort
 #   e2e_track PID ...                the cleanup stops these processes too
 #   e2e_wait_up URL [PID]            waits (10 s at most) until URL answers; fails early if the
 #                                    process PID has exited
 #   e2e_count LOG                    prints a client's output and adds its "N passed, M failed"
 #                                    to the counters (no such line: one failure)
+#   e2e_client SCRIPT [VAR=VALUE ...]  runs the node client $HERE/SCRIPT with these variables and
+#                                    counts its results (e2e_count of $WORK/SCRIPT.log)
+#   e2e_abort [LOG]                  the script cannot go on: prints LOG and the counts with one
+#                                    more failure, exits 1
+#   e2e_finish [PID]                 the last line of a script: (with PID, one check that the
+#                                    daemon PID is still alive) prints "N passed, M failed" and
+#                                    exits 0 if nothing failed, else 1
 #   check NAME STATUS BODY_REGEX curl-args...   status and body of a request ("" = any body,
 #                                    EMPTY = no body); the response is left in $WORK/headers
 #                                    and $WORK/body
@@ -34,6 +43,27 @@ e2e_count() {
 	e2e_p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$1" | tail -n 1)
 	e2e_f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$1" | tail -n 1)
 	PASSED=$((PASSED + ${e2e_p:-0})); FAILED=$((FAILED + ${e2e_f:-1}))
+}
+
+e2e_client() {
+	e2e_script=$1; shift
+	env "$@" node "$HERE/$e2e_script" > "$WORK/$e2e_script.log" 2>&1
+	e2e_count "$WORK/$e2e_script.log"
+}
+
+e2e_abort() {
+	[ -n "${1:-}" ] && cat "$1"
+	echo "$PASSED passed, $((FAILED + 1)) failed"
+	exit 1
+}
+
+e2e_finish() {
+	if [ -n "${1:-}" ]; then
+		kill -0 "$1" 2>/dev/null && pass "daemon alive after all of it" || fail "daemon died"
+	fi
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" = 0 ] && exit 0
+	exit 1
 }
 
 check() {
@@ -80,6 +110,12 @@ e2e_cluster() {
 	$PSQL -d postgres -c "CREATE DATABASE $1" || exit 1
 }
 
+e2e_sql() {
+	e2e_db=$1; shift
+	for e2e_file in "$@"; do set -- "$@" -f "$e2e_file"; shift; done	# each FILE becomes -f FILE
+	$PSQL -d "$e2e_db" -v ON_ERROR_STOP=1 "$@" > "$WORK/sql.log" 2>&1 || e2e_abort "$WORK/sql.log"
+}
+
 e2e_freight_cluster() {
 	if [ ! -f "$("$PGBIN/pg_config" --sharedir)/extension/freight.control" ]; then
 		echo "the freight extension is not installed (make install)"
@@ -89,7 +125,7 @@ e2e_freight_cluster() {
 	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$WORK/kek.key"
 	chmod 600 "$WORK/kek.key"
 	e2e_cluster "$1" "-c shared_preload_libraries=freight -c freight.key_file=$WORK/kek.key -c freight.database=$1 ${2:-}"
-	$PSQL -d "$1" -v ON_ERROR_STOP=1 > "$WORK/extension.log" 2>&1 <<'SQL' || { cat "$WORK/extension.log"; exit 1; }
+	e2e_sql "$1" - <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION freight CASCADE;
 CREATE ROLE freight_authenticator LOGIN NOINHERIT;

@@ -12,7 +12,7 @@ e2e_setup routing-e2e
 
 # ---- database with freight ----
 e2e_freight_cluster freight "-c wal_level=logical"
-$PSQL -d freight -v ON_ERROR_STOP=1 > "$WORK/setup.log" 2>&1 <<'SQL' || { cat "$WORK/setup.log"; exit 1; }
+e2e_sql freight - <<'SQL'
 SELECT (freight.create_vehicle('E2E 1', 1000, 10)).id AS veh \gset
 SELECT (freight.create_driver('Route Driver', '+49301234501', NULL, NULL, :veh)).id AS d1 \gset
 SELECT (freight.create_driver('Other Driver', '+49301234502', NULL, NULL, :veh)).id AS d2 \gset
@@ -42,7 +42,7 @@ CONF
 API_PID=$!
 e2e_track "$API_PID"
 URL="http://127.0.0.1:$PORT/api"
-e2e_wait_up "$URL/health" "$API_PID" || { tail -n 20 "$WORK/api.err"; echo "0 passed, 1 failed"; exit 1; }
+e2e_wait_up "$URL/health" "$API_PID" || e2e_abort "$WORK/api.err"
 exp=$(( $(date +%s) + 3600 ))
 TOKEN=$(FREIGHT_JWT_SECRET=$SECRET "$API" --sign-jwt "{\"role\":\"freight_driver\",\"sub\":\"d1\",\"driver_id\":$D1,\"exp\":$exp}")
 # rpc NAME STATUS BODY_REGEX FUNCTION JSON [TOKEN]: check of a POST of JSON to /api/rpc/FUNCTION
@@ -73,5 +73,4 @@ expect "  ... all 6 stops of it" "$(grep -o '"seq"' "$WORK/body" | wc -l)" 6
 rpc "another driver's day is invisible: 404" 404 '^\{"code":"PT404","message":"driver not found"' \
 	plan_driver_day "{\"driver_id\": $D2, \"depot_lon\": 13.40, \"depot_lat\": 52.50}" "$TOKEN"
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+e2e_finish
