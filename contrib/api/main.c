@@ -21,6 +21,7 @@
 
 #include "auth.h"
 #include "http.h"
+#include "pool_conn.h"
 #include "sse.h"
 
 Server		server;
@@ -158,7 +159,7 @@ listener_main(void *arg)
 	(void) arg;
 	while (!server.stopping)
 	{
-		PGconn	   *conn = PQconnectdb(server.cfg.db_uri);
+		PGconn	   *conn = pg_connect(server.cfg.db_uri);
 		PGresult   *r;
 
 		if (PQstatus(conn) != CONNECTION_OK)

@@ -43,11 +43,21 @@ cache_slot(PgConn *c, const char *sql, unsigned h)
 	return &c->cache[i];
 }
 
+PGconn *
+pg_connect(const char *uri)
+{
+	/* uri comes second: its own keywords override the ones before it */
+	const char *const keys[] = {"connect_timeout", "dbname", NULL};
+	const char *const values[] = {getenv("PGCONNECT_TIMEOUT") ? NULL : PG_CONNECT_TIMEOUT, uri, NULL};
+
+	return PQconnectdbParams(keys, values, 1);
+}
+
 bool
 pgconn_open(PgConn *c, const char *uri, char *err, size_t errlen)
 {
 	pgconn_close(c);
-	c->conn = PQconnectdb(uri);
+	c->conn = pg_connect(uri);
 	if (PQstatus(c->conn) != CONNECTION_OK)
 	{
 		snprintf(err, errlen, "%s", PQerrorMessage(c->conn));

@@ -38,6 +38,14 @@ typedef struct Sent
 	StmtEntry  *entry;
 } Sent;
 
+/*
+ * Connects to uri (a URI or key=value string).  A server that does not answer is given up after
+ * PG_CONNECT_TIMEOUT seconds (libpq's own default is to wait as long as the kernel does, about
+ * two minutes per host, which would stall a multi-host URI's failover), unless the URI's
+ * connect_timeout or the PGCONNECT_TIMEOUT environment variable says otherwise.
+ */
+#define PG_CONNECT_TIMEOUT "10"
+PGconn	   *pg_connect(const char *uri);
 /* (Re)connects c to uri in pipeline mode, forgetting its statements; false + err on failure. */
 bool		pgconn_open(PgConn *c, const char *uri, char *err, size_t errlen);
 /* Closes the connection and forgets its statements. */

@@ -5,8 +5,9 @@
 # for different users, errors and 406s interleaved with successes, inserts with conflicts; a slow
 # statement does not hold up requests that another connection can take; a connection killed
 # under a request answers 503 and the next request reconnects; SIGTERM lets requests in flight
-# finish; db-pipelines=0 turns it off and bad values are refused at start.  Ends with
-# "N passed, M failed".
+# finish; db-pipelines=0 turns it off and bad values are refused at start; a database server
+# that accepts connections but never answers is given up after the connect timeout (10 s, or
+# the URI's connect_timeout) instead of stalling the daemon.  Ends with "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -96,5 +97,29 @@ for bad in -1 65 many; do
 		fail "db-pipelines=$bad is refused at start with a clear message ($(head -c 200 "$WORK/api.err"))"
 	fi
 done
+
+echo "# a database server that accepts connections but never answers"
+SILENT_PORT=$(free_port)
+node -e 'require("net").createServer(() => {}).listen(+process.argv[1], "127.0.0.1")' "$SILENT_PORT" &
+e2e_track $!
+sleep 0.5
+# gives_up NAME MIN MAX URI: the daemon exits with libpq's timeout error after MIN..MAX seconds
+gives_up() {
+	started=$(date +%s)
+	env FREIGHT_DB_URI="$4" FREIGHT_DB_ANON_ROLE=web_anon FREIGHT_JWT_SECRET=$SECRET \
+		FREIGHT_API_PORT="$(free_port)" timeout 40 "$API" > "$WORK/api.out" 2> "$WORK/api.err"
+	rc=$?
+	took=$(($(date +%s) - started))
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$took" -ge "$2" ] && [ "$took" -le "$3" ] &&
+		grep -q "timeout expired" "$WORK/api.err"; then
+		pass "$1 (exit $rc after $took s)"
+	else
+		fail "$1 (exit $rc after $took s: $(head -c 200 "$WORK/api.err"))"
+	fi
+}
+gives_up "a silent server is given up after the default 10 s connect timeout" 9 14 \
+	"postgresql://authenticator@127.0.0.1:$SILENT_PORT/pipetest"
+gives_up "the URI's own connect_timeout wins over the default" 1 4 \
+	"postgresql://authenticator@127.0.0.1:$SILENT_PORT/pipetest?connect_timeout=2"
 
 e2e_finish
