@@ -35,13 +35,13 @@ struct AsyncJob
 	unsigned	sync_after;		/* a Sync after statement i when bit i is set, and after the last */
 	AsyncDone	done;
 	void	   *arg;
-	/* the executor's */
+	/* the pool's */
 	AsyncJob   *next;
 	bool		prepared_now[ASYNC_MAX_STMTS];
 	void	   *entry[ASYNC_MAX_STMTS];
 	int			at;				/* statement whose results are being read */
 	int			phase;
-	char		error[256];
+	char		error[256];		/* why it failed, handed to done */
 };
 
 typedef struct AsyncPool AsyncPool;
