@@ -43,6 +43,16 @@ metrics_observe(const char *route, int status, double seconds)
 	atomic_fetch_add_explicit(&latency_sum_us[r], (unsigned long) (seconds * 1e6), memory_order_relaxed);
 }
 
+/* A gauge of the pipelining executor, for the primary and (when there is one) the replica. */
+static void
+pipeline_gauge(Buf *b, const char *name, const char *help, int (*value) (AsyncPool *))
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+	buf_printf(b, "%s{pool=\"primary\"} %d\n", name, value(server.pipeline));
+	if (server.replica_pipeline)
+		buf_printf(b, "%s{pool=\"replica\"} %d\n", name, value(server.replica_pipeline));
+}
+
 void
 metrics_render(Buf *b)
 {
@@ -92,17 +102,9 @@ metrics_render(Buf *b)
 	}
 	if (server.pipeline)
 	{
-		buf_puts(b, "# HELP freight_api_pipeline_connections Connections of the pipelining executor that are open.\n"
-				 "# TYPE freight_api_pipeline_connections gauge\n");
-		buf_printf(b, "freight_api_pipeline_connections{pool=\"primary\"} %d\n", async_pool_connected(server.pipeline));
-		if (server.replica_pipeline)
-			buf_printf(b, "freight_api_pipeline_connections{pool=\"replica\"} %d\n",
-					   async_pool_connected(server.replica_pipeline));
-		buf_puts(b, "# HELP freight_api_pipeline_requests Requests waiting for their results in the pipelining executor.\n"
-				 "# TYPE freight_api_pipeline_requests gauge\n");
-		buf_printf(b, "freight_api_pipeline_requests{pool=\"primary\"} %d\n", async_pool_in_flight(server.pipeline));
-		if (server.replica_pipeline)
-			buf_printf(b, "freight_api_pipeline_requests{pool=\"replica\"} %d\n",
-					   async_pool_in_flight(server.replica_pipeline));
+		pipeline_gauge(b, "freight_api_pipeline_connections",
+					   "Connections of the pipelining executor that are open.", async_pool_connected);
+		pipeline_gauge(b, "freight_api_pipeline_requests",
+					   "Requests waiting for their results in the pipelining executor.", async_pool_in_flight);
 	}
 }

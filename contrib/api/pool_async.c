@@ -99,6 +99,21 @@ conn_open(AsyncPool *p, AsyncConn *ac, char *err, size_t errlen)
 	return true;
 }
 
+/* Appends job to the list head..tail; true when the list was empty. */
+static bool
+job_append(AsyncJob **head, AsyncJob **tail, AsyncJob *job)
+{
+	bool		was_empty = *tail == NULL;
+
+	job->next = NULL;
+	if (was_empty)
+		*head = job;
+	else
+		(*tail)->next = job;
+	*tail = job;
+	return was_empty;
+}
+
 /* Under the lock: job is complete, or failed with error (its results dropped). */
 static void
 job_finish(AsyncPool *p, AsyncJob *job, const char *error)
@@ -113,12 +128,7 @@ job_finish(AsyncPool *p, AsyncJob *job, const char *error)
 		}
 		snprintf(job->error, sizeof(job->error), "%s", error);
 	}
-	job->next = NULL;
-	if (p->completed_tail)
-		p->completed_tail->next = job;
-	else
-		p->completed = job;
-	p->completed_tail = job;
+	job_append(&p->completed, &p->completed_tail, job);
 }
 
 /* Releases the lock, then runs the callbacks of the jobs completed while it was held. */
@@ -337,43 +347,32 @@ static void
 job_send(AsyncPool *p, AsyncJob *job)
 {
 	AsyncConn  *ac = choose_conn(p);
+	bool		sent_all = true;
 
 	if (ac == NULL)
 	{
 		job_finish(p, job, "no connection to the database");
 		return;
 	}
-	for (int i = 0; i < job->n; i++)
+	for (int i = 0; i < job->n && sent_all; i++)
 	{
 		Sent		sent;
 
 		job->stmts[i].result = NULL;
-		if (!pgconn_send(&ac->pc, &job->stmts[i], &sent) ||
-			(sync_after(job, i) && PQpipelineSync(ac->pc.conn) != 1))
-		{
-			/* libpq refused: the connection is unusable, and this job fails with the others */
-			job->next = NULL;
-			if (ac->tail)
-				ac->tail->next = job;
-			else
-				ac->head = job;
-			ac->tail = job;
-			conn_lost(p, ac);
-			return;
-		}
+		sent_all = pgconn_send(&ac->pc, &job->stmts[i], &sent) &&
+			(!sync_after(job, i) || PQpipelineSync(ac->pc.conn) == 1);
 		job->prepared_now[i] = sent.prepared_now;
 		job->entry[i] = sent.entry;
 	}
-	start_statement(job, 0);
-	job->next = NULL;
-	if (ac->tail)
-		ac->tail->next = job;
-	else
-	{
-		ac->head = job;
+	if (job_append(&ac->head, &ac->tail, job))
 		ac->head_since = now_seconds();
+	if (!sent_all)
+	{
+		/* libpq refused: the connection is unusable, and this job fails with the others */
+		conn_lost(p, ac);
+		return;
 	}
-	ac->tail = job;
+	start_statement(job, 0);
 	ac->in_flight++;
 	conn_flush(p, ac);
 }
