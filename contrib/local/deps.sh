@@ -7,7 +7,7 @@
 # as root).
 set -e
 PKGS="postgresql-15 postgresql-server-dev-15 postgresql-contrib libssl-dev libcurl4-openssl-dev
-libmicrohttpd-dev libjansson-dev zlib1g-dev libbrotli-dev libpq-dev libipc-run-perl
+libmicrohttpd-dev libjansson-dev zlib1g-dev libbrotli-dev libmimalloc-dev libpq-dev libipc-run-perl
 postgresql-15-wal2json postgresql-15-pgrouting pgbackrest postgresql-15-auto-failover
 gcc make perl openssl curl nodejs npm jq
 libgnutls28-dev clang wrk chromium"
