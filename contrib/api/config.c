@@ -256,7 +256,7 @@ parse_pre_request(ApiConfig *cfg, char *err, size_t errlen)
 }
 
 bool
-config_load(ApiConfig *cfg, const char *path, char *err, size_t errlen)
+config_read(ApiConfig *cfg, const char *path, char *err, size_t errlen)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->db_schemas = xstrdup("api");
@@ -286,6 +286,14 @@ config_load(ApiConfig *cfg, const char *path, char *err, size_t errlen)
 		if (v && !set_option(cfg, &options[i], v, err, errlen))
 			return false;
 	}
+	return true;
+}
+
+bool
+config_load(ApiConfig *cfg, const char *path, char *err, size_t errlen)
+{
+	if (!config_read(cfg, path, err, errlen))
+		return false;
 	if (cfg->db_uri == NULL)
 	{
 		snprintf(err, errlen, "no database: set FREIGHT_DB_URI or db-uri");

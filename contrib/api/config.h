@@ -50,7 +50,12 @@ typedef struct ApiConfig
 	bool		tx_allow_override;	/* derived: Prefer: tx=commit|rollback is honoured */
 } ApiConfig;
 
-/* Loads defaults, then path (may be NULL), then the environment.  false + err on bad values. */
+/*
+ * Reads defaults, then path (may be NULL), then the environment, without checking that the
+ * settings make a runnable daemon (--sign-jwt needs only jwt-secret).  false + err on bad values.
+ */
+bool		config_read(ApiConfig *cfg, const char *path, char *err, size_t errlen);
+/* config_read, then checks the daemon can run with it (a database, sane sizes). */
 bool		config_load(ApiConfig *cfg, const char *path, char *err, size_t errlen);
 
 #endif

@@ -5,8 +5,9 @@
  * reloads the schema cache and the JWT keys).
  *
  *   freight-api [config-file]        (or FREIGHT_CONFIG=path; FREIGHT_* variables override)
- *   freight-api --sign-jwt CLAIMS    prints an HS256 token signed with FREIGHT_JWT_SECRET (read
- *                                    as jwt-secret is: "@path" reads the key from a file)
+ *   freight-api --sign-jwt CLAIMS [config-file]
+ *                                    prints an HS256 token signed with jwt-secret (FREIGHT_JWT_SECRET
+ *                                    or the config file's; "@path" reads the key from a file)
  */
 #include <errno.h>
 #include <jansson.h>
@@ -235,15 +236,16 @@ default_static_dir(const char *argv0)
 }
 
 /*
- * freight-api --sign-jwt CLAIMS: prints CLAIMS (a JSON object) as an HS256 token signed with the
- * HMAC key of FREIGHT_JWT_SECRET, loaded as the daemon loads jwt-secret (a secret, an oct JWK or
- * JWK Set, or "@path" of a file holding one), so the daemon accepts it.  Demo and test tokens.
- * Exit status 2 without FREIGHT_JWT_SECRET, 1 when the key cannot be loaded or cannot sign.
+ * freight-api --sign-jwt CLAIMS [config-file]: prints CLAIMS (a JSON object) as an HS256 token
+ * signed with the HMAC key of jwt-secret, read as the daemon reads it (FREIGHT_JWT_SECRET over the
+ * config file's jwt-secret; a secret, an oct JWK or JWK Set, or "@path" of a file holding one),
+ * so the daemon accepts it.  Demo and test tokens.  Exit status 2 without a jwt-secret or with a
+ * bad config file, 1 when the key cannot be loaded or cannot sign.
  */
 static int
-sign_jwt_command(const char *claims)
+sign_jwt_command(const char *claims, const char *config_path)
 {
-	const char *secret = getenv("FREIGHT_JWT_SECRET");
+	ApiConfig	cfg;
 	char		err[1024];
 	json_t	   *parsed = json_loads(claims, 0, NULL);
 	bool		is_object = json_is_object(parsed);
@@ -251,10 +253,15 @@ sign_jwt_command(const char *claims)
 	char	   *token;
 
 	json_decref(parsed);
-	if (secret == NULL || secret[0] == '\0')
+	if (!config_read(&cfg, config_path, err, sizeof(err)))
 	{
-		fputs("freight-api: --sign-jwt needs FREIGHT_JWT_SECRET (an HMAC secret of at least 32 characters, "
-			  "an oct JWK or @/path/file)\n", stderr);
+		fprintf(stderr, "freight-api: --sign-jwt: %s\n", err);
+		return 2;
+	}
+	if (cfg.jwt_secret == NULL || cfg.jwt_secret[0] == '\0')
+	{
+		fputs("freight-api: --sign-jwt needs a jwt-secret: FREIGHT_JWT_SECRET or the config file's jwt-secret "
+			  "(an HMAC secret of at least 32 characters, an oct JWK or @/path/file)\n", stderr);
 		return 2;
 	}
 	if (!is_object)
@@ -262,7 +269,7 @@ sign_jwt_command(const char *claims)
 		fputs("freight-api: --sign-jwt: CLAIMS must be a JSON object, such as '{\"role\":\"web_user\"}'\n", stderr);
 		return 1;
 	}
-	if ((key = jwt_key_load(secret, err, sizeof(err))) == NULL)
+	if ((key = jwt_key_load(cfg.jwt_secret, err, sizeof(err))) == NULL)
 	{
 		fprintf(stderr, "freight-api: --sign-jwt: %s\n", err);
 		return 1;
@@ -293,19 +300,19 @@ main(int argc, char **argv)
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
 	{
 		puts("usage: freight-api [config-file]\n"
-			 "       freight-api --sign-jwt CLAIMS   (an HS256 token signed with FREIGHT_JWT_SECRET)\n"
+			 "       freight-api --sign-jwt CLAIMS [config-file]   (an HS256 token signed with jwt-secret)\n"
 			 "settings: FREIGHT_DB_URI, FREIGHT_DB_SCHEMAS, FREIGHT_DB_ANON_ROLE, FREIGHT_JWT_SECRET,\n"
 			 "FREIGHT_DB_POOL, FREIGHT_API_PORT and more (see README.md, section Configuration)");
 		return 0;
 	}
 	if (argc > 1 && strcmp(argv[1], "--sign-jwt") == 0)
 	{
-		if (argc != 3)
+		if (argc != 3 && argc != 4)
 		{
-			fputs("usage: freight-api --sign-jwt CLAIMS\n", stderr);
+			fputs("usage: freight-api --sign-jwt CLAIMS [config-file]\n", stderr);
 			return 2;
 		}
-		return sign_jwt_command(argv[2]);
+		return sign_jwt_command(argv[2], argc == 4 ? argv[3] : getenv("FREIGHT_CONFIG"));
 	}
 	if (!config_load(&server.cfg, config_path, err, sizeof(err)))
 	{

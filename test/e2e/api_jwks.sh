@@ -6,9 +6,9 @@
 # a curve that does not fit the alg and HS/RS/ES confusion are 401; a bad JWKS or EC key stops
 # the daemon at start with a clear message.  Key rotation: jwt-secret=@file, rewritten, then
 # SIGUSR1 (or NOTIFY pgrst, 'reload config') swaps the keys, also under load; a broken file
-# keeps the current keys.  freight-api --sign-jwt reads FREIGHT_JWT_SECRET=@file as the daemon
-# reads jwt-secret (its tokens are accepted; a missing, unreadable or public-key file fails with
-# exit status 1).  Keys and tokens come from api_jwks.mjs (node's crypto).  Ends with
+# keeps the current keys.  freight-api --sign-jwt reads FREIGHT_JWT_SECRET=@file, or a config
+# file's jwt-secret, as the daemon reads jwt-secret (its tokens are accepted; a missing,
+# unreadable or public-key file fails with exit status 1, no secret or a bad config file with 2).  Keys and tokens come from api_jwks.mjs (node's crypto).  Ends with
 # "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -210,6 +210,38 @@ if [ "$rc" = 1 ] && [ -z "$out" ] && grep -q 'CLAIMS must be a JSON object' "$WO
 else
 	fail "--sign-jwt refuses claims that are not a JSON object (exit $rc; stderr: $(cat "$WORK/sign.err"))"
 fi
+
+echo "# freight-api --sign-jwt reads a config file's jwt-secret"
+CLAIMS='{"role":"web_user","sub":"cli"}'
+printf '# signing only\njwt-secret = "@%s"\n' "$WORK/hs.secret" > "$WORK/sign.conf"
+printf 'db-anon-role = web_anon\n' > "$WORK/nosecret.conf"
+expect "--sign-jwt CLAIMS FILE signs with the file's jwt-secret" \
+	"$(env -u FREIGHT_JWT_SECRET "$API" --sign-jwt "$CLAIMS" "$WORK/sign.conf" 2>&1)" "$(sign "$HS_SECRET")"
+expect "--sign-jwt with FREIGHT_CONFIG=FILE does the same" \
+	"$(env -u FREIGHT_JWT_SECRET FREIGHT_CONFIG="$WORK/sign.conf" "$API" --sign-jwt "$CLAIMS" 2>&1)" "$(sign "$HS_SECRET")"
+expect "FREIGHT_JWT_SECRET wins over the file's jwt-secret, as for the daemon" \
+	"$(FREIGHT_JWT_SECRET="x$HS_SECRET" "$API" --sign-jwt "$CLAIMS" "$WORK/sign.conf" 2>&1)" "$(sign "x$HS_SECRET")"
+# sign_exits NAME STATUS MESSAGE ARGS...: --sign-jwt CLAIMS ARGS (no FREIGHT_JWT_SECRET) exits
+# with STATUS, MESSAGE on stderr, no token
+sign_exits() {
+	name=$1 status=$2 message=$3
+	shift 3
+	out=$(env -u FREIGHT_JWT_SECRET "$API" --sign-jwt "$CLAIMS" "$@" 2> "$WORK/sign.err")
+	rc=$?
+	if [ "$rc" = "$status" ] && [ -z "$out" ] && grep -Fq -- "$message" "$WORK/sign.err"; then
+		pass "$name"
+	else
+		fail "$name (exit $rc, stdout '$out'; stderr: $(head -c 300 "$WORK/sign.err"))"
+	fi
+}
+sign_exits "--sign-jwt with a config file that has no jwt-secret" 2 \
+	"--sign-jwt needs a jwt-secret: FREIGHT_JWT_SECRET or the config file's jwt-secret" "$WORK/nosecret.conf"
+sign_exits "--sign-jwt without any jwt-secret" 2 "--sign-jwt needs a jwt-secret"
+sign_exits "--sign-jwt with a missing config file" 2 \
+	"freight-api: --sign-jwt: cannot open config file $WORK/none.conf: No such file or directory" "$WORK/none.conf"
+printf 'jwt-secret\n' > "$WORK/bad.conf"
+sign_exits "--sign-jwt with a malformed config file" 2 "$WORK/bad.conf:1: expected key = value" "$WORK/bad.conf"
+sign_exits "--sign-jwt with too many arguments" 2 "usage: freight-api --sign-jwt CLAIMS [config-file]" "$WORK/sign.conf" extra
 
 echo "# bad JWKS at start"
 refuses "not JSON" '{"keys":[' 'jwt-secret: not a valid JWK or JWK Set'
