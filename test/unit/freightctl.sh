@@ -92,6 +92,13 @@ out=$(FREIGHT_DBA_HOME=/nonexistent "$ctl" restore --into /tmp/x 2>&1)
 check "restore without --to" "freightctl: error: restore needs --to TIME|LSN|latest" "$out"
 out=$(FREIGHT_DBA_HOME=/nonexistent "$ctl" replica add 'Bad Name' --into /tmp/x 2>&1)
 check "bad replica name" "1" "$(grep -c 'replica name "Bad Name" must be lower-case' <<<"$out")"
+want='freightctl: error: with a repository host, pgBackRest takes backups on that host: run "pgbackrest --stanza=freight backup --type=full" as pgbackrest on backup1 (its pgbackrest.conf names this server as pg1-host)'
+out=$(FREIGHT_DBA_HOME=/nonexistent FREIGHT_REPO_TYPE=host FREIGHT_REPO_HOST=backup1 "$ctl" backup full 2>&1; echo "rc=$?")
+check "backup with a repository host says where to run it" "$want
+rc=1" "$out"
+out=$(FREIGHT_DBA_HOME=/nonexistent FREIGHT_REPO_TYPE=host FREIGHT_REPO_HOST=backup1 FREIGHT_PGPORT=1 "$ctl" drill 2>&1; echo "rc=$?")
+check "drill with a repository host stops before touching the database" "${want/full/incr}
+rc=1" "$out"
 out=$(FREIGHT_DBA_HOME=/nonexistent FREIGHTCTL_CONF=/nonexistent/conf "$ctl" verify 2>&1)
 check "missing conf file" "freightctl: error: configuration file /nonexistent/conf does not exist" "$out"
 

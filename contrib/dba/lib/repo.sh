@@ -120,10 +120,19 @@ cmd_setup() {
 	say "stanza $FREIGHT_STANZA ready; WAL archiving to the repository works"
 }
 
+# backups_run_here TYPE: stops, saying what to run instead, when the repository is on another
+# host: pgBackRest runs backup (and the expiry that ends it) only where the repository is.
+backups_run_here() {
+	[ "$FREIGHT_REPO_TYPE" != host ] || die "with a repository host, pgBackRest takes backups on that host:" \
+		"run \"pgbackrest --stanza=$FREIGHT_STANZA backup --type=$1\" as ${FREIGHT_REPO_HOST_USER:-pgbackrest}" \
+		"on ${FREIGHT_REPO_HOST:-the repository host} (its pgbackrest.conf names this server as pg1-host)"
+}
+
 cmd_backup() {
 	local type=${1:-incr}
 	case "$type" in full|diff|incr) ;; *) die "backup type must be full, diff or incr, not \"$type\"" ;; esac
 	[ $# -le 1 ] || die "backup takes one argument: full, diff or incr"
+	backups_run_here "$type"
 	local start
 	start=$(now_ms)
 	pgbr backup --type="$type"
