@@ -1,7 +1,7 @@
 // express_server.mjs — bench/api reference: Express + pg, what the original app used
 // (see reference.mjs).  PORT env.
 import express from 'express';
-import { verifyJwt, shipmentsSql, runAs } from './reference.mjs';
+import { verifyJwt, shipmentsQuery, runAs } from './reference.mjs';
 
 const app = express();
 app.disable('x-powered-by');
@@ -10,7 +10,7 @@ app.get('/api/shipments', async (req, res) => {
   const claims = verifyJwt(req.headers.authorization);
   if (!claims) return res.status(401).json({ code: 'PGRST301', message: 'JWT invalid' });
   try {
-    const body = await runAs(claims, '/api/shipments', shipmentsSql(req.query), req.headers);
+    const body = await runAs(claims, '/api/shipments', shipmentsQuery(req.query), req.headers);
     res.type('application/json; charset=utf-8').send(body);
   } catch (e) {
     res.status(500).json({ code: e.code, message: e.message });

@@ -18,7 +18,7 @@
 # to every server in the run; it is printed with the results.
 # Env: BENCH_SECONDS (default 5), BENCH_ROUNDS (5), BENCH_CONNECTIONS (64), BENCH_API_POOL
 # (freight-api blocking pool, default 16), BENCH_API_THREADS (its HTTP threads, default 2),
-# BENCH_API_PIPELINES (its pipelined connections, default 2), BENCH_NODE_POOL (16),
+# BENCH_API_PIPELINES (its pipelined connections, default 2), BENCH_NODE_POOL (4),
 # BENCH_ENDPOINTS ("single list"), BENCH_API_BIN (the freight-api binary, default
 # contrib/api/freight-api).
 set -u
@@ -44,7 +44,7 @@ if [ "$(id -u)" = 0 ]; then
 		BENCH_API_THREADS="$API_THREADS" BENCH_API_PIPELINES="$API_PIPELINES" \
 		BENCH_ROUNDS="${BENCH_ROUNDS:-5}" BENCH_ENDPOINTS="${BENCH_ENDPOINTS:-single list}" \
 		BENCH_API_BIN="${BENCH_API_BIN:-$SRC/contrib/api/freight-api}" \
-		BENCH_NODE_POOL="${BENCH_NODE_POOL:-16}" PATH="$PATH" sh "$0" "$@"
+		BENCH_NODE_POOL="${BENCH_NODE_POOL:-4}" PATH="$PATH" sh "$0" "$@"
 	rc=$?
 	[ -n "$saved" ] && echo "$saved" > "$AUTOGROUP" 2> /dev/null
 	exit $rc
