@@ -24,13 +24,9 @@ TN3=$($PSQL -d freight -tAc "SELECT tracking_number FROM freight.shipments WHERE
 API_KEY=$($PSQL -d freight -tAc "SELECT api_key FROM freight.create_api_key(1, 'e2e')")
 
 SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-PORT=$(free_port)
-env FREIGHT_DB_URI="postgresql://freight_authenticator@127.0.0.1:$PGPORT/freight" FREIGHT_DB_ANON_ROLE=freight_anon \
-	FREIGHT_JWT_SECRET="$SECRET" FREIGHT_API_PORT="$PORT" FREIGHT_DB_POOL=4 "$API" > "$WORK/api.out" 2> "$WORK/api.err" &
-API_PID=$!
-e2e_track "$API_PID"
+e2e_api FREIGHT_DB_URI="postgresql://freight_authenticator@127.0.0.1:$PGPORT/freight" FREIGHT_DB_ANON_ROLE=freight_anon \
+	FREIGHT_JWT_SECRET="$SECRET" FREIGHT_DB_POOL=4 || e2e_abort "$WORK/api.err"
 B="http://127.0.0.1:$PORT/api"
-e2e_wait_up "$B/health" "$API_PID" || e2e_abort "$WORK/api.err"
 sign() { FREIGHT_JWT_SECRET="$SECRET" "$API" --sign-jwt "$1"; }
 CUSTOMER=$(sign '{"role":"freight_customer","customer_id":1}')
 ADMIN=$(sign '{"role":"freight_admin","sub":"admin"}')

@@ -15,14 +15,10 @@ e2e_setup api-grammar
 e2e_cluster gram
 e2e_sql gram "$HERE/api_grammar_schema.sql"
 
-PORT=$(free_port)
-env FREIGHT_DB_URI="postgresql://authenticator@127.0.0.1:$PGPORT/gram" FREIGHT_DB_SCHEMAS=gram \
+e2e_api FREIGHT_DB_URI="postgresql://authenticator@127.0.0.1:$PGPORT/gram" FREIGHT_DB_SCHEMAS=gram \
 	FREIGHT_DB_ANON_ROLE=web_anon FREIGHT_JWT_SECRET="$SECRET" FREIGHT_DB_POOL=2 FREIGHT_DB_MAX_ROWS=1000 \
-	FREIGHT_API_PORT="$PORT" FREIGHT_ACCESS_LOG=0 "$API" > "$WORK/api.out" 2> "$WORK/api.err" &
-API_PID=$!
-e2e_track "$API_PID"
+	FREIGHT_ACCESS_LOG=0 || e2e_abort "$WORK/api.err"
 B="http://127.0.0.1:$PORT/api"
-e2e_wait_up "$B/health" "$API_PID" || e2e_abort "$WORK/api.err"
 USER_TOKEN=$(node "$HERE/jwt.mjs" hs256 "$SECRET" '{"role":"web_user","sub":"alice"}')
 AUTH="Authorization: Bearer $USER_TOKEN"
 JSON='Content-Type: application/json'

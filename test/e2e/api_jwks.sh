@@ -26,13 +26,8 @@ node "$HERE/api_jwks.mjs" "$WORK" || e2e_abort
 
 # start_api SECRET: the daemon with jwt-secret = SECRET on a free port; sets PORT and API_PID
 start_api() {
-	PORT=$(free_port)
-	FREIGHT_DB_URI="postgresql://authenticator@127.0.0.1:$PGPORT/jwkstest" FREIGHT_DB_ANON_ROLE=web_anon \
-		FREIGHT_JWT_SECRET="$1" FREIGHT_DB_POOL=2 FREIGHT_ACCESS_LOG=0 FREIGHT_API_PORT="$PORT" \
-		"$API" > "$WORK/api.out" 2> "$WORK/api.err" &
-	API_PID=$!
-	e2e_track "$API_PID"
-	e2e_wait_up "http://127.0.0.1:$PORT/api/health" "$API_PID"
+	e2e_api FREIGHT_DB_URI="postgresql://authenticator@127.0.0.1:$PGPORT/jwkstest" FREIGHT_DB_ANON_ROLE=web_anon \
+		FREIGHT_JWT_SECRET="$1" FREIGHT_DB_POOL=2 FREIGHT_ACCESS_LOG=0
 }
 stop_api() { kill "$API_PID"; wait "$API_PID" 2>/dev/null; API_PID=""; }
 # who NAME TOKEN STATUS BODY_REGEX: GET rpc/whoami with the token ("" = none)

@@ -21,13 +21,9 @@ GRANT SELECT, INSERT ON api.items TO web_user;
 SQL
 SECRET=memory-secret-0123456789abcdef0123456
 
-PORT=$(free_port)
-FREIGHT_DB_URI="postgresql://authenticator@127.0.0.1:$PGPORT/memtest" FREIGHT_DB_ANON_ROLE=web_anon \
+e2e_api FREIGHT_DB_URI="postgresql://authenticator@127.0.0.1:$PGPORT/memtest" FREIGHT_DB_ANON_ROLE=web_anon \
 	FREIGHT_JWT_SECRET=$SECRET FREIGHT_DB_POOL=4 FREIGHT_API_THREADS=2 FREIGHT_ACCESS_LOG=0 \
-	FREIGHT_MAX_BODY=4096 FREIGHT_API_PORT="$PORT" "$API" > "$WORK/api.out" 2> "$WORK/api.err" &
-API_PID=$!
-e2e_track $API_PID
-e2e_wait_up "http://127.0.0.1:$PORT/api/health" "$API_PID" || e2e_abort "$WORK/api.err"
+	FREIGHT_MAX_BODY=4096 || e2e_abort "$WORK/api.err"
 
 e2e_client api_memory.mjs API_URL="http://127.0.0.1:$PORT/api" API_PID="$API_PID" JWT_SECRET="$SECRET"
 expect "the table is untouched: 10 rows, none named dup" \

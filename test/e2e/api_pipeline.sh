@@ -36,13 +36,8 @@ SECRET=pipe-secret-0123456789abcdef01234567
 
 # start_api [VAR=VALUE ...]: a daemon on a free port; sets PORT and API_PID
 start_api() {
-	PORT=$(free_port)
-	env FREIGHT_DB_URI="postgresql://authenticator@127.0.0.1:$PGPORT/pipetest" FREIGHT_DB_ANON_ROLE=web_anon \
-		FREIGHT_JWT_SECRET=$SECRET FREIGHT_DB_POOL=2 FREIGHT_API_THREADS=4 FREIGHT_ACCESS_LOG=0 \
-		FREIGHT_API_PORT="$PORT" "$@" "$API" > "$WORK/api.out" 2> "$WORK/api.err" &
-	API_PID=$!
-	e2e_track $API_PID
-	e2e_wait_up "http://127.0.0.1:$PORT/api/health" "$API_PID"
+	e2e_api FREIGHT_DB_URI="postgresql://authenticator@127.0.0.1:$PGPORT/pipetest" FREIGHT_DB_ANON_ROLE=web_anon \
+		FREIGHT_JWT_SECRET=$SECRET FREIGHT_DB_POOL=2 FREIGHT_API_THREADS=4 FREIGHT_ACCESS_LOG=0 "$@"
 }
 stop_api() { kill "$API_PID"; wait "$API_PID" 2> /dev/null; }
 # run_client PIPELINES: api_pipeline.mjs against the running daemon (started with db-pipelines=PIPELINES)

@@ -15,14 +15,10 @@ e2e_cluster prefstest "-c max_connections=20"
 e2e_sql prefstest "$HERE/api_prefs_schema.sql"
 q() { $PSQL -d prefstest -tAc "$1"; }
 
-PORT=$(free_port)
-FREIGHT_DB_URI="postgresql://authenticator@127.0.0.1:$PGPORT/prefstest" FREIGHT_DB_ANON_ROLE=web_anon \
+e2e_api FREIGHT_DB_URI="postgresql://authenticator@127.0.0.1:$PGPORT/prefstest" FREIGHT_DB_ANON_ROLE=web_anon \
 	FREIGHT_JWT_SECRET=prefs-secret-0123456789abcdef012345 FREIGHT_DB_POOL=2 FREIGHT_ACCESS_LOG=0 \
-	FREIGHT_LOG_SQL=1 FREIGHT_DB_MAX_ROWS=100 FREIGHT_API_PORT="$PORT" "$API" > "$WORK/api.out" 2> "$WORK/api.err" &
-API_PID=$!
-e2e_track "$API_PID"
+	FREIGHT_LOG_SQL=1 FREIGHT_DB_MAX_ROWS=100 || e2e_abort "$WORK/api.err"
 A="http://127.0.0.1:$PORT/api"
-e2e_wait_up "$A/health" "$API_PID" || e2e_abort "$WORK/api.err"
 
 # the transaction log-sql logged for the last request
 last_tx() { grep '"event":"sql"' "$WORK/api.err" | tail -n 1; }

@@ -11,6 +11,9 @@
 #   e2e_track PID ...                the cleanup stops these processes too
 #   e2e_wait_up URL [PID]            waits (10 s at most) until URL answers; fails early if the
 #                                    process PID has exited
+#   e2e_api VAR=VALUE ...            starts freight-api with these settings on a free port (output
+#                                    in $WORK/api.out and api.err), tracks it and waits for
+#                                    /api/health; sets PORT and API_PID; false if it did not come up
 #   e2e_count LOG                    prints a client's output and adds its "N passed, M failed"
 #                                    to the counters (no such line: one failure)
 #   e2e_client SCRIPT [VAR=VALUE ...]  runs the node client $HERE/SCRIPT with these variables and
@@ -141,4 +144,12 @@ e2e_wait_up() {
 		sleep 0.1
 	done
 	return 1
+}
+
+e2e_api() {
+	PORT=$(free_port)
+	env "$@" FREIGHT_API_PORT="$PORT" "$API" > "$WORK/api.out" 2> "$WORK/api.err" &
+	API_PID=$!
+	e2e_track "$API_PID"
+	e2e_wait_up "http://127.0.0.1:$PORT/api/health" "$API_PID"
 }
