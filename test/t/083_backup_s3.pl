@@ -93,7 +93,7 @@ is($rc, 0, 'strict verify passes on the S3 repository');
 like($out, qr/WAL archive checked from \w+ \(oldest backup\)/, 'verify checks the archive in the bucket');
 
 ($rc, $out, $err) = freightctl('restore', '--to', 'latest', '--into', "$home/restored");
-is($rc, 0, 'restore to latest from S3');
+is($rc, 0, 'restore to latest from S3') or diag("freightctl restore:\n$out\n$err");
 my ($rport) = $out =~ /accepting writes on 127\.0\.0\.1:(\d+)/;
 my $labels = `psql -X -tA -h 127.0.0.1 -p $rport -d freight -c "SELECT string_agg(label, ',' ORDER BY label) FROM public.markers" 2>&1`;
 chomp $labels;

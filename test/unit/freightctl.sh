@@ -2,8 +2,9 @@
 # test/unit/freightctl.sh — the pure parts of contrib/dba/freightctl, without a cluster: WAL
 # segment and LSN arithmetic, the archive-continuity check behind `freightctl verify` (against a
 # stand-in pgBackRest listing, across a timeline switch), backup selection for a restore target,
-# the generated repository settings (local, S3, remote host, encryption), and refusals of bad
-# input.  Prints "N passed, M failed".  test/run_all.sh runs it with sh: it re-runs itself in bash.
+# the generated repository settings (local, S3, remote host, encryption), the port chosen for a
+# restored copy, and refusals of bad input.  Prints "N passed, M failed".  test/run_all.sh runs
+# it with sh: it re-runs itself in bash.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 SRC=${FREIGHT_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 LIB="$SRC/contrib/dba/lib"
@@ -31,6 +32,12 @@ check "segno of an LSN" "3" "$(run 'lsn_to_segno 0/3000060' | head -n 1)"
 check "segno of a high LSN" "257" "$(run 'lsn_to_segno 1/1FFFFFF' | head -n 1)"
 check "an LSN is an LSN" "rc=0" "$(run 'is_lsn 16/B374D848')"
 check "a time is not an LSN" "rc=1" "$(run 'is_lsn "2026-11-26 01:00:00+00"')"
+
+# A port for a restored copy or a replica: nobody listens on it, and it lies below the kernel's
+# ephemeral range, where no outgoing connection (or its TIME_WAIT) can hold it.
+read -r low _ < /proc/sys/net/ipv4/ip_local_port_range
+port=$(run 'free_port' | head -n 1)
+check "free_port is below the ephemeral range ($low)" "yes" "$([[ $port =~ ^[0-9]+$ ]] && [ "$port" -ge 10000 ] && [ "$port" -lt "$low" ] && echo yes)"
 
 # Archive continuity: a stand-in pgbr lists segments 1..9 of timeline 1 up to the switch (at
 # 0/7000100: segment 7 belongs to timeline 2) and 7..10 of timeline 2, minus the ones removed.

@@ -102,11 +102,15 @@ pgbr() {
 	pgbackrest --config="$PGBACKREST_CONF" --stanza="$FREIGHT_STANZA" "$@"
 }
 
-# A TCP port nobody listens on at 127.0.0.1 (bash's /dev/tcp: no extra tool needed).
+# A TCP port nobody listens on at 127.0.0.1 (bash's /dev/tcp: no extra tool needed), taken from
+# below the kernel's ephemeral range: a port in that range can be held by an outgoing connection
+# or its TIME_WAIT, which a connect probe does not see and which still makes the server's bind fail.
 free_port() {
-	local p tries=0
+	local low=32768 p tries=0
+	read -r low _ < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+	[ "$low" -gt 11024 ] || low=11024
 	while [ $tries -lt 200 ]; do
-		p=$((20000 + RANDOM % 30000))
+		p=$((10000 + RANDOM % (low - 10000)))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
