@@ -46,6 +46,7 @@ static const Option options[] = {
 	OPT("log-slow-ms", "FREIGHT_SLOW_MS", OPT_INT, slow_ms),
 	OPT("log-access", "FREIGHT_ACCESS_LOG", OPT_BOOL, access_log),
 	OPT("log-sql", "FREIGHT_LOG_SQL", OPT_BOOL, log_sql),
+	OPT("server-cors-allowed-origins", "FREIGHT_CORS_ALLOWED_ORIGINS", OPT_STR, cors_allowed_origins),
 	OPT("server-tls-cert", "FREIGHT_TLS_CERT", OPT_STR, tls_cert),
 	OPT("server-tls-key", "FREIGHT_TLS_KEY", OPT_STR, tls_key),
 	OPT("server-tls-client-ca", "FREIGHT_TLS_CLIENT_CA", OPT_STR, tls_client_ca),
@@ -255,6 +256,85 @@ parse_pre_request(ApiConfig *cfg, char *err, size_t errlen)
 	return ok;
 }
 
+/* An origin as browsers send it: scheme://host[:port], host a name, IPv4 or [IPv6], no path. */
+static bool
+is_origin(const char *s)
+{
+	const char *p = s;
+
+	if (!isalpha((unsigned char) *p))
+		return false;
+	while (isalnum((unsigned char) *p) || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	if (strncmp(p, "://", 3) != 0)
+		return false;
+	p += 3;
+	if (*p == '[')
+	{
+		p++;
+		while (isxdigit((unsigned char) *p) || *p == ':' || *p == '.')
+			p++;
+		if (*p++ != ']')
+			return false;
+	}
+	else
+	{
+		const char *host = p;
+
+		while (isalnum((unsigned char) *p) || *p == '-' || *p == '.')
+			p++;
+		if (p == host)
+			return false;
+	}
+	if (*p == ':')
+	{
+		const char *port = ++p;
+
+		while (isdigit((unsigned char) *p))
+			p++;
+		if (p == port || p - port > 5)
+			return false;
+	}
+	return *p == '\0';
+}
+
+/* server-cors-allowed-origins: "https://a.example, http://localhost:5173" into cors_origins. */
+static bool
+parse_cors_origins(ApiConfig *cfg, char *err, size_t errlen)
+{
+	char	   *list, *item, *save = NULL;
+	int			n = 0, commas = 0;
+
+	if (cfg->cors_allowed_origins == NULL)
+		return true;
+	list = xstrdup(cfg->cors_allowed_origins);
+	for (const char *c = list; *c; c++)
+		commas += *c == ',';
+	cfg->cors_origins = xmalloc((commas + 2) * sizeof(char *));
+	for (item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save))
+	{
+		item = trim(item);
+		if (item[0] == '\0')
+			continue;			/* "a, b," and "a,,b": nothing between the commas */
+		if (!is_origin(item))
+		{
+			snprintf(err, errlen, "server-cors-allowed-origins: \"%s\" is not an origin: write "
+					 "scheme://host[:port] with no path, e.g. https://app.example.com", item);
+			free(list);
+			return false;
+		}
+		cfg->cors_origins[n++] = xstrdup(item);
+	}
+	cfg->cors_origins[n] = NULL;
+	free(list);
+	if (n == 0)
+	{
+		snprintf(err, errlen, "server-cors-allowed-origins lists no origin; leave it unset to allow any");
+		return false;
+	}
+	return true;
+}
+
 bool
 config_read(ApiConfig *cfg, const char *path, char *err, size_t errlen)
 {
@@ -307,5 +387,6 @@ config_load(ApiConfig *cfg, const char *path, char *err, size_t errlen)
 	}
 	if (cfg->threads <= 0)
 		cfg->threads = cfg->db_pool;
-	return parse_tx_end(cfg, err, errlen) && parse_pre_request(cfg, err, errlen);
+	return parse_tx_end(cfg, err, errlen) && parse_pre_request(cfg, err, errlen) &&
+		parse_cors_origins(cfg, err, errlen);
 }

@@ -32,6 +32,9 @@ typedef struct ApiConfig
 	int			slow_ms;		/* FREIGHT_SLOW_MS / log-slow-ms: default 500 */
 	bool		access_log;		/* FREIGHT_ACCESS_LOG / log-access: default on */
 	bool		log_sql;		/* FREIGHT_LOG_SQL / log-sql: each statement and its parameters */
+	char	   *cors_allowed_origins;	/* FREIGHT_CORS_ALLOWED_ORIGINS / server-cors-allowed-origins:
+										 * comma list; unset = any origin, as PostgREST */
+	char	  **cors_origins;	/* derived: that list, NULL-terminated; NULL = any origin */
 	char	   *tls_cert;		/* FREIGHT_TLS_CERT / server-tls-cert: PEM file, enables TLS */
 	char	   *tls_key;		/* FREIGHT_TLS_KEY / server-tls-key */
 	char	   *tls_client_ca;	/* FREIGHT_TLS_CLIENT_CA / server-tls-client-ca: enables mTLS */

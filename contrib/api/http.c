@@ -199,12 +199,27 @@ etag_matches(const char *inm, const char *etag)
 	return inm && (strcmp(inm, "*") == 0 || strstr(inm, etag + 2) != NULL);
 }
 
+/* Is this Origin allowed by server-cors-allowed-origins (unset: any origin, as PostgREST)? */
+static bool
+cors_allowed(const char *origin)
+{
+	char	  **allowed = server.cfg.cors_origins;
+
+	if (allowed == NULL)
+		return true;
+	for (; *allowed; allowed++)
+		if (strcasecmp(*allowed, origin) == 0)
+			return true;
+	return false;
+}
+
+/* CORS headers for an allowed Origin; none for another, so that the browser keeps the answer. */
 static void
 add_cors(Request *req, struct MHD_Response *mr)
 {
 	const char *origin = request_header(req, "Origin");
 
-	if (origin == NULL)
+	if (origin == NULL || !cors_allowed(origin))
 		return;
 	MHD_add_response_header(mr, "Access-Control-Allow-Origin", origin);
 	MHD_add_response_header(mr, "Access-Control-Allow-Credentials", "true");
@@ -264,7 +279,7 @@ send_response(Request *req, Response *r)
 		MHD_add_response_header(mr, "Content-Encoding", enc);
 	if (etag[0])
 		MHD_add_response_header(mr, "ETag", etag);
-	MHD_add_response_header(mr, "Vary", "Accept, Accept-Encoding, Accept-Profile, Authorization, apikey, Prefer, Range");
+	MHD_add_response_header(mr, "Vary", "Accept, Accept-Encoding, Accept-Profile, Authorization, apikey, Origin, Prefer, Range");
 	MHD_add_response_header(mr, "Cache-Control", r->cache_control ? r->cache_control :
 							(req->role && strcmp(req->role, server.cfg.db_anon_role ? server.cfg.db_anon_role : "") == 0 && cacheable
 							 ? "public, max-age=60" : "private, no-cache"));

@@ -14,6 +14,8 @@
 #   e2e_api VAR=VALUE ...            starts freight-api with these settings on a free port (output
 #                                    in $WORK/api.out and api.err), tracks it and waits for
 #                                    /api/health; sets PORT and API_PID; false if it did not come up
+#   e2e_refuses NAME MESSAGE VAR=VALUE ...  one check: freight-api started with these settings
+#                                    exits at start (within 10 s, non-zero) saying MESSAGE on stderr
 #   e2e_count LOG                    prints a client's output and adds its "N passed, M failed"
 #                                    to the counters (no such line: one failure)
 #   e2e_client SCRIPT [VAR=VALUE ...]  runs the node client $HERE/SCRIPT with these variables and
@@ -152,4 +154,15 @@ e2e_api() {
 	API_PID=$!
 	e2e_track "$API_PID"
 	e2e_wait_up "http://127.0.0.1:$PORT/api/health" "$API_PID"
+}
+
+e2e_refuses() {
+	e2e_name=$1; e2e_msg=$2; shift 2
+	env "$@" FREIGHT_API_PORT="$(free_port)" timeout 10 "$API" > /dev/null 2> "$WORK/refused.err"
+	e2e_rc=$?
+	if [ "$e2e_rc" != 0 ] && [ "$e2e_rc" != 124 ] && grep -Fq -- "$e2e_msg" "$WORK/refused.err"; then
+		pass "$e2e_name"
+	else
+		fail "$e2e_name (exit $e2e_rc; stderr: $(head -c 300 "$WORK/refused.err"))"
+	fi
 }
