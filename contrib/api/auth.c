@@ -8,7 +8,6 @@
  */
 #include "auth.h"
 
-#include <arpa/inet.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
@@ -19,6 +18,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "http.h"
 #include "rest_tx.h"
 
 #define KEY_CACHE_SLOTS 256
@@ -216,16 +216,6 @@ service_query(const char *sql, const char *const *params, int nparams, ApiError 
 	return res;
 }
 
-static void
-client_address(Request *req, char *out, size_t n)
-{
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-
-	snprintf(out, n, "127.0.0.1");
-	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *) ci->client_addr)->sin_addr, out, (socklen_t) n);
-}
-
 /* Records a failed authentication; best effort: the request fails with 401 either way. */
 static void
 record_failure(Request *req, const SchemaCache *sc, const char *kind, const char *actor,
@@ -239,7 +229,7 @@ record_failure(Request *req, const SchemaCache *sc, const char *kind, const char
 	Buf			sql;
 	PGresult   *r;
 
-	client_address(req, addr, sizeof(addr));
+	http_client_address(req, addr, sizeof(addr));
 	fprintf(stderr, "{\"level\":\"warning\",\"event\":\"auth_failed\",\"request_id\":\"%s\",\"method\":\"%s\",\"reason\":\"%s\",\"client_addr\":\"%s\"}\n",
 			req->request_id, kind, reason, addr);
 	if (!sc->has_security_log)
@@ -248,7 +238,7 @@ record_failure(Request *req, const SchemaCache *sc, const char *kind, const char
 					   "path", req->path, "request_id", req->request_id);
 	detail_text = json_dumps(detail, JSON_COMPACT);
 	params[0] = actor;
-	params[1] = addr;
+	params[1] = addr[0] ? addr : NULL;
 	params[2] = detail_text;
 	buf_init(&sql);
 	buf_puts(&sql, "SELECT ");

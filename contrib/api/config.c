@@ -379,6 +379,11 @@ config_load(ApiConfig *cfg, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "no database: set FREIGHT_DB_URI or db-uri");
 		return false;
 	}
+	if (cfg->host == NULL)
+	{
+		snprintf(err, errlen, "server-host is empty: give an IPv4 or IPv6 address, a host name, or * for every address");
+		return false;
+	}
 	if (cfg->db_pool < 1 || cfg->db_pipelines < 0 || cfg->db_pipelines > 64 || cfg->port < 1 ||
 		cfg->port > 65535)
 	{

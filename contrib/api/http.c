@@ -9,6 +9,7 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <brotli/encode.h>
 #include <netinet/in.h>
 #include <microhttpd.h>
@@ -376,10 +377,32 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	return req;
 }
 
+/* The client's IP address as text (an IPv4-mapped IPv6 address as IPv4); "" when unknown. */
+void
+http_client_address(Request *req, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	const struct in6_addr *a6;
+
+	out[0] = '\0';
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, out, (socklen_t) n);
+	else if (sa && sa->sa_family == AF_INET6)
+	{
+		a6 = &((const struct sockaddr_in6 *) sa)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a6))
+			inet_ntop(AF_INET, &a6->s6_addr[12], out, (socklen_t) n);
+		else
+			inet_ntop(AF_INET6, a6, out, (socklen_t) n);
+	}
+}
+
 static void
 log_access(Request *req, double seconds)
 {
 	Buf			line;
+	char		addr[INET6_ADDRSTRLEN];
 	/* event streams are long by design: never "slow" */
 	bool		slow = seconds * 1000.0 >= server.cfg.slow_ms && strcmp(req->route, "stream") != 0;
 
@@ -394,7 +417,8 @@ log_access(Request *req, double seconds)
 	buf_printf(&line, "\",\"route\":\"%s\",\"status\":%d,\"duration_ms\":%.3f,\"bytes\":%zu,\"role\":\"",
 			   req->route, req->status, seconds * 1000.0, req->bytes);
 	buf_json_escape(&line, req->role ? req->role : "");
-	buf_printf(&line, "\"%s}\n", slow ? ",\"slow\":true" : "");
+	http_client_address(req, addr, sizeof(addr));
+	buf_printf(&line, "\",\"client_addr\":\"%s\"%s}\n", addr, slow ? ",\"slow\":true" : "");
 	fwrite(line.data, 1, line.len, slow ? stderr : stdout);
 	if (!slow)
 		fflush(stdout);
@@ -515,10 +539,74 @@ read_file(const char *path, char *err, size_t errlen)
 	return buf_steal(&b);
 }
 
+/* what a host name or an IP address (IPv6 with a %zone) is made of */
+#define HOST_CHARS "0123456789.-_:%abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+/*
+ * server-host as a socket address: "*" is every IPv4 and IPv6 address (dual stack); otherwise an
+ * IPv4 or IPv6 address, or a host name whose first address is taken.  Adds MHD's IPv6 flags.
+ */
+static bool
+listen_address(struct sockaddr_storage *ss, unsigned int *flags, char *err, size_t errlen)
+{
+	const char *host = server.cfg.host;
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+	struct addrinfo *res;
+	bool		v6 = strchr(host, ':') != NULL;
+	int			rc;
+
+	memset(ss, 0, sizeof(*ss));
+	if (strcmp(host, "*") == 0)
+	{
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *) ss;
+
+		a6->sin6_family = AF_INET6;
+		a6->sin6_addr = in6addr_any;
+		a6->sin6_port = htons((uint16_t) server.cfg.port);
+		*flags |= MHD_USE_DUAL_STACK;
+		return true;
+	}
+	/* an IPv6 address is never looked up, nor is what cannot be a host name */
+	if (v6)
+		hints.ai_flags |= AI_NUMERICHOST;
+	if (host[0] == '\0' || host[strspn(host, HOST_CHARS)] != '\0' ||
+		((rc = getaddrinfo(host, NULL, &hints, &res)) != 0 && v6))
+	{
+		snprintf(err, errlen, "server-host: \"%s\" is neither an IPv4 or IPv6 address nor a host name "
+				 "(* listens on every address)", host);
+		return false;
+	}
+	if (rc != 0)
+	{
+		snprintf(err, errlen, "server-host: cannot resolve \"%s\": %s", host, gai_strerror(rc));
+		return false;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	if (ss->ss_family == AF_INET6)
+	{
+		((struct sockaddr_in6 *) ss)->sin6_port = htons((uint16_t) server.cfg.port);
+		*flags |= MHD_USE_IPv6;
+	}
+	else
+		((struct sockaddr_in *) ss)->sin_port = htons((uint16_t) server.cfg.port);
+	return true;
+}
+
+void
+http_base_url(char *out, size_t n)
+{
+	const char *host = server.cfg.host;
+	bool		v6 = strchr(host, ':') != NULL;
+
+	snprintf(out, n, "http%s://%s%s%s:%d", server.cfg.tls_cert ? "s" : "", v6 ? "[" : "", host,
+			 v6 ? "]" : "", server.cfg.port);
+}
+
 struct MHD_Daemon *
 http_start(char *err, size_t errlen)
 {
-	struct sockaddr_in addr;
+	struct sockaddr_storage addr;
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
 	struct MHD_OptionItem opts[16];
@@ -526,14 +614,8 @@ http_start(char *err, size_t errlen)
 	char	   *cert = NULL, *key = NULL, *ca = NULL;
 	struct MHD_Daemon *d;
 
-	memset(&addr, 0, sizeof(addr));
-	addr.sin_family = AF_INET;
-	addr.sin_port = htons((uint16_t) server.cfg.port);
-	if (inet_pton(AF_INET, server.cfg.host, &addr.sin_addr) != 1)
-	{
-		snprintf(err, errlen, "server-host must be an IPv4 address, got %s", server.cfg.host);
+	if (!listen_address(&addr, &flags, err, errlen))
 		return NULL;
-	}
 	opts[n++] = (struct MHD_OptionItem) {.option = MHD_OPTION_SOCK_ADDR, .value = 0, .ptr_value = &addr};
 	opts[n++] = (struct MHD_OptionItem) {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t) server.cfg.threads, NULL};
 	opts[n++] = (struct MHD_OptionItem) {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t) on_uri, NULL};
@@ -562,7 +644,12 @@ http_start(char *err, size_t errlen)
 	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_ARRAY, opts,
 						 MHD_OPTION_END);
 	if (d == NULL)
-		snprintf(err, errlen, "cannot listen on %s:%d", server.cfg.host, server.cfg.port);
+	{
+		char		url[300];
+
+		http_base_url(url, sizeof(url));
+		snprintf(err, errlen, "cannot listen on %s", url);
+	}
 	/* MHD copies the PEM strings it needs */
 	free(cert);
 	free(key);

@@ -290,6 +290,7 @@ int
 main(int argc, char **argv)
 {
 	char		err[1024];
+	char		url[300];
 	const char *config_path = argc > 1 ? argv[1] : getenv("FREIGHT_CONFIG");
 	sigset_t	sigs;
 	pthread_t	listener;
@@ -371,9 +372,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "freight-api: %s\n", err);
 		return 1;
 	}
-	fprintf(stderr, "{\"level\":\"info\",\"event\":\"listening\",\"url\":\"http%s://%s:%d/api/\",\"threads\":%d,\"db_pool\":%d,\"db_pipelines\":%d}\n",
-			server.cfg.tls_cert ? "s" : "", server.cfg.host, server.cfg.port, server.cfg.threads,
-			server.cfg.db_pool, server.cfg.db_pipelines);
+	http_base_url(url, sizeof(url));
+	fprintf(stderr, "{\"level\":\"info\",\"event\":\"listening\",\"url\":\"%s/api/\",\"threads\":%d,\"db_pool\":%d,\"db_pipelines\":%d}\n",
+			url, server.cfg.threads, server.cfg.db_pool, server.cfg.db_pipelines);
 	for (;;)
 	{
 		if (sigwait(&sigs, &sig) != 0)

@@ -13,7 +13,8 @@
 #                                    process PID has exited
 #   e2e_api VAR=VALUE ...            starts freight-api with these settings on a free port (output
 #                                    in $WORK/api.out and api.err), tracks it and waits for
-#                                    /api/health; sets PORT and API_PID; false if it did not come up
+#                                    /api/health (at E2E_API_HOST, default 127.0.0.1); sets PORT
+#                                    and API_PID; false if it did not come up
 #   e2e_refuses NAME MESSAGE VAR=VALUE ...  one check: freight-api started with these settings
 #                                    exits at start (within 10 s, non-zero) saying MESSAGE on stderr
 #   e2e_count LOG                    prints a client's output and adds its "N passed, M failed"
@@ -153,7 +154,7 @@ e2e_api() {
 	env "$@" FREIGHT_API_PORT="$PORT" "$API" > "$WORK/api.out" 2> "$WORK/api.err" &
 	API_PID=$!
 	e2e_track "$API_PID"
-	e2e_wait_up "http://127.0.0.1:$PORT/api/health" "$API_PID"
+	e2e_wait_up "http://${E2E_API_HOST:-127.0.0.1}:$PORT/api/health" "$API_PID"
 }
 
 e2e_refuses() {
