@@ -41,6 +41,8 @@ static const Option options[] = {
 	OPT("db-aggregates-enabled", "FREIGHT_DB_AGGREGATES_ENABLED", OPT_BOOL, db_aggregates_enabled),
 	OPT("server-host", "FREIGHT_API_HOST", OPT_STR, host),
 	OPT("server-port", "FREIGHT_API_PORT", OPT_INT, port),
+	OPT("server-unix-socket", "FREIGHT_API_UNIX_SOCKET", OPT_STR, unix_socket),
+	OPT("server-unix-socket-mode", "FREIGHT_API_UNIX_SOCKET_MODE", OPT_STR, unix_socket_mode),
 	OPT("server-threads", "FREIGHT_API_THREADS", OPT_INT, threads),
 	OPT("server-max-body", "FREIGHT_MAX_BODY", OPT_LONG, max_body),
 	OPT("log-slow-ms", "FREIGHT_SLOW_MS", OPT_INT, slow_ms),
@@ -346,6 +348,7 @@ config_read(ApiConfig *cfg, const char *path, char *err, size_t errlen)
 	cfg->db_pool_timeout_ms = 10000;
 	cfg->db_pipelines = 2;
 	cfg->port = 3000;
+	cfg->unix_mode = 0660;
 	cfg->max_body = 1024 * 1024;
 	cfg->slow_ms = 500;
 	cfg->access_log = true;
@@ -378,6 +381,19 @@ config_load(ApiConfig *cfg, const char *path, char *err, size_t errlen)
 	{
 		snprintf(err, errlen, "no database: set FREIGHT_DB_URI or db-uri");
 		return false;
+	}
+	if (cfg->unix_socket_mode)
+	{
+		char	   *end;
+		long		mode = strtol(cfg->unix_socket_mode, &end, 8);
+
+		if (end == cfg->unix_socket_mode || *end != '\0' || mode < 0 || mode > 0777 || (mode & 0600) != 0600)
+		{
+			snprintf(err, errlen, "server-unix-socket-mode must be octal permissions from 600 to 777 (the "
+					 "daemon's user must read and write), got \"%s\"", cfg->unix_socket_mode);
+			return false;
+		}
+		cfg->unix_mode = (int) mode;
 	}
 	if (cfg->host == NULL)
 	{

@@ -27,6 +27,9 @@ typedef struct ApiConfig
 										 * col.sum(), count() in select=; default off */
 	char	   *host;			/* FREIGHT_API_HOST / server-host: default 127.0.0.1 */
 	int			port;			/* FREIGHT_API_PORT / server-port: default 3000 */
+	char	   *unix_socket;	/* FREIGHT_API_UNIX_SOCKET / server-unix-socket: listen there, not on TCP */
+	char	   *unix_socket_mode;	/* FREIGHT_API_UNIX_SOCKET_MODE / server-unix-socket-mode: octal, 660 */
+	int			unix_mode;		/* derived: unix_socket_mode as a number */
 	int			threads;		/* FREIGHT_API_THREADS / server-threads: default = db_pool */
 	long		max_body;		/* FREIGHT_MAX_BODY / server-max-body: bytes, default 1 MiB */
 	int			slow_ms;		/* FREIGHT_SLOW_MS / log-slow-ms: default 500 */

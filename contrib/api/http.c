@@ -22,6 +22,7 @@
 #include <time.h>
 #include <zlib.h>
 
+#include "listen_unix.h"
 #include "metrics.h"
 #include "query_parse.h"
 #include "server.h"
@@ -599,6 +600,11 @@ http_base_url(char *out, size_t n)
 	const char *host = server.cfg.host;
 	bool		v6 = strchr(host, ':') != NULL;
 
+	if (server.cfg.unix_socket)
+	{
+		snprintf(out, n, "http%s://localhost", server.cfg.tls_cert ? "s" : "");
+		return;
+	}
 	snprintf(out, n, "http%s://%s%s%s:%d", server.cfg.tls_cert ? "s" : "", v6 ? "[" : "", host,
 			 v6 ? "]" : "", server.cfg.port);
 }
@@ -614,9 +620,18 @@ http_start(char *err, size_t errlen)
 	char	   *cert = NULL, *key = NULL, *ca = NULL;
 	struct MHD_Daemon *d;
 
-	if (!listen_address(&addr, &flags, err, errlen))
+	if (server.cfg.unix_socket)
+	{
+		int			fd = unix_listen(server.cfg.unix_socket, server.cfg.unix_mode, err, errlen);
+
+		if (fd < 0)
+			return NULL;
+		opts[n++] = (struct MHD_OptionItem) {MHD_OPTION_LISTEN_SOCKET, fd, NULL};
+	}
+	else if (listen_address(&addr, &flags, err, errlen))
+		opts[n++] = (struct MHD_OptionItem) {.option = MHD_OPTION_SOCK_ADDR, .value = 0, .ptr_value = &addr};
+	else
 		return NULL;
-	opts[n++] = (struct MHD_OptionItem) {.option = MHD_OPTION_SOCK_ADDR, .value = 0, .ptr_value = &addr};
 	opts[n++] = (struct MHD_OptionItem) {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t) server.cfg.threads, NULL};
 	opts[n++] = (struct MHD_OptionItem) {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t) on_uri, NULL};
 	opts[n++] = (struct MHD_OptionItem) {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t) on_completed, NULL};
@@ -648,7 +663,9 @@ http_start(char *err, size_t errlen)
 		char		url[300];
 
 		http_base_url(url, sizeof(url));
-		snprintf(err, errlen, "cannot listen on %s", url);
+		snprintf(err, errlen, "cannot listen on %s", server.cfg.unix_socket ? server.cfg.unix_socket : url);
+		if (server.cfg.unix_socket)
+			unlink(server.cfg.unix_socket);
 	}
 	/* MHD copies the PEM strings it needs */
 	free(cert);

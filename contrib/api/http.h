@@ -18,7 +18,10 @@ struct MHD_Daemon;
  */
 struct MHD_Daemon *http_start(char *err, size_t errlen);
 
-/* The daemon's base URL, e.g. http://127.0.0.1:3000 or https://[::1]:3000 (IPv6 in brackets). */
+/*
+ * The daemon's base URL, e.g. http://127.0.0.1:3000 or https://[::1]:3000 (IPv6 in brackets);
+ * http://localhost on a Unix-domain socket (server-unix-socket).
+ */
 void		http_base_url(char *out, size_t n);
 
 /* The client's IP address as text (an IPv4-mapped IPv6 address as IPv4); "" when unknown. */

@@ -291,6 +291,7 @@ main(int argc, char **argv)
 {
 	char		err[1024];
 	char		url[300];
+	Buf			socket_json;
 	const char *config_path = argc > 1 ? argv[1] : getenv("FREIGHT_CONFIG");
 	sigset_t	sigs;
 	pthread_t	listener;
@@ -373,8 +374,17 @@ main(int argc, char **argv)
 		return 1;
 	}
 	http_base_url(url, sizeof(url));
-	fprintf(stderr, "{\"level\":\"info\",\"event\":\"listening\",\"url\":\"%s/api/\",\"threads\":%d,\"db_pool\":%d,\"db_pipelines\":%d}\n",
-			url, server.cfg.threads, server.cfg.db_pool, server.cfg.db_pipelines);
+	buf_init(&socket_json);
+	if (server.cfg.unix_socket)
+	{
+		buf_puts(&socket_json, ",\"socket\":\"");
+		buf_json_escape(&socket_json, server.cfg.unix_socket);
+		buf_putc(&socket_json, '"');
+	}
+	fprintf(stderr, "{\"level\":\"info\",\"event\":\"listening\",\"url\":\"%s/api/\"%s,\"threads\":%d,\"db_pool\":%d,\"db_pipelines\":%d}\n",
+			url, socket_json.len ? socket_json.data : "", server.cfg.threads, server.cfg.db_pool,
+			server.cfg.db_pipelines);
+	buf_free(&socket_json);
 	for (;;)
 	{
 		if (sigwait(&sigs, &sig) != 0)
@@ -390,6 +400,8 @@ main(int argc, char **argv)
 	fprintf(stderr, "{\"level\":\"info\",\"event\":\"shutting_down\"}\n");
 	/* Stop accepting, close event streams, let in-flight requests finish, then close the pool. */
 	MHD_quiesce_daemon(daemon);
+	if (server.cfg.unix_socket)
+		unlink(server.cfg.unix_socket);	/* new clients fail at once instead of waiting */
 	server.stopping = true;
 	sse_stop();
 	for (int i = 0; i < 300 && http_active_requests() > 0; i++)

@@ -4,7 +4,9 @@
 # writes through api functions, API keys checked by freight.authenticate_api_key and limited by
 # freight.rate_limit, failed logins in freight.security_events with the client's address.  Then
 # the listen address (server-host): IPv6 only (::1), every address of both families (*), a host
-# name, and values that are none of these, refused at start.  Ends with "N passed, M failed".
+# name, and values that are none of these, refused at start; a Unix-domain socket
+# (server-unix-socket) with its permissions, a stale socket file replaced, a live one or another
+# file left alone.  Ends with "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -100,5 +102,36 @@ e2e_refuses "a malformed IPv6 server-host is refused (never looked up)" \
 	FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_API_HOST=::1::2
 e2e_refuses "an empty server-host is refused" 'server-host is empty' \
 	FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_API_HOST=
+
+echo "# a Unix-domain socket (server-unix-socket)"
+SOCK="$WORK/api.sock"
+on_socket() { E2E_CURL_ARGS="--unix-socket $SOCK" E2E_API_HOST=localhost e2e_api FREIGHT_DB_URI="$DB_URI" \
+	FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_JWT_SECRET="$SECRET" FREIGHT_API_UNIX_SOCKET="$SOCK" "$@"; }
+on_socket FREIGHT_API_UNIX_SOCKET_MODE=600 || e2e_abort "$WORK/api.err"
+check "requests over the socket" 200 '"status"' --unix-socket "$SOCK" "http://localhost/api/rpc/track?tracking_number=$TN1"
+expect "  ... the socket has the permissions asked for" "$(stat -c %a "$SOCK")" 600
+expect "  ... and no TCP port is open" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/health")" 000
+expect_match "  ... the start log names the socket" "$(grep '"event":"listening"' "$WORK/api.err")" "\"socket\":\"$SOCK\""
+e2e_refuses "a second daemon on a socket in use is refused" "server-unix-socket: $SOCK is in use by another server" \
+	FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_API_UNIX_SOCKET="$SOCK"
+check "  ... and the first one still answers" 200 '"status":"ok"' --unix-socket "$SOCK" http://localhost/api/health
+kill -9 "$API_PID"; wait "$API_PID" 2>/dev/null
+[ -S "$SOCK" ] && pass "a killed daemon leaves its socket file" || fail "a killed daemon leaves its socket file"
+on_socket || e2e_abort "$WORK/api.err"
+check "  ... which the next daemon replaces (default permissions 660)" 200 '"status":"ok"' --unix-socket "$SOCK" http://localhost/api/health
+expect "  ... 660" "$(stat -c %a "$SOCK")" 660
+kill "$API_PID"; wait "$API_PID" 2>/dev/null
+[ -e "$SOCK" ] && fail "SIGTERM removes the socket file" || pass "SIGTERM removes the socket file"
+echo 'not a socket' > "$WORK/file.sock"
+e2e_refuses "a file that is not a socket is refused" "server-unix-socket: $WORK/file.sock exists and is not a socket" \
+	FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_API_UNIX_SOCKET="$WORK/file.sock"
+expect "  ... and left as it was" "$(cat "$WORK/file.sock")" 'not a socket'
+LONG="$WORK/$(printf '%0120d' 0).sock"
+e2e_refuses "a socket path over 107 bytes is refused" "server-unix-socket: the path is longer than 107 bytes" \
+	FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_API_UNIX_SOCKET="$LONG"
+e2e_refuses "socket permissions that are not octal are refused" 'server-unix-socket-mode must be octal permissions from 600 to 777' \
+	FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_API_UNIX_SOCKET="$SOCK" FREIGHT_API_UNIX_SOCKET_MODE=rw
+e2e_refuses "permissions that lock the daemon out are refused" 'got "400"' \
+	FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_API_UNIX_SOCKET="$SOCK" FREIGHT_API_UNIX_SOCKET_MODE=400
 
 e2e_finish

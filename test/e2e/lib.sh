@@ -9,8 +9,8 @@
 #   e2e_sql DB FILE ...              runs the SQL files (- = standard input) in DB as postgres,
 #                                    stopping at the first error; on one: psql's output, e2e_abort
 #   e2e_track PID ...                the cleanup stops these processes too
-#   e2e_wait_up URL [PID]            waits (10 s at most) until URL answers; fails early if the
-#                                    process PID has exited
+#   e2e_wait_up URL [PID]            waits (10 s at most) until URL answers (curl with
+#                                    $E2E_CURL_ARGS); fails early if the process PID has exited
 #   e2e_api VAR=VALUE ...            starts freight-api with these settings on a free port (output
 #                                    in $WORK/api.out and api.err), tracks it and waits for
 #                                    /api/health (at E2E_API_HOST, default 127.0.0.1); sets PORT
@@ -142,7 +142,7 @@ SQL
 
 e2e_wait_up() {
 	for _ in $(seq 1 100); do
-		curl -sk -o /dev/null "$1" && return 0
+		curl -sk ${E2E_CURL_ARGS:-} -o /dev/null "$1" && return 0
 		[ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null && return 1
 		sleep 0.1
 	done
