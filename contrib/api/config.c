@@ -46,6 +46,7 @@ static const Option options[] = {
 	OPT("server-threads", "FREIGHT_API_THREADS", OPT_INT, threads),
 	OPT("server-max-body", "FREIGHT_MAX_BODY", OPT_LONG, max_body),
 	OPT("log-slow-ms", "FREIGHT_SLOW_MS", OPT_INT, slow_ms),
+	OPT("server-timing-enabled", "FREIGHT_SERVER_TIMING", OPT_BOOL, server_timing),
 	OPT("log-access", "FREIGHT_ACCESS_LOG", OPT_BOOL, access_log),
 	OPT("log-sql", "FREIGHT_LOG_SQL", OPT_BOOL, log_sql),
 	OPT("server-cors-allowed-origins", "FREIGHT_CORS_ALLOWED_ORIGINS", OPT_STR, cors_allowed_origins),

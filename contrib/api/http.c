@@ -37,6 +37,34 @@ now_seconds(void)
 	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
+void
+request_stage_done(Request *req, RequestStage stage)
+{
+	if (server.cfg.server_timing)
+		req->stage_end[stage] = now_seconds();
+}
+
+/* Server-Timing: auth, parse, transaction and response, in ms, for the stages that happened. */
+static void
+add_server_timing(Request *req, struct MHD_Response *mr)
+{
+	static const char *const names[NSTAGES] = {"auth", "parse", "transaction"};
+	double		from = req->start;
+	double		now = now_seconds();
+	char		value[200];
+	size_t		len = 0;
+
+	for (int i = 0; i < NSTAGES; i++)
+		if (req->stage_end[i] > 0)
+		{
+			len += (size_t) snprintf(value + len, sizeof(value) - len, "%s;dur=%.3f, ", names[i],
+									 (req->stage_end[i] - from) * 1000.0);
+			from = req->stage_end[i];
+		}
+	snprintf(value + len, sizeof(value) - len, "response;dur=%.3f", (now - from) * 1000.0);
+	MHD_add_response_header(mr, "Server-Timing", value);
+}
+
 const char *
 request_header(Request *req, const char *name)
 {
@@ -289,6 +317,8 @@ send_response(Request *req, Response *r)
 	for (int i = 0; i < r->nheaders; i++)
 		MHD_add_response_header(mr, r->headers[i].name, r->headers[i].value);
 	add_cors(req, mr);
+	if (server.cfg.server_timing)
+		add_server_timing(req, mr);
 	req->status = r->status;
 	req->responded = true;
 	ret = MHD_queue_response(req->conn, (unsigned int) r->status, mr);

@@ -195,6 +195,7 @@ statement_outcome(Request *req, Response *resp, TxPlan *tx, const Exec *ex, PgCo
 	ApiError	err;
 	char		errmsg[512];
 
+	request_stage_done(req, STAGE_TRANSACTION);
 	if ((failed = tx_failed(tx)) != NULL)
 	{
 		/* a failed explicit transaction has been rolled back too */
@@ -365,6 +366,7 @@ rest_run_statement(Request *req, Response *resp, SqlStatement *st, const Exec *e
 	bool		checked = !ex->read_only && ((ex->write && ex->singular) || ex->max_affected >= 0);
 	ApiError	err;
 
+	request_stage_done(req, STAGE_PARSE);
 	tx_plan(&tx, &req->arena, req, &as, ex->read_only, ex->write, checked, st->sql.data,
 			st->params, st->nparams);
 	if (server.cfg.log_sql)

@@ -387,6 +387,7 @@ rest_prepare(Request *req, Response *resp, const SchemaCache *sc, bool write, Au
 	}
 	auth_rate_headers(req, resp, auth, NULL);
 	req->role = auth->role;
+	request_stage_done(req, STAGE_AUTH);
 	if (!qp_decode_pairs(&req->arena, req->query, &p, npairs, &qerr))
 	{
 		api_error(&err, 400, "PGRST100", qerr.message, qerr.details, NULL);

@@ -69,6 +69,15 @@ typedef struct Response
 /* Everything about one HTTP request, freed when the request completes. */
 typedef struct Request Request;
 
+/* Where a request's time goes, for the Server-Timing header (server-timing-enabled). */
+typedef enum RequestStage
+{
+	STAGE_AUTH,					/* JWT or API key checked, role chosen */
+	STAGE_PARSE,				/* query parsed, SQL built */
+	STAGE_TRANSACTION,			/* the database's answer is in */
+	NSTAGES
+} RequestStage;
+
 struct Request
 {
 	Arena		arena;
@@ -81,6 +90,7 @@ struct Request
 	bool		body_too_large;
 	bool		responded;
 	double		start;			/* monotonic seconds */
+	double		stage_end[NSTAGES];	/* when each stage ended (0: it did not happen) */
 	char		request_id[33];
 	const char *route;			/* metrics label */
 	const char *role;			/* for the access log */
@@ -99,6 +109,8 @@ struct Request
 };
 
 const char *request_header(Request *req, const char *name);
+/* Notes that req finished stage now (only with server-timing-enabled). */
+void		request_stage_done(Request *req, RequestStage stage);
 void		response_init(Response *r);
 void		response_header(Request *req, Response *r, const char *name, const char *value);
 /* Fills r with the JSON error body of err (and WWW-Authenticate for 401). */

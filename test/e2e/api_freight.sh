@@ -2,11 +2,7 @@
 # test/e2e/api_freight.sh — freight-api over the real freight extension: row-level security
 # through the api views, embedding through the views' base-table foreign keys, public tracking,
 # writes through api functions, API keys checked by freight.authenticate_api_key and limited by
-# freight.rate_limit, failed logins in freight.security_events with the client's address.  Then
-# the listen address (server-host): IPv6 only (::1), every address of both families (*), a host
-# name, and values that are none of these, refused at start; a Unix-domain socket
-# (server-unix-socket) with its permissions, a stale socket file replaced, a live one or another
-# file left alone.  Ends with "N passed, M failed".
+# freight.rate_limit, failed logins in freight.security_events.  Ends with "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -60,78 +56,5 @@ n=$($PSQL -d freight -tAc "SELECT count(*) FROM freight.security_events WHERE ki
 check "OpenAPI describes the freight views a customer may use" 200 '"/shipments"' -H "Authorization: Bearer $CUSTOMER" "$B/"
 check "the anonymous OpenAPI leaves out the shipments view" 200 '"/rpc/track"' "$B/"
 grep -q '"/shipments"' "$WORK/body" && fail "anonymous OpenAPI lists /shipments" || pass "anonymous OpenAPI follows privileges"
-
-echo "# listen addresses (server-host)"
-DB_URI="postgresql://freight_authenticator@127.0.0.1:$PGPORT/freight"
-failures_from() { $PSQL -d freight -tAc "SELECT count(*) FROM freight.security_events WHERE kind = 'auth_failure' AND client_addr = '$1'"; }
-kill "$API_PID"; wait "$API_PID" 2>/dev/null
-if [ -e /proc/net/if_inet6 ] && grep -q '^0\{31\}1 ' /proc/net/if_inet6; then
-	E2E_API_HOST='[::1]' e2e_api FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon \
-		FREIGHT_JWT_SECRET="$SECRET" FREIGHT_API_HOST=::1 || e2e_abort "$WORK/api.err"
-	check "server-host = ::1 serves over IPv6" 200 '"status"' "http://[::1]:$PORT/api/rpc/track?tracking_number=$TN1"
-	expect_match "  ... its access log names the client ::1" "$(grep '"route":"rpc"' "$WORK/api.out" | tail -n 1)" '"client_addr":"::1"'
-	expect_match "  ... the start log gives the URL with the address in brackets" \
-		"$(grep '"event":"listening"' "$WORK/api.err")" "\"url\":\"http://\\[::1\\]:$PORT/api/\""
-	check "  ... a bad token over IPv6 is 401" 401 'PGRST301' -H 'Authorization: Bearer not.a.token' "http://[::1]:$PORT/api/shipments"
-	expect "  ... recorded with the client address ::1" "$(failures_from ::1)" 1
-	expect "  ... and it does not listen on IPv4" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/health")" 000
-	kill "$API_PID"; wait "$API_PID" 2>/dev/null
-
-	E2E_API_HOST='[::1]' e2e_api FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon \
-		FREIGHT_JWT_SECRET="$SECRET" FREIGHT_API_HOST='*' || e2e_abort "$WORK/api.err"
-	check "server-host = * answers on IPv6" 200 '"status"' "http://[::1]:$PORT/api/rpc/track?tracking_number=$TN1"
-	check "  ... and on IPv4" 200 '"status"' "http://127.0.0.1:$PORT/api/rpc/track?tracking_number=$TN1"
-	expect_match "  ... an IPv4 client is logged as IPv4, not ::ffff:127.0.0.1" \
-		"$(grep '"route":"rpc"' "$WORK/api.out" | tail -n 1)" '"client_addr":"127\.0\.0\.1"'
-	before=$(failures_from 127.0.0.1)
-	check "  ... a bad token over IPv4 is 401" 401 'PGRST301' -H 'Authorization: Bearer not.a.token' "http://127.0.0.1:$PORT/api/shipments"
-	expect "  ... recorded with the client address 127.0.0.1" "$(failures_from 127.0.0.1)" $((before + 1))
-	kill "$API_PID"; wait "$API_PID" 2>/dev/null
-else
-	echo "skipped: IPv6 checks (no ::1 on this machine)"
-fi
-E2E_API_HOST=localhost e2e_api FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon \
-	FREIGHT_JWT_SECRET="$SECRET" FREIGHT_API_HOST=localhost || e2e_abort "$WORK/api.err"
-check "server-host = localhost (a host name)" 200 '"status"' "http://localhost:$PORT/api/rpc/track?tracking_number=$TN1"
-kill "$API_PID"; wait "$API_PID" 2>/dev/null
-e2e_refuses "server-host that cannot be a host name is refused at start" \
-	'server-host: "bad host!" is neither an IPv4 or IPv6 address nor a host name' \
-	FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_API_HOST='bad host!'
-e2e_refuses "a malformed IPv6 server-host is refused (never looked up)" \
-	'server-host: "::1::2" is neither an IPv4 or IPv6 address nor a host name' \
-	FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_API_HOST=::1::2
-e2e_refuses "an empty server-host is refused" 'server-host is empty' \
-	FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_API_HOST=
-
-echo "# a Unix-domain socket (server-unix-socket)"
-SOCK="$WORK/api.sock"
-on_socket() { E2E_CURL_ARGS="--unix-socket $SOCK" E2E_API_HOST=localhost e2e_api FREIGHT_DB_URI="$DB_URI" \
-	FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_JWT_SECRET="$SECRET" FREIGHT_API_UNIX_SOCKET="$SOCK" "$@"; }
-on_socket FREIGHT_API_UNIX_SOCKET_MODE=600 || e2e_abort "$WORK/api.err"
-check "requests over the socket" 200 '"status"' --unix-socket "$SOCK" "http://localhost/api/rpc/track?tracking_number=$TN1"
-expect "  ... the socket has the permissions asked for" "$(stat -c %a "$SOCK")" 600
-expect "  ... and no TCP port is open" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/health")" 000
-expect_match "  ... the start log names the socket" "$(grep '"event":"listening"' "$WORK/api.err")" "\"socket\":\"$SOCK\""
-e2e_refuses "a second daemon on a socket in use is refused" "server-unix-socket: $SOCK is in use by another server" \
-	FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_API_UNIX_SOCKET="$SOCK"
-check "  ... and the first one still answers" 200 '"status":"ok"' --unix-socket "$SOCK" http://localhost/api/health
-kill -9 "$API_PID"; wait "$API_PID" 2>/dev/null
-[ -S "$SOCK" ] && pass "a killed daemon leaves its socket file" || fail "a killed daemon leaves its socket file"
-on_socket || e2e_abort "$WORK/api.err"
-check "  ... which the next daemon replaces (default permissions 660)" 200 '"status":"ok"' --unix-socket "$SOCK" http://localhost/api/health
-expect "  ... 660" "$(stat -c %a "$SOCK")" 660
-kill "$API_PID"; wait "$API_PID" 2>/dev/null
-[ -e "$SOCK" ] && fail "SIGTERM removes the socket file" || pass "SIGTERM removes the socket file"
-echo 'not a socket' > "$WORK/file.sock"
-e2e_refuses "a file that is not a socket is refused" "server-unix-socket: $WORK/file.sock exists and is not a socket" \
-	FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_API_UNIX_SOCKET="$WORK/file.sock"
-expect "  ... and left as it was" "$(cat "$WORK/file.sock")" 'not a socket'
-LONG="$WORK/$(printf '%0120d' 0).sock"
-e2e_refuses "a socket path over 107 bytes is refused" "server-unix-socket: the path is longer than 107 bytes" \
-	FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_API_UNIX_SOCKET="$LONG"
-e2e_refuses "socket permissions that are not octal are refused" 'server-unix-socket-mode must be octal permissions from 600 to 777' \
-	FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_API_UNIX_SOCKET="$SOCK" FREIGHT_API_UNIX_SOCKET_MODE=rw
-e2e_refuses "permissions that lock the daemon out are refused" 'got "400"' \
-	FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_API_UNIX_SOCKET="$SOCK" FREIGHT_API_UNIX_SOCKET_MODE=400
 
 e2e_finish
