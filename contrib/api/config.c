@@ -11,6 +11,8 @@
 
 #include "buf.h"
 
+extern char **environ;
+
 typedef enum
 {
 	OPT_STR, OPT_INT, OPT_LONG, OPT_BOOL
@@ -108,6 +110,40 @@ set_option(ApiConfig *cfg, const Option *o, const char *value, char *err, size_t
 	return true;
 }
 
+/*
+ * app.settings.NAME = value: NAME (lower-cased, as PostgreSQL folds setting names) of letters,
+ * digits and _; a later value for the same name replaces the earlier one.  source: the key as
+ * written, for the error.
+ */
+static bool
+set_app_setting(ApiConfig *cfg, const char *source, const char *name, const char *value, char *err,
+				size_t errlen)
+{
+	char	   *lower = xstrdup(name);
+
+	for (char *c = lower; *c; c++)
+		*c = (char) tolower((unsigned char) *c);
+	if (lower[0] == '\0' || lower[strspn(lower, "abcdefghijklmnopqrstuvwxyz0123456789_")] != '\0')
+	{
+		snprintf(err, errlen, "%s: a setting name is letters, digits and _", source);
+		free(lower);
+		return false;
+	}
+	for (int i = 0; i < cfg->napp_settings; i++)
+		if (strcmp(cfg->app_setting_names[i], lower) == 0)
+		{
+			free(lower);
+			free(cfg->app_setting_values[i]);
+			cfg->app_setting_values[i] = xstrdup(value);
+			return true;
+		}
+	cfg->app_setting_names = xrealloc(cfg->app_setting_names, sizeof(char *) * (size_t) (cfg->napp_settings + 1));
+	cfg->app_setting_values = xrealloc(cfg->app_setting_values, sizeof(char *) * (size_t) (cfg->napp_settings + 1));
+	cfg->app_setting_names[cfg->napp_settings] = lower;
+	cfg->app_setting_values[cfg->napp_settings++] = xstrdup(value);
+	return true;
+}
+
 static char *
 trim(char *s)
 {
@@ -157,6 +193,15 @@ load_file(ApiConfig *cfg, const char *path, char *err, size_t errlen)
 		*eq = '\0';
 		key = trim(key);
 		value = trim(eq + 1);
+		if (strncmp(key, "app.settings.", 13) == 0)
+		{
+			if (!set_app_setting(cfg, key, key + 13, value, err, errlen))
+			{
+				fclose(f);
+				return false;
+			}
+			continue;
+		}
 		for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
 			if (strcmp(options[i].file_key, key) == 0)
 			{
@@ -368,6 +413,21 @@ config_read(ApiConfig *cfg, const char *path, char *err, size_t errlen)
 		const char *v = getenv(options[i].env);
 
 		if (v && !set_option(cfg, &options[i], v, err, errlen))
+			return false;
+	}
+	for (char **e = environ; *e; e++)
+	{
+		const char *eq = strchr(*e, '=');
+		char	   *name;
+		bool		ok;
+
+		if (strncmp(*e, "FREIGHT_APP_SETTINGS_", 21) != 0 || eq == NULL)
+			continue;
+		name = xstrdup(*e);
+		name[eq - *e] = '\0';
+		ok = set_app_setting(cfg, name, name + 21, eq + 1, err, errlen);
+		free(name);
+		if (!ok)
 			return false;
 	}
 	return true;

@@ -50,6 +50,9 @@ typedef struct ApiConfig
 	int			api_key_cache_seconds; /* FREIGHT_API_KEY_CACHE_SECONDS: default 30 */
 	char	   *rate_limit_function;	/* FREIGHT_RATE_LIMIT_FUNCTION: default freight.rate_limit */
 	char	   *security_log_function;	/* FREIGHT_SECURITY_LOG_FUNCTION: default freight.log_security_event */
+	char	  **app_setting_names;	/* app.settings.NAME = value / FREIGHT_APP_SETTINGS_NAME: set */
+	char	  **app_setting_values;	/* as app.settings.name in every transaction (as PostgREST) */
+	int			napp_settings;
 	char	   *db_pre_request; /* FREIGHT_DB_PRE_REQUEST / db-pre-request: [schema.]function */
 	char	   *pre_request_sql;	/* derived: SELECT "schema"."function"() or NULL */
 	char	   *db_tx_end;		/* FREIGHT_DB_TX_END / db-tx-end: commit (default), rollback, *-allow-override */

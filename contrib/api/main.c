@@ -23,6 +23,7 @@
 #include "auth.h"
 #include "http.h"
 #include "pool_conn.h"
+#include "rest_tx.h"
 #include "sse.h"
 
 Server		server;
@@ -321,6 +322,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "freight-api: %s\n", err);
 		return 2;
 	}
+	tx_init(&server.cfg);
 	if (server.cfg.static_dir == NULL)
 		server.cfg.static_dir = default_static_dir(argv[0]);
 	split_schemas();

@@ -21,12 +21,56 @@
 #define SETUP_TIMEZONE ", set_config('timezone', $8, true)"
 #define SETUP_READ_ONLY ", set_config('transaction_read_only', 'on', true)"
 
-/* [the daemon's own query / a request / a request with Prefer: timezone=][read only] */
-static const char *const setup_sql[3][2] = {
+/*
+ * [the daemon's own query / a request / a request with Prefer: timezone=][read only]; tx_init
+ * adds the app.settings.* of the configuration to each.
+ */
+static const char *setup_sql[3][2] = {
 	{SETUP_BASE, SETUP_BASE SETUP_READ_ONLY},
 	{SETUP_BASE SETUP_REQUEST, SETUP_BASE SETUP_REQUEST SETUP_READ_ONLY},
 	{SETUP_BASE SETUP_REQUEST SETUP_TIMEZONE, SETUP_BASE SETUP_REQUEST SETUP_TIMEZONE SETUP_READ_ONLY},
 };
+
+/*
+ * The configuration's app.settings.* as set_config calls.  Fixed for the daemon's life, so they
+ * are literals in the statement text (one prepared statement, no extra parameters): names are
+ * checked by the configuration, values are E'' strings, which read the same whatever
+ * standard_conforming_strings says.
+ */
+void
+tx_init(const ApiConfig *cfg)
+{
+	Buf			app;
+
+	if (cfg->napp_settings == 0)
+		return;
+	buf_init(&app);
+	for (int i = 0; i < cfg->napp_settings; i++)
+	{
+		buf_printf(&app, ", set_config('app.settings.%s', E'", cfg->app_setting_names[i]);
+		for (const char *c = cfg->app_setting_values[i]; *c; c++)
+		{
+			if (*c == '\\' || *c == '\'')
+				buf_putc(&app, *c);
+			buf_putc(&app, *c);
+		}
+		buf_puts(&app, "', true)");
+	}
+	for (int kind = 0; kind < 3; kind++)
+	{
+		Buf			sql;
+
+		buf_init(&sql);
+		buf_puts(&sql, setup_sql[kind][0]);
+		buf_add(&sql, app.data, app.len);
+		setup_sql[kind][0] = buf_steal(&sql);
+		buf_init(&sql);
+		buf_puts(&sql, setup_sql[kind][0]);
+		buf_puts(&sql, SETUP_READ_ONLY);
+		setup_sql[kind][1] = buf_steal(&sql);
+	}
+	buf_free(&app);
+}
 
 /* Length of the valid UTF-8 sequence at s, or 0 when the bytes there are not one. */
 static int

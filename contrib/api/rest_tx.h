@@ -38,6 +38,9 @@ typedef struct TxPlan
 	const char *setup_logged[TX_SETUP_PARAMS];	/* log-sql: setup with credentials redacted */
 } TxPlan;
 
+/* Adds cfg's app.settings.* to every transaction's setup SELECT; once, before any request. */
+void		tx_init(const ApiConfig *cfg);
+
 /*
  * Plans the transaction running sql as `as` (parameters allocated in a).  req (NULL for the daemon's own queries) supplies
  * request.headers, request.cookies and Prefer: tx=, and enables db-pre-request and as->timezone.

@@ -5,7 +5,9 @@
 # freight.security_events (an IPv4 client of a dual-stack socket as IPv4), and values that are
 # none of these refused at start; a Unix-domain socket (server-unix-socket) with its
 # permissions, a stale socket file replaced, a live one or another file left alone, removed on
-# SIGTERM; the Server-Timing header (server-timing-enabled).  Ends with "N passed, M failed".
+# SIGTERM; the Server-Timing header (server-timing-enabled); app.settings.* from the config file
+# and the environment, set in every transaction, with bad names refused.  Ends with "N passed,
+# M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -14,6 +16,15 @@ e2e_freight_cluster freight
 e2e_sql freight - <<'SQL'
 SELECT freight.create_customer('Acme', 'free', 'ops@acme.example');
 SELECT freight.create_shipment('Hafenstrasse 1, Hamburg', 'Marktplatz 2, Bremen', 12.5, 1);
+-- what the transaction sees of app.settings.*, read-only (GET) and in a writing one (POST)
+CREATE FUNCTION api.app_settings() RETURNS json LANGUAGE sql STABLE AS $$
+	SELECT json_build_object('issuer', current_setting('app.settings.issuer', true),
+		'quote', current_setting('app.settings.quote', true),
+		'region', current_setting('app.settings.region', true),
+		'read_only', current_setting('transaction_read_only'))
+$$;
+CREATE FUNCTION api.app_settings_in_write() RETURNS json LANGUAGE sql VOLATILE AS $$ SELECT api.app_settings() $$;
+GRANT EXECUTE ON FUNCTION api.app_settings(), api.app_settings_in_write() TO freight_anon;
 SQL
 TN1=$($PSQL -d freight -tAc "SELECT tracking_number FROM freight.shipments WHERE id = 1")
 DB_URI="postgresql://freight_authenticator@127.0.0.1:$PGPORT/freight"
@@ -110,5 +121,30 @@ check "without server-timing-enabled" 200 '' "http://127.0.0.1:$PORT/api/rpc/tra
 expect "  ... no Server-Timing header" "$(header Server-Timing)" ""
 e2e_refuses "a server-timing-enabled that is not a boolean is refused" 'server-timing-enabled: expected a boolean, got "sometimes"' \
 	FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_SERVER_TIMING=sometimes
+
+echo "# app.settings.* (config file and FREIGHT_APP_SETTINGS_*)"
+cat > "$WORK/app.conf" <<CONF
+db-uri = "$DB_URI"
+db-anon-role = freight_anon
+app.settings.issuer = "from the file"
+app.settings.Quote = "it's a \\ back'slash"
+CONF
+PORT=$(free_port)
+FREIGHT_API_PORT=$PORT FREIGHT_APP_SETTINGS_REGION=eu-central FREIGHT_APP_SETTINGS_ISSUER=from-env \
+	"$API" "$WORK/app.conf" > "$WORK/api.out" 2> "$WORK/api.err" &
+API_PID=$!
+e2e_track "$API_PID"
+e2e_wait_up "http://127.0.0.1:$PORT/api/health" "$API_PID" || e2e_abort "$WORK/api.err"
+B="http://127.0.0.1:$PORT/api"
+check "a read-only transaction sees every app.settings value (the environment's over the file's)" 200 \
+	'^\{"issuer" : "from-env", "quote" : "it.s a \\\\ back.slash", "region" : "eu-central", "read_only" : "on"\}$' "$B/rpc/app_settings"
+check "  ... and so does a writing one" 200 '"issuer" : "from-env".*"region" : "eu-central", "read_only" : "off"' \
+	-X POST -H 'Content-Type: application/json' -d '{}' "$B/rpc/app_settings_in_write"
+kill "$API_PID"; wait "$API_PID" 2>/dev/null
+printf 'db-uri = "%s"\napp.settings.bad-name = x\n' "$DB_URI" > "$WORK/bad-app.conf"
+FREIGHT_API_PORT=$(free_port) timeout 10 "$API" "$WORK/bad-app.conf" > /dev/null 2> "$WORK/refused.err"
+expect_match "a setting name with a - is refused at start" "$(cat "$WORK/refused.err")" 'app\.settings\.bad-name: a setting name is letters, digits and _'
+e2e_refuses "  ... from the environment too" 'FREIGHT_APP_SETTINGS_A.B: a setting name is letters, digits and _' \
+	FREIGHT_DB_URI="$DB_URI" FREIGHT_APP_SETTINGS_A.B=x
 
 e2e_finish
