@@ -48,6 +48,7 @@ static const Option options[] = {
 	OPT("server-threads", "FREIGHT_API_THREADS", OPT_INT, threads),
 	OPT("server-max-body", "FREIGHT_MAX_BODY", OPT_LONG, max_body),
 	OPT("log-slow-ms", "FREIGHT_SLOW_MS", OPT_INT, slow_ms),
+	OPT("server-trace-header", "FREIGHT_SERVER_TRACE_HEADER", OPT_STR, trace_header),
 	OPT("server-timing-enabled", "FREIGHT_SERVER_TIMING", OPT_BOOL, server_timing),
 	OPT("log-access", "FREIGHT_ACCESS_LOG", OPT_BOOL, access_log),
 	OPT("log-sql", "FREIGHT_LOG_SQL", OPT_BOOL, log_sql),
@@ -455,6 +456,14 @@ config_load(ApiConfig *cfg, const char *path, char *err, size_t errlen)
 			return false;
 		}
 		cfg->unix_mode = (int) mode;
+	}
+	if (cfg->trace_header &&
+		cfg->trace_header[strspn(cfg->trace_header, "!#$%&'*+-.^_`|~0123456789"
+								 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")] != '\0')
+	{
+		snprintf(err, errlen, "server-trace-header must be a header name (letters, digits, - and the like), got \"%s\"",
+				 cfg->trace_header);
+		return false;
 	}
 	if (cfg->host == NULL)
 	{

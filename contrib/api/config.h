@@ -33,6 +33,7 @@ typedef struct ApiConfig
 	int			threads;		/* FREIGHT_API_THREADS / server-threads: default = db_pool */
 	long		max_body;		/* FREIGHT_MAX_BODY / server-max-body: bytes, default 1 MiB */
 	int			slow_ms;		/* FREIGHT_SLOW_MS / log-slow-ms: default 500 */
+	char	   *trace_header;	/* FREIGHT_SERVER_TRACE_HEADER / server-trace-header: echoed */
 	bool		server_timing;	/* FREIGHT_SERVER_TIMING / server-timing-enabled: Server-Timing header */
 	bool		access_log;		/* FREIGHT_ACCESS_LOG / log-access: default on */
 	bool		log_sql;		/* FREIGHT_LOG_SQL / log-sql: each statement and its parameters */

@@ -314,6 +314,8 @@ send_response(Request *req, Response *r)
 							(req->role && strcmp(req->role, server.cfg.db_anon_role ? server.cfg.db_anon_role : "") == 0 && cacheable
 							 ? "public, max-age=60" : "private, no-cache"));
 	MHD_add_response_header(mr, "X-Request-Id", req->request_id);
+	if (req->trace)
+		MHD_add_response_header(mr, server.cfg.trace_header, req->trace);
 	for (int i = 0; i < r->nheaders; i++)
 		MHD_add_response_header(mr, r->headers[i].name, r->headers[i].value);
 	add_cors(req, mr);
@@ -449,7 +451,10 @@ log_access(Request *req, double seconds)
 			   req->route, req->status, seconds * 1000.0, req->bytes);
 	buf_json_escape(&line, req->role ? req->role : "");
 	http_client_address(req, addr, sizeof(addr));
-	buf_printf(&line, "\",\"client_addr\":\"%s\"%s}\n", addr, slow ? ",\"slow\":true" : "");
+	buf_printf(&line, "\",\"client_addr\":\"%s\"", addr);
+	if (req->trace)
+		buf_printf(&line, ",\"trace\":\"%s\"", req->trace);
+	buf_puts(&line, slow ? ",\"slow\":true}\n" : "}\n");
 	fwrite(line.data, 1, line.len, slow ? stderr : stdout);
 	if (!slow)
 		fflush(stdout);
@@ -484,6 +489,28 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&active_requests, 1);
 }
 
+/*
+ * server-trace-header: a value of 1 to 128 visible ASCII characters (no quote or backslash) is
+ * echoed in the response; under X-Request-Id it becomes the request id of the logs as well.
+ * Any other value is ignored.
+ */
+static void
+take_trace(Request *req)
+{
+	const char *v = request_header(req, server.cfg.trace_header);
+	size_t		len = v ? strlen(v) : 0;
+
+	if (len == 0 || len >= sizeof(req->request_id))
+		return;
+	for (const char *c = v; *c; c++)
+		if (*c <= ' ' || *c > '~' || *c == '"' || *c == '\\')
+			return;
+	if (strcasecmp(server.cfg.trace_header, "X-Request-Id") == 0)
+		memcpy(req->request_id, v, len + 1);
+	else
+		req->trace = arena_strdup(&req->arena, v);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 		   const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -501,6 +528,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 
 		req->method = arena_strdup(&req->arena, method);
+		if (server.cfg.trace_header)
+			take_trace(req);
 		if (server.cfg.tls_client_ca)
 		{
 			char		subject[256];

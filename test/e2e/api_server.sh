@@ -6,8 +6,9 @@
 # none of these refused at start; a Unix-domain socket (server-unix-socket) with its
 # permissions, a stale socket file replaced, a live one or another file left alone, removed on
 # SIGTERM; the Server-Timing header (server-timing-enabled); app.settings.* from the config file
-# and the environment, set in every transaction, with bad names refused.  Ends with "N passed,
-# M failed".
+# and the environment, set in every transaction, with bad names refused; server-trace-header
+# (a load balancer's X-Request-Id becomes the request id; another header is echoed and logged).
+# Ends with "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -146,5 +147,37 @@ FREIGHT_API_PORT=$(free_port) timeout 10 "$API" "$WORK/bad-app.conf" > /dev/null
 expect_match "a setting name with a - is refused at start" "$(cat "$WORK/refused.err")" 'app\.settings\.bad-name: a setting name is letters, digits and _'
 e2e_refuses "  ... from the environment too" 'FREIGHT_APP_SETTINGS_A.B: a setting name is letters, digits and _' \
 	FREIGHT_DB_URI="$DB_URI" FREIGHT_APP_SETTINGS_A.B=x
+
+echo "# server-trace-header"
+e2e_api FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_JWT_SECRET="$SECRET" \
+	FREIGHT_SERVER_TRACE_HEADER=X-Request-Id || e2e_abort "$WORK/api.err"
+B="http://127.0.0.1:$PORT/api"
+check "X-Request-Id from a load balancer" 200 '"status"' -H 'X-Request-Id: lb-7f3a/42' "$B/rpc/track?tracking_number=$TN1"
+expect "  ... is the response's" "$(header X-Request-Id)" lb-7f3a/42
+expect_match "  ... and the access log's request id" "$(grep '"route":"rpc"' "$WORK/api.out" | tail -n 1)" '"request_id":"lb-7f3a/42"'
+check "  ... a failed login under it" 401 'PGRST301' -H 'X-Request-Id: lb-login-1' -H 'Authorization: Bearer not.a.token' "$B/shipments"
+expect "  ... is found in freight.security_events by it" \
+	"$($PSQL -d freight -tAc "SELECT count(*) FROM freight.security_events WHERE detail->>'request_id' = 'lb-login-1'")" 1
+check "without one" 200 '' "$B/rpc/track?tracking_number=$TN1"
+expect_match "  ... the daemon makes its own" "$(header X-Request-Id)" '^[0-9a-f]{32}$'
+check "one with a quote in it" 200 '' -H 'X-Request-Id: a"b' "$B/rpc/track?tracking_number=$TN1"
+expect_match "  ... is not taken" "$(header X-Request-Id)" '^[0-9a-f]{32}$'
+check "one of 200 characters" 200 '' -H "X-Request-Id: $(printf '%0200d' 7)" "$B/rpc/track?tracking_number=$TN1"
+expect_match "  ... is not taken" "$(header X-Request-Id)" '^[0-9a-f]{32}$'
+kill "$API_PID"; wait "$API_PID" 2>/dev/null
+e2e_api FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_SERVER_TRACE_HEADER=traceparent ||
+	e2e_abort "$WORK/api.err"
+B="http://127.0.0.1:$PORT/api"
+TP=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+check "server-trace-header = traceparent" 200 '"status"' -H "traceparent: $TP" "$B/rpc/track?tracking_number=$TN1"
+expect "  ... is echoed" "$(header traceparent)" "$TP"
+expect_match "  ... beside the daemon's own request id" "$(header X-Request-Id)" '^[0-9a-f]{32}$'
+expect_match "  ... and logged" "$(grep '"route":"rpc"' "$WORK/api.out" | tail -n 1)" "\"trace\":\"$TP\""
+check "  ... a request without it" 200 '' "$B/rpc/track?tracking_number=$TN1"
+expect "  ... gets none" "$(header traceparent)" ""
+kill "$API_PID"; wait "$API_PID" 2>/dev/null
+e2e_refuses "a server-trace-header that is no header name is refused" \
+	'server-trace-header must be a header name (letters, digits, - and the like), got "X Trace"' \
+	FREIGHT_DB_URI="$DB_URI" FREIGHT_SERVER_TRACE_HEADER='X Trace'
 
 e2e_finish
