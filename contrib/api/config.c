@@ -34,6 +34,7 @@ static const Option options[] = {
 	OPT("db-schemas", "FREIGHT_DB_SCHEMAS", OPT_STR, db_schemas),
 	OPT("db-anon-role", "FREIGHT_DB_ANON_ROLE", OPT_STR, db_anon_role),
 	OPT("jwt-secret", "FREIGHT_JWT_SECRET", OPT_STR, jwt_secret),
+	OPT("jwt-secret-is-base64", "FREIGHT_JWT_SECRET_IS_BASE64", OPT_BOOL, jwt_secret_is_base64),
 	OPT("jwt-aud", "FREIGHT_JWT_AUD", OPT_STR, jwt_aud),
 	OPT("jwt-role-claim-key", "FREIGHT_JWT_ROLE_CLAIM", OPT_STR, jwt_role_claim),
 	OPT("db-pool", "FREIGHT_DB_POOL", OPT_INT, db_pool),

@@ -16,6 +16,7 @@ typedef struct ApiConfig
 	char	   *db_schemas;		/* FREIGHT_DB_SCHEMAS / db-schemas: comma list, default "api" */
 	char	   *db_anon_role;	/* FREIGHT_DB_ANON_ROLE / db-anon-role: NULL = no anonymous */
 	char	   *jwt_secret;		/* FREIGHT_JWT_SECRET / jwt-secret: HMAC secret or PEM key */
+	bool		jwt_secret_is_base64;	/* FREIGHT_JWT_SECRET_IS_BASE64 / jwt-secret-is-base64 */
 	char	   *jwt_aud;		/* FREIGHT_JWT_AUD / jwt-aud */
 	char	   *jwt_role_claim; /* FREIGHT_JWT_ROLE_CLAIM / jwt-role-claim-key: default "role" */
 	int			db_pool;		/* FREIGHT_DB_POOL / db-pool: connections, default 10 */

@@ -58,7 +58,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char		msg[128];
 
 		sc = sc_from_json(schema_json, msg, sizeof(msg));
-		jwks = jwt_key_load(jwks_json, msg, sizeof(msg));
+		jwks = jwt_key_load(jwks_json, false, msg, sizeof(msg));
 	}
 	memcpy(s, data, size);
 	s[size] = '\0';
@@ -113,7 +113,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref(body_from_csv((const char *) data, size, msg, sizeof(msg)));
 		json_decref(body_from_form((const char *) data, size, msg, sizeof(msg)));
 		if (s[0] != '@')		/* "@path" reads a file: not the parser under test */
-			jwt_key_free(jwt_key_load(s, msg, sizeof(msg)));
+			jwt_key_free(jwt_key_load(s, false, msg, sizeof(msg)));
 	}
 	{
 		JwtResult	jr;

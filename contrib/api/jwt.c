@@ -68,9 +68,51 @@ read_key_file(const char *path, char *err, size_t errlen)
 	return buf_steal(&b);
 }
 
-/* value (a JWK or JWK Set, a PEM key or a secret; see jwt.h) into a key set with refcount 1. */
+/*
+ * The bytes of a base64 secret (standard or URL-safe alphabet, padding optional) into key;
+ * false when it is not base64.
+ */
+static bool
+decode_base64_secret(const char *value, JwkKey *key)
+{
+	size_t		len = strlen(value);
+	char	   *std = xmalloc(len + 4);
+	size_t		n = 0;
+	int			out;
+
+	for (const char *c = value; *c && *c != '='; c++)
+		std[n++] = *c == '-' ? '+' : *c == '_' ? '/' : *c;
+	if (value[n] == '=' && value[n + strspn(value + n, "=")] != '\0')
+		n = 0;					/* something after the padding */
+	if (n % 4 == 1 || n == 0)
+	{
+		free(std);
+		return false;
+	}
+	while (n % 4)
+		std[n++] = '=';
+	key->secret = xmalloc(n / 4 * 3 + 1);
+	out = EVP_DecodeBlock(key->secret, (const unsigned char *) std, (int) n);
+	if (out >= 0)
+		out -= (int) strspn(std + n - 2, "=") == 2 ? 2 : std[n - 1] == '=' ? 1 : 0;
+	OPENSSL_cleanse(std, n);
+	free(std);
+	if (out < 0)
+	{
+		free(key->secret);
+		key->secret = NULL;
+		return false;
+	}
+	key->secret_len = (size_t) out;
+	return true;
+}
+
+/*
+ * value (a JWK or JWK Set, a PEM key or a secret; see jwt.h) into a key set with refcount 1.
+ * base64: a secret is given in base64 (jwt-secret-is-base64).
+ */
 static KeySet *
-keyset_parse(const char *value, char *err, size_t errlen)
+keyset_parse(const char *value, bool base64, char *err, size_t errlen)
 {
 	KeySet	   *set = xmalloc(sizeof(KeySet));
 	bool		ok = true;
@@ -87,6 +129,23 @@ keyset_parse(const char *value, char *err, size_t errlen)
 	}
 	else if (strncmp(value, "-----BEGIN", 10) == 0)
 		ok = jwk_pem_key(value, &set->keys[0], err, errlen);
+	else if (base64)
+	{
+		set->keys[0].kind = JWK_HMAC;
+		if (!decode_base64_secret(value, &set->keys[0]))
+		{
+			snprintf(err, errlen, "jwt-secret: jwt-secret-is-base64 is on, but the secret is not base64");
+			ok = false;
+		}
+		else if (set->keys[0].secret_len < JWK_MIN_SECRET)
+		{
+			snprintf(err, errlen, "jwt-secret: the base64 secret decodes to %zu bytes; an HMAC secret "
+					 "needs at least 32", set->keys[0].secret_len);
+			OPENSSL_cleanse(set->keys[0].secret, set->keys[0].secret_len);
+			free(set->keys[0].secret);
+			ok = false;
+		}
+	}
 	else if (strlen(value) < JWK_MIN_SECRET)
 	{
 		snprintf(err, errlen, "jwt-secret: an HMAC secret must have at least 32 characters");
@@ -109,16 +168,16 @@ keyset_parse(const char *value, char *err, size_t errlen)
 
 /* keyset_parse of value, or of the file it names when it is "@path". */
 static KeySet *
-keyset_load(const char *value, char *err, size_t errlen)
+keyset_load(const char *value, bool base64, char *err, size_t errlen)
 {
 	char	   *contents;
 	KeySet	   *set;
 
 	if (value[0] != '@')
-		return keyset_parse(value, err, errlen);
+		return keyset_parse(value, base64, err, errlen);
 	if ((contents = read_key_file(value + 1, err, errlen)) == NULL)
 		return NULL;
-	set = keyset_parse(contents, err, errlen);
+	set = keyset_parse(contents, base64, err, errlen);
 	OPENSSL_cleanse(contents, strlen(contents));
 	free(contents);
 	return set;
@@ -149,9 +208,9 @@ keyset_release(JwtKey *key, KeySet *set)
 }
 
 JwtKey *
-jwt_key_load(const char *value, char *err, size_t errlen)
+jwt_key_load(const char *value, bool base64, char *err, size_t errlen)
 {
-	KeySet	   *set = keyset_load(value, err, errlen);
+	KeySet	   *set = keyset_load(value, base64, err, errlen);
 	JwtKey	   *key;
 
 	if (set == NULL)
@@ -163,9 +222,9 @@ jwt_key_load(const char *value, char *err, size_t errlen)
 }
 
 int
-jwt_key_reload(JwtKey *key, const char *value, char *err, size_t errlen)
+jwt_key_reload(JwtKey *key, const char *value, bool base64, char *err, size_t errlen)
 {
-	KeySet	   *set = keyset_load(value, err, errlen);
+	KeySet	   *set = keyset_load(value, base64, err, errlen);
 	KeySet	   *old;
 	int			nkeys;
 

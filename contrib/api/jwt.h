@@ -18,16 +18,18 @@ typedef struct JwtKey JwtKey;
 /*
  * value: a secret of at least 32 characters, a PEM public key ("-----BEGIN ..."), a JWK or
  * JWK Set as JSON ("{...}"), or "@path" of a file holding one of these (trailing whitespace
- * ignored).  NULL + err (for the operator) when it is not usable.
+ * ignored).  base64 (jwt-secret-is-base64): such a secret is given in base64, standard or
+ * URL-safe, and must decode to at least 32 bytes.  NULL + err (for the operator) when it is not
+ * usable.
  */
-JwtKey	   *jwt_key_load(const char *value, char *err, size_t errlen);
+JwtKey	   *jwt_key_load(const char *value, bool base64, char *err, size_t errlen);
 
 /*
  * Loads value as jwt_key_load does (re-reading an "@path" file) and makes it key's keys
  * atomically: verifications already running finish with the keys they started with, which
  * are freed after the last one.  Returns the number of keys, or -1 + err with key unchanged.
  */
-int			jwt_key_reload(JwtKey *key, const char *value, char *err, size_t errlen);
+int			jwt_key_reload(JwtKey *key, const char *value, bool base64, char *err, size_t errlen);
 void		jwt_key_free(JwtKey *key);
 
 typedef struct JwtResult

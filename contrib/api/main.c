@@ -141,7 +141,7 @@ reload_jwt_keys(void)
 
 	if (server.jwt == NULL)
 		return;
-	nkeys = jwt_key_reload(server.jwt, server.cfg.jwt_secret, err, sizeof(err));
+	nkeys = jwt_key_reload(server.jwt, server.cfg.jwt_secret, server.cfg.jwt_secret_is_base64, err, sizeof(err));
 	if (nkeys >= 0)
 		auth_jwt_cache_clear();
 	line = nkeys >= 0 ? json_pack("{s:s,s:s,s:i}", "level", "info", "event", "jwt_keys_loaded", "keys", nkeys)
@@ -270,7 +270,7 @@ sign_jwt_command(const char *claims, const char *config_path)
 		fputs("freight-api: --sign-jwt: CLAIMS must be a JSON object, such as '{\"role\":\"web_user\"}'\n", stderr);
 		return 1;
 	}
-	if ((key = jwt_key_load(cfg.jwt_secret, err, sizeof(err))) == NULL)
+	if ((key = jwt_key_load(cfg.jwt_secret, cfg.jwt_secret_is_base64, err, sizeof(err))) == NULL)
 	{
 		fprintf(stderr, "freight-api: --sign-jwt: %s\n", err);
 		return 1;
@@ -326,7 +326,7 @@ main(int argc, char **argv)
 	if (server.cfg.static_dir == NULL)
 		server.cfg.static_dir = default_static_dir(argv[0]);
 	split_schemas();
-	if (server.cfg.jwt_secret && (server.jwt = jwt_key_load(server.cfg.jwt_secret, err, sizeof(err))) == NULL)
+	if (server.cfg.jwt_secret && (server.jwt = jwt_key_load(server.cfg.jwt_secret, server.cfg.jwt_secret_is_base64, err, sizeof(err))) == NULL)
 	{
 		fprintf(stderr, "freight-api: %s\n", err);
 		return 2;

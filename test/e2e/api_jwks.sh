@@ -2,14 +2,16 @@
 # test/e2e/api_jwks.sh — freight-api with jwt-secret as a JWK Set or a single JWK (PostgREST's
 # JWKS), end to end (own cluster, real HTTP on 127.0.0.1): RS256 tokens verify with the RSA key
 # their kid names, or without kid with any RSA key of the set; HS256 with the oct key; ES256 and
-# ES384 with EC keys (P-256, P-384) of a set or a PEM key; wrong keys, unknown kids, alg none,
-# a curve that does not fit the alg and HS/RS/ES confusion are 401; a bad JWKS or EC key stops
-# the daemon at start with a clear message.  Key rotation: jwt-secret=@file, rewritten, then
-# SIGUSR1 (or NOTIFY pgrst, 'reload config') swaps the keys, also under load; a broken file
-# keeps the current keys.  freight-api --sign-jwt reads FREIGHT_JWT_SECRET=@file, or a config
-# file's jwt-secret, as the daemon reads jwt-secret (its tokens are accepted; a missing,
-# unreadable or public-key file fails with exit status 1, no secret or a bad config file with 2).  Keys and tokens come from api_jwks.mjs (node's crypto).  Ends with
-# "N passed, M failed".
+# ES384 with EC keys (P-256, P-384) of a set or a PEM key; wrong keys, unknown kids, alg none, a
+# curve that does not fit the alg and HS/RS/ES confusion are 401; a bad JWKS or EC key stops the
+# daemon at start with a clear message.  Key rotation: jwt-secret=@file, rewritten, then SIGUSR1
+# (or NOTIFY pgrst, 'reload config') swaps the keys, also under load; a broken file keeps the
+# current keys.  freight-api --sign-jwt reads FREIGHT_JWT_SECRET=@file, or a config file's
+# jwt-secret, as the daemon reads jwt-secret (its tokens are accepted; a missing, unreadable or
+# public-key file fails with exit status 1, no secret or a bad config file with 2).
+# jwt-secret-is-base64 decodes an HMAC secret (the tokens of the decoded bytes pass, those of the
+# text do not; a secret that is not base64 stops the daemon). Keys and tokens come from
+# api_jwks.mjs (node's crypto). Ends with "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -246,5 +248,20 @@ refuses "RSA key without n" '{"kty":"RSA","e":"AQAB"}' 'an RSA key needs "n" and
 refuses "short RSA modulus" '{"kty":"RSA","n":"AQAB","e":"AQAB"}' 'at least 2048 bits'
 refuses "oct key too short" '{"kty":"oct","k":"c2hvcnQ"}' 'at least 32 bytes'
 refuses "second key broken" "$(jq -c '.keys += [{"kty":"oct"}]' "$WORK/jwks.json")" 'JWK 6: a symmetric (oct) key needs "k"'
+
+echo "# jwt-secret-is-base64"
+B64=4OHi4+Tl5ufo6err7O3u7/Dx8vP09fb3+Pn6+/z9/v8AAQIDBAUGBw==
+e2e_api FREIGHT_DB_URI="postgresql://authenticator@127.0.0.1:$PGPORT/jwkstest" FREIGHT_DB_ANON_ROLE=web_anon \
+	FREIGHT_JWT_SECRET="$B64" FREIGHT_JWT_SECRET_IS_BASE64=true FREIGHT_DB_POOL=2 FREIGHT_ACCESS_LOG=0 ||
+	e2e_abort "$WORK/api.err"
+who "a token signed with the decoded secret (--sign-jwt, same settings)" \
+	"$(FREIGHT_JWT_SECRET="$B64" FREIGHT_JWT_SECRET_IS_BASE64=true "$API" --sign-jwt '{"role":"web_user"}')" 200 '"web_user"'
+who "a token signed with the base64 text itself is 401" \
+	"$(FREIGHT_JWT_SECRET="$B64" "$API" --sign-jwt '{"role":"web_user"}')" 401 'PGRST301'
+stop_api
+e2e_refuses "jwt-secret-is-base64 with a secret that is not base64 stops the daemon" \
+	'jwt-secret: jwt-secret-is-base64 is on, but the secret is not base64' \
+	FREIGHT_DB_URI="postgresql://authenticator@127.0.0.1:$PGPORT/jwkstest" \
+	FREIGHT_JWT_SECRET='0123456789abcdef0123456789abcdef!' FREIGHT_JWT_SECRET_IS_BASE64=on
 
 e2e_finish

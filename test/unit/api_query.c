@@ -234,19 +234,55 @@ test_errors(void)
 	}
 }
 
+/* jwt-secret-is-base64: the secret's bytes (a NUL among them) sign as the same oct JWK does. */
+static void
+test_jwt_base64(void)
+{
+	char		err[256];
+	JwtResult	r = {0};
+	JwtKey	   *std = jwt_key_load("4OHi4+Tl5ufo6err7O3u7/Dx8vP09fb3+Pn6+/z9/v8AAQIDBAUGBw==", true, err, sizeof(err));
+	JwtKey	   *url = jwt_key_load("4OHi4-Tl5ufo6err7O3u7_Dx8vP09fb3-Pn6-_z9_v8AAQIDBAUGBw", true, err, sizeof(err));
+	JwtKey	   *jwk = jwt_key_load("{\"kty\":\"oct\",\"k\":\"4OHi4-Tl5ufo6err7O3u7_Dx8vP09fb3-Pn6-_z9_v8AAQIDBAUGBw\"}",
+								   false, err, sizeof(err));
+	char	   *tok;
+
+	CHECK(std && url && jwk, "base64 secrets (standard, URL-safe unpadded) and the oct JWK load: %s", err);
+	if (!std || !url || !jwk)
+		return;
+	tok = jwt_key_sign_hs256(std, "{\"role\":\"web_user\"}", err, sizeof(err));
+	CHECK(tok && jwt_verify(jwk, tok, NULL, "role", time(NULL), &r, err, sizeof(err)),
+		  "signed with the decoded bytes, a token verifies with the same bytes as an oct JWK: %s", err);
+	jwt_result_free(&r);
+	CHECK(tok && jwt_verify(url, tok, NULL, "role", time(NULL), &r, err, sizeof(err)),
+		  "... and with the URL-safe spelling: %s", err);
+	jwt_result_free(&r);
+	free(tok);
+	CHECK(jwt_key_load("not base64 at all, not at all!!", true, err, sizeof(err)) == NULL &&
+		  strstr(err, "jwt-secret-is-base64 is on, but the secret is not base64"), "not base64: %s", err);
+	CHECK(jwt_key_load("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==", true, err, sizeof(err)) == NULL &&
+		  strstr(err, "decodes to 31 bytes"), "31 bytes are too few: %s", err);
+	CHECK(jwt_key_load("4OHi4+Tl5ufo6err7O3u7/Dx8vP09fb3+Pn6+/z9/v8AAQIDBAUGBw==AAAA", true, err, sizeof(err)) == NULL,
+		  "data after the padding is refused");
+	CHECK(jwt_key_load("4OHi4+Tl5ufo6err7O3u7/Dx8vP09fb3+Pn6+/z9/v8AAQIDBAUGB", true, err, sizeof(err)) == NULL,
+		  "a length no base64 has (4n + 1) is refused");
+	jwt_key_free(std);
+	jwt_key_free(url);
+	jwt_key_free(jwk);
+}
+
 static void
 test_jwt(void)
 {
 	const char *secret = "0123456789abcdef0123456789abcdef";
 	char		err[256];
-	JwtKey	   *key = jwt_key_load(secret, err, sizeof(err));
+	JwtKey	   *key = jwt_key_load(secret, false, err, sizeof(err));
 	JwtResult	r;
 	char	   *tok;
 	char		claims[256];
 	time_t		now = time(NULL);
 
 	CHECK(key != NULL, "HMAC key");
-	CHECK(jwt_key_load("short", err, sizeof(err)) == NULL, "short secrets are refused");
+	CHECK(jwt_key_load("short", false, err, sizeof(err)) == NULL, "short secrets are refused");
 	snprintf(claims, sizeof(claims), "{\"role\":\"web_user\",\"exp\":%ld,\"aud\":[\"a\",\"freight\"]}", (long) now + 60);
 	tok = jwt_sign_hs256(secret, claims);
 	CHECK(jwt_verify(key, tok, "freight", "role", now, &r, err, sizeof(err)) && strcmp(r.role, "web_user") == 0,
@@ -286,12 +322,12 @@ test_jwt(void)
 		};
 
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-			CHECK(jwt_key_load(bad[i][0], err, sizeof(err)) == NULL && strstr(err, bad[i][1]),
+			CHECK(jwt_key_load(bad[i][0], false, err, sizeof(err)) == NULL && strstr(err, bad[i][1]),
 				  "bad JWK %zu refused with '%s': %s", i, bad[i][1], err);
 		key = jwt_key_load("{\"keys\":[{\"kty\":\"oct\",\"kid\":\"other\","
 						   "\"k\":\"YW5vdGhlci1zZWNyZXQtb2YtMzItYnl0ZXMtb3ItbW9yZSE\"},"
 						   "{\"kty\":\"oct\",\"k\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY\"}]}",
-						   err, sizeof(err));
+						   false, err, sizeof(err));
 		CHECK(key != NULL, "JWK Set of two oct keys: %s", err);
 		tok = jwt_key_sign_hs256(key, "{\"role\":\"web_user\"}", err, sizeof(err));
 		CHECK(tok != NULL && jwt_verify(key, tok, NULL, "role", now, &r, err, sizeof(err)) &&
@@ -323,7 +359,7 @@ test_jwt(void)
 		PEM_write_bio_PUBKEY(bio, pk);
 		n = BIO_get_mem_data(bio, &pem);
 		pemcopy = strndup(pem, (size_t) n);
-		key = jwt_key_load(pemcopy, err, sizeof(err));
+		key = jwt_key_load(pemcopy, false, err, sizeof(err));
 		CHECK(key != NULL, "RSA public key: %s", err);
 		CHECK(jwt_key_sign_hs256(key, "{}", err, sizeof(err)) == NULL && strstr(err, "no HMAC secret"),
 			  "a public key cannot sign: %s", err);
@@ -430,6 +466,7 @@ main(void)
 	test_aggregates();
 	test_errors();
 	test_jwt();
+	test_jwt_base64();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
