@@ -57,6 +57,7 @@ static const Option options[] = {
 	OPT("server-tls-cert", "FREIGHT_TLS_CERT", OPT_STR, tls_cert),
 	OPT("server-tls-key", "FREIGHT_TLS_KEY", OPT_STR, tls_key),
 	OPT("server-tls-client-ca", "FREIGHT_TLS_CLIENT_CA", OPT_STR, tls_client_ca),
+	OPT("openapi-server-proxy-uri", "FREIGHT_OPENAPI_SERVER_PROXY_URI", OPT_STR, openapi_proxy_uri),
 	OPT("server-static-dir", "FREIGHT_STATIC_DIR", OPT_STR, static_dir),
 	OPT("server-compress-min", "FREIGHT_COMPRESS_MIN", OPT_LONG, compress_min),
 	OPT("api-key-function", "FREIGHT_API_KEY_FUNCTION", OPT_STR, api_key_function),
@@ -348,6 +349,15 @@ is_origin(const char *s)
 	return *p == '\0';
 }
 
+/* An http:// or https:// URL with a host, and nothing a JSON document or a browser chokes on. */
+static bool
+is_http_url(const char *s)
+{
+	const char *host = strncmp(s, "https://", 8) == 0 ? s + 8 : strncmp(s, "http://", 7) == 0 ? s + 7 : NULL;
+
+	return host && *host && *host != '/' && strpbrk(s, " \t\"<>\\") == NULL;
+}
+
 /* server-cors-allowed-origins: "https://a.example, http://localhost:5173" into cors_origins. */
 static bool
 parse_cors_origins(ApiConfig *cfg, char *err, size_t errlen)
@@ -457,6 +467,12 @@ config_load(ApiConfig *cfg, const char *path, char *err, size_t errlen)
 			return false;
 		}
 		cfg->unix_mode = (int) mode;
+	}
+	if (cfg->openapi_proxy_uri && !is_http_url(cfg->openapi_proxy_uri))
+	{
+		snprintf(err, errlen, "openapi-server-proxy-uri must be an http:// or https:// URL with a host, e.g. "
+				 "https://api.example.com/v1, got \"%s\"", cfg->openapi_proxy_uri);
+		return false;
 	}
 	if (cfg->trace_header &&
 		cfg->trace_header[strspn(cfg->trace_header, "!#$%&'*+-.^_`|~0123456789"

@@ -44,6 +44,8 @@ typedef struct ApiConfig
 	char	   *tls_cert;		/* FREIGHT_TLS_CERT / server-tls-cert: PEM file, enables TLS */
 	char	   *tls_key;		/* FREIGHT_TLS_KEY / server-tls-key */
 	char	   *tls_client_ca;	/* FREIGHT_TLS_CLIENT_CA / server-tls-client-ca: enables mTLS */
+	char	   *openapi_proxy_uri;	/* FREIGHT_OPENAPI_SERVER_PROXY_URI / openapi-server-proxy-uri:
+									 * the API's URL in the OpenAPI document; default /api */
 	char	   *static_dir;		/* FREIGHT_STATIC_DIR: tracking page, default next to binary */
 	long		compress_min;	/* FREIGHT_COMPRESS_MIN: bytes, default 1024 */
 	char	   *api_key_function;	/* FREIGHT_API_KEY_FUNCTION: key -> row, default freight.authenticate_api_key */

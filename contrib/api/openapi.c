@@ -211,7 +211,8 @@ function_path(const ScFunction *f)
 }
 
 void
-openapi_render(const SchemaCache *sc, const char *schema, json_t *access, Buf *out)
+openapi_render(const SchemaCache *sc, const char *schema, json_t *access, const char *server_url,
+			   Buf *out)
 {
 	json_t	   *paths = json_object();
 	json_t	   *schemas = json_object();
@@ -250,17 +251,18 @@ openapi_render(const SchemaCache *sc, const char *schema, json_t *access, Buf *o
 		if (strcmp(sc->funcs[i].schema, schema) == 0 &&
 			(access == NULL || json_object_get(json_object_get(access, "funcs"), sc->funcs[i].name)))
 		{
-			char	   *p = malloc(strlen(sc->funcs[i].name) + 6);
+			Buf			p;
 
-			strcpy(p, "/rpc/");
-			strcat(p, sc->funcs[i].name);
-			json_object_set_new(paths, p, function_path(&sc->funcs[i]));
-			free(p);
+			buf_init(&p);
+			buf_printf(&p, "/rpc/%s", sc->funcs[i].name);
+			json_object_set_new(paths, p.data, function_path(&sc->funcs[i]));
+			buf_free(&p);
 		}
 	doc = json_pack("{s:s, s:{s:s, s:s, s:s}, s:[{s:s}], s:o, s:{s:o, s:o, s:{s:{s:s, s:s, s:s}}}, s:[{s:[]}]}",
 					"openapi", "3.0.3", "info", "title", "freight API", "description",
 					sc->schema_description ? sc->schema_description : "PostgREST-style API",
-					"version", "0.1", "servers", "url", "/api", "paths", paths,
+					"version", "0.1", "servers", "url",
+					server_url, "paths", paths,
 					"components", "schemas", schemas, "parameters", params, "securitySchemes",
 					"bearer", "type", "http", "scheme", "bearer", "bearerFormat", "JWT",
 					"security", "bearer");

@@ -17,7 +17,11 @@
  */
 extern const char *const openapi_access_query;
 
-/* access: the parsed result of openapi_access_query, or NULL to describe everything. */
-void		openapi_render(const SchemaCache *sc, const char *schema, json_t *access, Buf *out);
+/*
+ * access: the parsed result of openapi_access_query, or NULL to describe everything; server_url:
+ * the API's URL for the document's "servers" (openapi-server-proxy-uri, or "/api").
+ */
+void		openapi_render(const SchemaCache *sc, const char *schema, json_t *access, const char *server_url,
+						   Buf *out);
 
 #endif

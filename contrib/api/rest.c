@@ -438,7 +438,8 @@ rest_openapi(Request *req, Response *resp, const char *arg)
 			resp->content_type = "application/openapi+json; charset=utf-8";
 			/* the document depends on the role: only the anonymous one is the same for all */
 			resp->cache_control = auth.anonymous ? "public, max-age=60" : "private, max-age=60";
-			openapi_render(sc, schema, access, &resp->body);
+			openapi_render(sc, schema, access,
+						   server.cfg.openapi_proxy_uri ? server.cfg.openapi_proxy_uri : "/api", &resp->body);
 		}
 	}
 	json_decref(access);

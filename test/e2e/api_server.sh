@@ -7,8 +7,8 @@
 # permissions, a stale socket file replaced, a live one or another file left alone, removed on
 # SIGTERM; the Server-Timing header (server-timing-enabled); app.settings.* from the config file
 # and the environment, set in every transaction, with bad names refused; server-trace-header
-# (a load balancer's X-Request-Id becomes the request id; another header is echoed and logged).
-# Ends with "N passed, M failed".
+# (a load balancer's X-Request-Id becomes the request id; another header is echoed and logged);
+# openapi-server-proxy-uri in the OpenAPI document.  Ends with "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -179,5 +179,22 @@ kill "$API_PID"; wait "$API_PID" 2>/dev/null
 e2e_refuses "a server-trace-header that is no header name is refused" \
 	'server-trace-header must be a header name (letters, digits, - and the like), got "X Trace"' \
 	FREIGHT_DB_URI="$DB_URI" FREIGHT_SERVER_TRACE_HEADER='X Trace'
+
+echo "# openapi-server-proxy-uri"
+OPENAPI='Accept: application/openapi+json'
+e2e_api FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon || e2e_abort "$WORK/api.err"
+check "the OpenAPI document" 200 '"openapi":"3.0.3"' -H "$OPENAPI" "http://127.0.0.1:$PORT/api/"
+expect "  ... names the API's URL relative to the server by default" "$(jq -r '.servers[0].url' "$WORK/body")" /api
+kill "$API_PID"; wait "$API_PID" 2>/dev/null
+e2e_api FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon \
+	FREIGHT_OPENAPI_SERVER_PROXY_URI=https://api.example.test/freight/v1 || e2e_abort "$WORK/api.err"
+check "behind a proxy" 200 '"openapi":"3.0.3"' -H "$OPENAPI" "http://127.0.0.1:$PORT/api/"
+expect "  ... it names the proxy's URL" "$(jq -r '.servers[0].url' "$WORK/body")" https://api.example.test/freight/v1
+kill "$API_PID"; wait "$API_PID" 2>/dev/null
+e2e_refuses "an openapi-server-proxy-uri without a scheme is refused" \
+	'openapi-server-proxy-uri must be an http:// or https:// URL with a host, e.g. https://api.example.com/v1, got "api.example.test"' \
+	FREIGHT_DB_URI="$DB_URI" FREIGHT_OPENAPI_SERVER_PROXY_URI=api.example.test
+e2e_refuses "  ... and one without a host" 'got "https:///v1"' \
+	FREIGHT_DB_URI="$DB_URI" FREIGHT_OPENAPI_SERVER_PROXY_URI=https:///v1
 
 e2e_finish
