@@ -114,16 +114,7 @@ relation_schema(const ScRelation *r, json_t *access)
 static json_t *
 ref(const char *kind, const char *name)
 {
-	char	   *p = malloc(strlen(kind) + strlen(name) + 20);
-	json_t	   *j;
-
-	strcpy(p, "#/components/");
-	strcat(p, kind);
-	strcat(p, "/");
-	strcat(p, name);
-	j = json_pack("{s:s}", "$ref", p);
-	free(p);
-	return j;
+	return json_pack("{s:o}", "$ref", json_sprintf("#/components/%s/%s", kind, name));
 }
 
 static json_t *
@@ -239,13 +230,13 @@ openapi_render(const SchemaCache *sc, const char *schema, json_t *access, const 
 	for (int i = 0; i < sc->nrels; i++)
 		if (strcmp(sc->rels[i].schema, schema) == 0 && strchr(rel_access(access, sc->rels[i].name), 'r'))
 		{
-			char	   *p = malloc(strlen(sc->rels[i].name) + 2);
+			Buf			p;
 
-			p[0] = '/';
-			strcpy(p + 1, sc->rels[i].name);
-			json_object_set_new(paths, p, relation_path(&sc->rels[i], rel_access(access, sc->rels[i].name), access));
+			buf_init(&p);
+			buf_printf(&p, "/%s", sc->rels[i].name);
+			json_object_set_new(paths, p.data, relation_path(&sc->rels[i], rel_access(access, sc->rels[i].name), access));
 			json_object_set_new(schemas, sc->rels[i].name, relation_schema(&sc->rels[i], access));
-			free(p);
+			buf_free(&p);
 		}
 	for (int i = 0; i < sc->nfuncs; i++)
 		if (strcmp(sc->funcs[i].schema, schema) == 0 &&

@@ -258,7 +258,7 @@ rest_location(Request *req, Response *resp, const ScRelation *rel)
 	for (int i = 0; row && i < rel->npk; i++)
 	{
 		json_t	   *v = json_object_get(row, rel->pk[i]);
-		char	   *text = json_is_string(v) ? strdup(json_string_value(v)) :
+		char	   *text = json_is_string(v) ? xstrdup(json_string_value(v)) :
 			json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 
 		buf_putc(&loc, i ? '&' : '?');
