@@ -57,6 +57,8 @@ static const Option options[] = {
 	OPT("server-tls-cert", "FREIGHT_TLS_CERT", OPT_STR, tls_cert),
 	OPT("server-tls-key", "FREIGHT_TLS_KEY", OPT_STR, tls_key),
 	OPT("server-tls-client-ca", "FREIGHT_TLS_CLIENT_CA", OPT_STR, tls_client_ca),
+	OPT("openapi-mode", "FREIGHT_OPENAPI_MODE", OPT_STR, openapi_mode_name),
+	OPT("db-extra-search-path", "FREIGHT_DB_EXTRA_SEARCH_PATH", OPT_STR, db_extra_search_path),
 	OPT("openapi-server-proxy-uri", "FREIGHT_OPENAPI_SERVER_PROXY_URI", OPT_STR, openapi_proxy_uri),
 	OPT("server-static-dir", "FREIGHT_STATIC_DIR", OPT_STR, static_dir),
 	OPT("server-compress-min", "FREIGHT_COMPRESS_MIN", OPT_LONG, compress_min),
@@ -467,6 +469,21 @@ config_load(ApiConfig *cfg, const char *path, char *err, size_t errlen)
 			return false;
 		}
 		cfg->unix_mode = (int) mode;
+	}
+	if (cfg->openapi_mode_name)
+	{
+		static const char *const modes[] = {"follow-privileges", "ignore-privileges", "disabled"};
+
+		cfg->openapi_mode = -1;
+		for (int i = 0; i < 3; i++)
+			if (strcmp(cfg->openapi_mode_name, modes[i]) == 0)
+				cfg->openapi_mode = i;
+		if (cfg->openapi_mode < 0)
+		{
+			snprintf(err, errlen, "openapi-mode must be follow-privileges, ignore-privileges or disabled, got \"%s\"",
+					 cfg->openapi_mode_name);
+			return false;
+		}
 	}
 	if (cfg->openapi_proxy_uri && !is_http_url(cfg->openapi_proxy_uri))
 	{

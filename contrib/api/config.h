@@ -44,6 +44,11 @@ typedef struct ApiConfig
 	char	   *tls_cert;		/* FREIGHT_TLS_CERT / server-tls-cert: PEM file, enables TLS */
 	char	   *tls_key;		/* FREIGHT_TLS_KEY / server-tls-key */
 	char	   *tls_client_ca;	/* FREIGHT_TLS_CLIENT_CA / server-tls-client-ca: enables mTLS */
+	char	   *openapi_mode_name;	/* FREIGHT_OPENAPI_MODE / openapi-mode: follow-privileges (default),
+									 * ignore-privileges or disabled */
+	int			openapi_mode;	/* derived: OPENAPI_FOLLOW_PRIVILEGES, _IGNORE_PRIVILEGES, _DISABLED */
+	char	   *db_extra_search_path;	/* FREIGHT_DB_EXTRA_SEARCH_PATH / db-extra-search-path: schemas
+										 * after the exposed one in search_path; default public */
 	char	   *openapi_proxy_uri;	/* FREIGHT_OPENAPI_SERVER_PROXY_URI / openapi-server-proxy-uri:
 									 * the API's URL in the OpenAPI document; default /api */
 	char	   *static_dir;		/* FREIGHT_STATIC_DIR: tracking page, default next to binary */
@@ -63,6 +68,11 @@ typedef struct ApiConfig
 	bool		tx_rollback;	/* derived: transactions end in ROLLBACK unless overridden */
 	bool		tx_allow_override;	/* derived: Prefer: tx=commit|rollback is honoured */
 } ApiConfig;
+
+enum
+{
+	OPENAPI_FOLLOW_PRIVILEGES, OPENAPI_IGNORE_PRIVILEGES, OPENAPI_DISABLED
+};
 
 /*
  * Reads defaults, then path (may be NULL), then the environment, without checking that the

@@ -423,15 +423,22 @@ rest_openapi(Request *req, Response *resp, const char *arg)
 	ApiError	err;
 
 	(void) arg;
-	if (rest_prepare(req, resp, sc, false, &auth, &schema, &pairs, &npairs))
+	if (server.cfg.openapi_mode == OPENAPI_DISABLED)
+	{
+		api_error(&err, 404, "PGRST126", "Root endpoint metadata is disabled", NULL,
+				  "openapi-mode is disabled on this server.");
+		response_error(req, resp, &err);
+	}
+	else if (rest_prepare(req, resp, sc, false, &auth, &schema, &pairs, &npairs))
 	{
 		RunAs		as = {auth.role, auth.claims, schema, req->method, req->path, auth.anonymous, NULL};
 		const char *params[1] = {schema};
+		bool		follow = server.cfg.openapi_mode == OPENAPI_FOLLOW_PRIVILEGES;
 
-		if (rest_query_as(&as, openapi_access_query, params, 1, &res, &err) &&
+		if (follow && rest_query_as(&as, openapi_access_query, params, 1, &res, &err) &&
 			(access = json_loads(PQgetvalue(res, 0, 0), 0, NULL)) == NULL)
 			api_error(&err, 500, "PGRSTX00", "could not read the role's privileges", NULL, NULL);
-		if (access == NULL)
+		if (follow && access == NULL)
 			response_error(req, resp, &err);
 		else
 		{

@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <microhttpd.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -31,6 +32,9 @@ static const char *setup_sql[3][2] = {
 	{SETUP_BASE SETUP_REQUEST SETUP_TIMEZONE, SETUP_BASE SETUP_REQUEST SETUP_TIMEZONE SETUP_READ_ONLY},
 };
 
+/* The schemas after the request's own in search_path (db-extra-search-path), quoted. */
+static const char *extra_search_path = ", \"public\"";
+
 /*
  * The configuration's app.settings.* as set_config calls.  Fixed for the daemon's life, so they
  * are literals in the statement text (one prepared statement, no extra parameters): names are
@@ -42,6 +46,33 @@ tx_init(const ApiConfig *cfg)
 {
 	Buf			app;
 
+	if (cfg->db_extra_search_path)
+	{
+		char	   *list = xstrdup(cfg->db_extra_search_path);
+		char	   *save = NULL;
+		Buf			path;
+
+		buf_init(&path);
+		for (char *s = strtok_r(list, ",", &save); s; s = strtok_r(NULL, ",", &save))
+		{
+			while (*s == ' ')
+				s++;
+			for (char *e = s + strlen(s); e > s && e[-1] == ' ';)
+				*--e = '\0';
+			if (*s == '\0')
+				continue;
+			buf_puts(&path, ", ");
+			buf_ident(&path, s);
+		}
+		free(list);
+		if (path.len > 0)
+			extra_search_path = buf_steal(&path);
+		else
+		{
+			buf_free(&path);
+			extra_search_path = "";	/* only commas: nothing after the exposed schema */
+		}
+	}
 	if (cfg->napp_settings == 0)
 		return;
 	buf_init(&app);
@@ -231,7 +262,7 @@ tx_plan(TxPlan *tx, Arena *a, Request *req, const RunAs *as, bool read_only, boo
 
 	buf_init(&sp);
 	buf_ident(&sp, as->schema);
-	buf_puts(&sp, ", \"public\"");
+	buf_puts(&sp, extra_search_path);
 	tx->setup[0] = arena_strndup(a, sp.data, sp.len);
 	buf_free(&sp);
 	tx->setup[1] = as->role;

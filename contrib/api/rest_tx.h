@@ -38,7 +38,10 @@ typedef struct TxPlan
 	const char *setup_logged[TX_SETUP_PARAMS];	/* log-sql: setup with credentials redacted */
 } TxPlan;
 
-/* Adds cfg's app.settings.* to every transaction's setup SELECT; once, before any request. */
+/*
+ * Adds cfg's db-extra-search-path and app.settings.* to every transaction's setup SELECT; once,
+ * before any request.
+ */
 void		tx_init(const ApiConfig *cfg);
 
 /*

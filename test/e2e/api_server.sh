@@ -8,7 +8,8 @@
 # SIGTERM; the Server-Timing header (server-timing-enabled); app.settings.* from the config file
 # and the environment, set in every transaction, with bad names refused; server-trace-header
 # (a load balancer's X-Request-Id becomes the request id; another header is echoed and logged);
-# openapi-server-proxy-uri in the OpenAPI document.  Ends with "N passed, M failed".
+# openapi-server-proxy-uri in the OpenAPI document; openapi-mode (disabled, ignore-privileges);
+# db-extra-search-path.  Ends with "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -26,6 +27,12 @@ CREATE FUNCTION api.app_settings() RETURNS json LANGUAGE sql STABLE AS $$
 $$;
 CREATE FUNCTION api.app_settings_in_write() RETURNS json LANGUAGE sql VOLATILE AS $$ SELECT api.app_settings() $$;
 GRANT EXECUTE ON FUNCTION api.app_settings(), api.app_settings_in_write() TO freight_anon;
+-- db-extra-search-path: api.greet() calls greeting() unqualified, found only in "Ext Schema"
+CREATE SCHEMA "Ext Schema";
+CREATE FUNCTION "Ext Schema".greeting() RETURNS text LANGUAGE sql AS $$ SELECT 'hello from the extra path' $$;
+GRANT USAGE ON SCHEMA "Ext Schema" TO freight_anon;
+CREATE FUNCTION api.greet() RETURNS text LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN greeting(); END $$;
+GRANT EXECUTE ON FUNCTION api.greet() TO freight_anon;
 SQL
 TN1=$($PSQL -d freight -tAc "SELECT tracking_number FROM freight.shipments WHERE id = 1")
 DB_URI="postgresql://freight_authenticator@127.0.0.1:$PGPORT/freight"
@@ -196,5 +203,34 @@ e2e_refuses "an openapi-server-proxy-uri without a scheme is refused" \
 	FREIGHT_DB_URI="$DB_URI" FREIGHT_OPENAPI_SERVER_PROXY_URI=api.example.test
 e2e_refuses "  ... and one without a host" 'got "https:///v1"' \
 	FREIGHT_DB_URI="$DB_URI" FREIGHT_OPENAPI_SERVER_PROXY_URI=https:///v1
+
+echo "# openapi-mode"
+e2e_api FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_OPENAPI_MODE=disabled || e2e_abort "$WORK/api.err"
+check "openapi-mode = disabled: no document" 404 '"code":"PGRST126","message":"Root endpoint metadata is disabled"' \
+	-H "$OPENAPI" "http://127.0.0.1:$PORT/api/"
+check "  ... the API itself still answers" 200 '"status"' "http://127.0.0.1:$PORT/api/rpc/track?tracking_number=$TN1"
+kill "$API_PID"; wait "$API_PID" 2>/dev/null
+e2e_api FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon || e2e_abort "$WORK/api.err"
+check "openapi-mode = follow-privileges (default): the anonymous document" 200 '"/rpc/track"' -H "$OPENAPI" "http://127.0.0.1:$PORT/api/"
+expect "  ... leaves out what anonymous callers may not read" "$(jq '.paths | has("/shipments")' "$WORK/body")" false
+kill "$API_PID"; wait "$API_PID" 2>/dev/null
+e2e_api FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_OPENAPI_MODE=ignore-privileges ||
+	e2e_abort "$WORK/api.err"
+check "openapi-mode = ignore-privileges" 200 '"/rpc/track"' -H "$OPENAPI" "http://127.0.0.1:$PORT/api/"
+expect "  ... describes every view, whoever asks" "$(jq '.paths | has("/shipments")' "$WORK/body")" true
+check "  ... which does not let anyone read it" 401 '"code":"42501"' "http://127.0.0.1:$PORT/api/shipments"
+kill "$API_PID"; wait "$API_PID" 2>/dev/null
+e2e_refuses "an unknown openapi-mode is refused" \
+	'openapi-mode must be follow-privileges, ignore-privileges or disabled, got "off"' \
+	FREIGHT_DB_URI="$DB_URI" FREIGHT_OPENAPI_MODE=off
+
+echo "# db-extra-search-path"
+e2e_api FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon || e2e_abort "$WORK/api.err"
+check "by default (public) a function outside it is not found" 404 '"code":"42883"' "http://127.0.0.1:$PORT/api/rpc/greet"
+kill "$API_PID"; wait "$API_PID" 2>/dev/null
+e2e_api FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon \
+	FREIGHT_DB_EXTRA_SEARCH_PATH='public, Ext Schema' || e2e_abort "$WORK/api.err"
+check "with db-extra-search-path = 'public, Ext Schema' it is" 200 '"hello from the extra path"' "http://127.0.0.1:$PORT/api/rpc/greet"
+kill "$API_PID"; wait "$API_PID" 2>/dev/null
 
 e2e_finish
