@@ -44,6 +44,8 @@ static const Option options[] = {
 	OPT("db-aggregates-enabled", "FREIGHT_DB_AGGREGATES_ENABLED", OPT_BOOL, db_aggregates_enabled),
 	OPT("server-host", "FREIGHT_API_HOST", OPT_STR, host),
 	OPT("server-port", "FREIGHT_API_PORT", OPT_INT, port),
+	OPT("admin-server-port", "FREIGHT_ADMIN_PORT", OPT_INT, admin_port),
+	OPT("admin-server-host", "FREIGHT_ADMIN_HOST", OPT_STR, admin_host),
 	OPT("server-unix-socket", "FREIGHT_API_UNIX_SOCKET", OPT_STR, unix_socket),
 	OPT("server-unix-socket-mode", "FREIGHT_API_UNIX_SOCKET_MODE", OPT_STR, unix_socket_mode),
 	OPT("server-threads", "FREIGHT_API_THREADS", OPT_INT, threads),
@@ -502,6 +504,13 @@ config_load(ApiConfig *cfg, const char *path, char *err, size_t errlen)
 	if (cfg->host == NULL)
 	{
 		snprintf(err, errlen, "server-host is empty: give an IPv4 or IPv6 address, a host name, or * for every address");
+		return false;
+	}
+	if (cfg->admin_port > 65535 || (cfg->admin_port == cfg->port && cfg->unix_socket == NULL &&
+									 (cfg->admin_host == NULL || strcmp(cfg->admin_host, cfg->host) == 0)))
+	{
+		snprintf(err, errlen, "admin-server-port must be in 1..65535 and differ from server-port, got %d",
+				 cfg->admin_port);
 		return false;
 	}
 	if (cfg->db_pool < 1 || cfg->db_pipelines < 0 || cfg->db_pipelines > 64 || cfg->port < 1 ||

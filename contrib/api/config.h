@@ -28,6 +28,8 @@ typedef struct ApiConfig
 										 * col.sum(), count() in select=; default off */
 	char	   *host;			/* FREIGHT_API_HOST / server-host: default 127.0.0.1 */
 	int			port;			/* FREIGHT_API_PORT / server-port: default 3000 */
+	int			admin_port;		/* FREIGHT_ADMIN_PORT / admin-server-port: /live, /ready, /metrics; 0 = off */
+	char	   *admin_host;		/* FREIGHT_ADMIN_HOST / admin-server-host: default server-host */
 	char	   *unix_socket;	/* FREIGHT_API_UNIX_SOCKET / server-unix-socket: listen there, not on TCP */
 	char	   *unix_socket_mode;	/* FREIGHT_API_UNIX_SOCKET_MODE / server-unix-socket-mode: octal, 660 */
 	int			unix_mode;		/* derived: unix_socket_mode as a number */

@@ -380,6 +380,9 @@ http_active_requests(void)
 	return atomic_load(&active_requests);
 }
 
+/* on_uri's argument on the admin server */
+static int	admin_marker;
+
 static void *
 on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
@@ -387,7 +390,6 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	unsigned char rnd[16];
 	const char *q;
 
-	(void) cls;
 	memset(req, 0, sizeof(*req));
 	arena_init(&req->arena);
 	buf_init(&req->body);
@@ -406,6 +408,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	}
 	req->request_id[32] = '\0';
 	req->route = "other";
+	req->admin = cls == &admin_marker;
 	atomic_fetch_add(&active_requests, 1);
 	return req;
 }
@@ -530,7 +533,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		req->method = arena_strdup(&req->arena, method);
 		if (server.cfg.trace_header)
 			take_trace(req);
-		if (server.cfg.tls_client_ca)
+		if (server.cfg.tls_client_ca && !req->admin)
 		{
 			char		subject[256];
 
@@ -607,9 +610,9 @@ read_file(const char *path, char *err, size_t errlen)
  * IPv4 or IPv6 address, or a host name whose first address is taken.  Adds MHD's IPv6 flags.
  */
 static bool
-listen_address(struct sockaddr_storage *ss, unsigned int *flags, char *err, size_t errlen)
+listen_address(const char *host, int port, struct sockaddr_storage *ss, unsigned int *flags, char *err,
+			   size_t errlen)
 {
-	const char *host = server.cfg.host;
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
 	struct addrinfo *res;
 	bool		v6 = strchr(host, ':') != NULL;
@@ -622,7 +625,7 @@ listen_address(struct sockaddr_storage *ss, unsigned int *flags, char *err, size
 
 		a6->sin6_family = AF_INET6;
 		a6->sin6_addr = in6addr_any;
-		a6->sin6_port = htons((uint16_t) server.cfg.port);
+		a6->sin6_port = htons((uint16_t) port);
 		*flags |= MHD_USE_DUAL_STACK;
 		return true;
 	}
@@ -645,12 +648,35 @@ listen_address(struct sockaddr_storage *ss, unsigned int *flags, char *err, size
 	freeaddrinfo(res);
 	if (ss->ss_family == AF_INET6)
 	{
-		((struct sockaddr_in6 *) ss)->sin6_port = htons((uint16_t) server.cfg.port);
+		((struct sockaddr_in6 *) ss)->sin6_port = htons((uint16_t) port);
 		*flags |= MHD_USE_IPv6;
 	}
 	else
-		((struct sockaddr_in *) ss)->sin_port = htons((uint16_t) server.cfg.port);
+		((struct sockaddr_in *) ss)->sin_port = htons((uint16_t) port);
 	return true;
+}
+
+struct MHD_Daemon *
+http_start_admin(char *err, size_t errlen)
+{
+	struct sockaddr_storage addr;
+	const char *host = server.cfg.admin_host ? server.cfg.admin_host : server.cfg.host;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	struct MHD_Daemon *d;
+
+	if (!listen_address(host, server.cfg.admin_port, &addr, &flags, err, errlen))
+		return NULL;
+	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
+						 MHD_OPTION_SOCK_ADDR, &addr,
+						 MHD_OPTION_URI_LOG_CALLBACK, on_uri, &admin_marker,
+						 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+						 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 10,
+						 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 64,
+						 MHD_OPTION_END);
+	if (d == NULL)
+		snprintf(err, errlen, "admin-server-port: cannot listen on %s%s%s:%d", strchr(host, ':') ? "[" : "",
+				 host, strchr(host, ':') ? "]" : "", server.cfg.admin_port);
+	return d;
 }
 
 void
@@ -687,7 +713,7 @@ http_start(char *err, size_t errlen)
 			return NULL;
 		opts[n++] = (struct MHD_OptionItem) {MHD_OPTION_LISTEN_SOCKET, fd, NULL};
 	}
-	else if (listen_address(&addr, &flags, err, errlen))
+	else if (listen_address(server.cfg.host, server.cfg.port, &addr, &flags, err, errlen))
 		opts[n++] = (struct MHD_OptionItem) {.option = MHD_OPTION_SOCK_ADDR, .value = 0, .ptr_value = &addr};
 	else
 		return NULL;

@@ -18,6 +18,9 @@ struct MHD_Daemon;
  */
 struct MHD_Daemon *http_start(char *err, size_t errlen);
 
+/* The admin server (admin-server-port: /live, /ready, /metrics) on plain HTTP; NULL + message. */
+struct MHD_Daemon *http_start_admin(char *err, size_t errlen);
+
 /*
  * The daemon's base URL, e.g. http://127.0.0.1:3000 or https://[::1]:3000 (IPv6 in brackets);
  * http://localhost on a Unix-domain socket (server-unix-socket).

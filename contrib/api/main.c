@@ -297,6 +297,7 @@ main(int argc, char **argv)
 	sigset_t	sigs;
 	pthread_t	listener;
 	struct MHD_Daemon *daemon;
+	struct MHD_Daemon *admin = NULL;
 	int			sig;
 
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
@@ -375,6 +376,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "freight-api: %s\n", err);
 		return 1;
 	}
+	if (server.cfg.admin_port > 0 && (admin = http_start_admin(err, sizeof(err))) == NULL)
+	{
+		fprintf(stderr, "freight-api: %s\n", err);
+		return 1;
+	}
 	http_base_url(url, sizeof(url));
 	buf_init(&socket_json);
 	if (server.cfg.unix_socket)
@@ -387,6 +393,8 @@ main(int argc, char **argv)
 			url, socket_json.len ? socket_json.data : "", server.cfg.threads, server.cfg.db_pool,
 			server.cfg.db_pipelines);
 	buf_free(&socket_json);
+	if (admin)
+		fprintf(stderr, "{\"level\":\"info\",\"event\":\"admin_listening\",\"port\":%d}\n", server.cfg.admin_port);
 	for (;;)
 	{
 		if (sigwait(&sigs, &sig) != 0)
@@ -417,6 +425,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	MHD_stop_daemon(daemon);
+	if (admin)
+		MHD_stop_daemon(admin);
 	if (server.pipeline)
 		async_pool_stop(server.pipeline);
 	if (server.replica_pipeline)

@@ -14,18 +14,29 @@
 typedef void (*Handler) (Request *req, Response *resp, const char *arg);
 
 static void handle_health(Request *req, Response *resp, const char *arg);
+static void handle_live(Request *req, Response *resp, const char *arg);
 static void handle_metrics(Request *req, Response *resp, const char *arg);
 static void handle_static(Request *req, Response *resp, const char *arg);
 
 /* '*' matches one path segment and is passed to the handler. */
-static const struct Route
+typedef struct Route
 {
 	const char *method;			/* NULL = any */
 	const char *pattern;
 	const char *label;
 	Handler		handler;
 	const char *arg;			/* fixed argument (static file name) */
-}			routes[] =
+} Route;
+
+/* The admin server's (admin-server-port); /metrics is served only there when it runs. */
+static const Route admin_routes[] =
+{
+	{"GET", "/live", "live", handle_live, NULL},
+	{"GET", "/ready", "ready", handle_health, NULL},
+	{"GET", "/metrics", "metrics", handle_metrics, NULL},
+};
+
+static const Route routes[] =
 {
 	{"GET", "/api/health", "health", handle_health, NULL},
 	{"GET", "/metrics", "metrics", handle_metrics, NULL},
@@ -73,26 +84,30 @@ void
 router_dispatch(Request *req, Response *resp)
 {
 	bool		path_known = false;
+	const Route *table = req->admin ? admin_routes : routes;
+	size_t		n = req->admin ? sizeof(admin_routes) / sizeof(Route) : sizeof(routes) / sizeof(Route);
 
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+	for (size_t i = 0; i < n; i++)
 	{
-		const char *arg = routes[i].arg;
+		const Route *r = &table[i];
+		const char *arg = r->arg;
 
-		if (!match(routes[i].pattern, req->path, &req->arena, &arg))
+		if (!match(r->pattern, req->path, &req->arena, &arg) ||
+			(!req->admin && r->handler == handle_metrics && server.cfg.admin_port > 0))
 			continue;
 		path_known = true;
 		if (strcmp(req->method, "OPTIONS") == 0)
 		{
-			req->route = routes[i].label;
-			response_header(req, resp, "Allow", routes[i].method ? "OPTIONS, GET, HEAD" :
-							strcmp(routes[i].label, "rpc") == 0 ? "OPTIONS, GET, HEAD, POST" :
+			req->route = r->label;
+			response_header(req, resp, "Allow", r->method ? "OPTIONS, GET, HEAD" :
+							strcmp(r->label, "rpc") == 0 ? "OPTIONS, GET, HEAD, POST" :
 							"OPTIONS, GET, HEAD, POST, PATCH, PUT, DELETE");
 			return;
 		}
-		if (!method_is(routes[i].method, req->method))
+		if (!method_is(r->method, req->method))
 			continue;
-		req->route = routes[i].label;
-		routes[i].handler(req, resp, arg);
+		req->route = r->label;
+		r->handler(req, resp, arg);
 		return;
 	}
 	{
@@ -143,7 +158,7 @@ handle_health(Request *req, Response *resp, const char *arg)
 		replica_ok = probe(server.replica_pool,
 						   "SELECT round(extract(epoch FROM now() - pg_last_xact_replay_timestamp())::numeric, 3)",
 						   lag, sizeof(lag));
-	resp->status = db_ok && sc ? 200 : 503;
+	resp->status = db_ok && sc && !server.stopping ? 200 : 503;
 	resp->content_type = "application/json; charset=utf-8";
 	resp->cache_control = "no-store";
 	buf_printf(&resp->body, "{\"status\":\"%s\",\"database\":\"%s\",\"schema_cache\":\"%s\","
@@ -153,6 +168,17 @@ handle_health(Request *req, Response *resp, const char *arg)
 			   server.replica_pool ? (replica_ok ? "\"up\"" : "\"down\"") : "null", lag,
 			   pool_size(server.pool), pool_in_use(server.pool));
 	server_cache_release(sc);
+}
+
+/* The admin server's liveness probe: the process answers; it does not ask the database. */
+static void
+handle_live(Request *req, Response *resp, const char *arg)
+{
+	(void) req;
+	(void) arg;
+	resp->content_type = "application/json; charset=utf-8";
+	resp->cache_control = "no-store";
+	buf_puts(&resp->body, "{\"status\":\"alive\"}");
 }
 
 static void

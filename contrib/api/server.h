@@ -92,6 +92,7 @@ struct Request
 	double		start;			/* monotonic seconds */
 	double		stage_end[NSTAGES];	/* when each stage ended (0: it did not happen) */
 	char		request_id[129];	/* ours (32 hex digits), or the client's under server-trace-header */
+	bool		admin;			/* came in on the admin server (admin-server-port) */
 	const char *trace;			/* the server-trace-header value received, to echo; NULL: none */
 	const char *route;			/* metrics label */
 	const char *role;			/* for the access log */

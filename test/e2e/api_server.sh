@@ -9,7 +9,8 @@
 # and the environment, set in every transaction, with bad names refused; server-trace-header
 # (a load balancer's X-Request-Id becomes the request id; another header is echoed and logged);
 # openapi-server-proxy-uri in the OpenAPI document; openapi-mode (disabled, ignore-privileges);
-# db-extra-search-path.  Ends with "N passed, M failed".
+# db-extra-search-path; the admin server (admin-server-port: /live answers while the database is
+# down, /ready does not; /metrics moves there).  Ends with "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -232,5 +233,30 @@ e2e_api FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon \
 	FREIGHT_DB_EXTRA_SEARCH_PATH='public, Ext Schema' || e2e_abort "$WORK/api.err"
 check "with db-extra-search-path = 'public, Ext Schema' it is" 200 '"hello from the extra path"' "http://127.0.0.1:$PORT/api/rpc/greet"
 kill "$API_PID"; wait "$API_PID" 2>/dev/null
+
+echo "# admin server (admin-server-port)"
+ADMIN_PORT=$(free_port)
+e2e_api FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_ADMIN_PORT="$ADMIN_PORT" ||
+	e2e_abort "$WORK/api.err"
+ADM="http://127.0.0.1:$ADMIN_PORT"
+check "/live" 200 '^\{"status":"alive"\}$' "$ADM/live"
+check "/ready" 200 '"status":"ok","database":"up"' "$ADM/ready"
+check "/metrics on the admin port" 200 'freight_api_requests_total' "$ADM/metrics"
+check "  ... and no longer on the public one" 404 '"code":"PGRST125"' "http://127.0.0.1:$PORT/metrics"
+check "the API is not served on the admin port" 404 '"code":"PGRST125"' "$ADM/api/shipments"
+e2e_pg_stop
+check "with the database down, /live still answers" 200 '"alive"' "$ADM/live"
+check "  ... and /ready does not" 503 '"status":"unavailable","database":"down"' "$ADM/ready"
+e2e_pg_start
+ok=0
+for _ in $(seq 1 50); do
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "$ADM/ready")" = 200 ] && { ok=1; break; }
+	sleep 0.2
+done
+[ $ok = 1 ] && pass "  ... until it is back" || fail "  ... until it is back"
+kill "$API_PID"; wait "$API_PID" 2>/dev/null
+e2e_refuses "an admin port equal to the server port is refused" 'admin-server-port must be in 1..65535 and differ from server-port, got 3000' \
+	FREIGHT_DB_URI="$DB_URI" FREIGHT_ADMIN_PORT=3000 FREIGHT_API_PORT=3000
+e2e_refuses "an admin port over 65535 is refused" 'got 70000' FREIGHT_DB_URI="$DB_URI" FREIGHT_ADMIN_PORT=70000
 
 e2e_finish

@@ -6,6 +6,7 @@
 #   e2e_freight_cluster DB [POSTGRES_OPTS]  e2e_cluster with the freight extension preloaded (a
 #                                    key file in $WORK) and created in DB, and the daemon's login
 #                                    role freight_authenticator, a member of every freight API role
+#   e2e_pg_stop, e2e_pg_start        stop that cluster, start it again as it was
 #   e2e_sql DB FILE ...              runs the SQL files (- = standard input) in DB as postgres,
 #                                    stopping at the first error; on one: psql's output, e2e_abort
 #   e2e_track PID ...                the cleanup stops these processes too
@@ -15,8 +16,9 @@
 #                                    in $WORK/api.out and api.err), tracks it and waits for
 #                                    /api/health (at E2E_API_HOST, default 127.0.0.1); sets PORT
 #                                    and API_PID; false if it did not come up
-#   e2e_refuses NAME MESSAGE VAR=VALUE ...  one check: freight-api started with these settings
-#                                    exits at start (within 10 s, non-zero) saying MESSAGE on stderr
+#   e2e_refuses NAME MESSAGE VAR=VALUE ...  one check: freight-api started with these settings (on
+#                                    a free port unless they say) exits at start (within 10 s,
+#                                    non-zero) saying MESSAGE on stderr
 #   e2e_count LOG                    prints a client's output and adds its "N passed, M failed"
 #                                    to the counters (no such line: one failure)
 #   e2e_client SCRIPT [VAR=VALUE ...]  runs the node client $HERE/SCRIPT with these variables and
@@ -110,11 +112,14 @@ e2e_cluster() {
 	PGPORT=$(free_port)
 	"$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 > "$WORK/initdb.log" 2>&1 ||
 		{ cat "$WORK/initdb.log"; exit 1; }
-	"$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w \
-		-o "-p $PGPORT -k $WORK -c listen_addresses=127.0.0.1 ${2:-}" start > /dev/null || { cat "$WORK/pg.log"; exit 1; }
+	E2E_PG_OPTS="-p $PGPORT -k $WORK -c listen_addresses=127.0.0.1 ${2:-}"
+	e2e_pg_start || { cat "$WORK/pg.log"; exit 1; }
 	PSQL="$PGBIN/psql -X -q -h 127.0.0.1 -p $PGPORT -U postgres"
 	$PSQL -d postgres -c "CREATE DATABASE $1" || exit 1
 }
+
+e2e_pg_start() { "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w -o "$E2E_PG_OPTS" start > /dev/null; }
+e2e_pg_stop() { "$PGBIN/pg_ctl" -D "$WORK/data" -m fast -w stop > /dev/null; }
 
 e2e_sql() {
 	e2e_db=$1; shift
@@ -159,7 +164,7 @@ e2e_api() {
 
 e2e_refuses() {
 	e2e_name=$1; e2e_msg=$2; shift 2
-	env "$@" FREIGHT_API_PORT="$(free_port)" timeout 10 "$API" > /dev/null 2> "$WORK/refused.err"
+	env FREIGHT_API_PORT="$(free_port)" "$@" timeout 10 "$API" > /dev/null 2> "$WORK/refused.err"
 	e2e_rc=$?
 	if [ "$e2e_rc" != 0 ] && [ "$e2e_rc" != 124 ] && grep -Fq -- "$e2e_msg" "$WORK/refused.err"; then
 		pass "$e2e_name"
