@@ -41,6 +41,7 @@ static const Option options[] = {
 	OPT("db-pool-timeout-ms", "FREIGHT_DB_POOL_TIMEOUT_MS", OPT_INT, db_pool_timeout_ms),
 	OPT("db-pipelines", "FREIGHT_DB_PIPELINES", OPT_INT, db_pipelines),
 	OPT("db-max-rows", "FREIGHT_DB_MAX_ROWS", OPT_LONG, db_max_rows),
+	OPT("db-plan-enabled", "FREIGHT_DB_PLAN_ENABLED", OPT_BOOL, db_plan_enabled),
 	OPT("db-aggregates-enabled", "FREIGHT_DB_AGGREGATES_ENABLED", OPT_BOOL, db_aggregates_enabled),
 	OPT("server-host", "FREIGHT_API_HOST", OPT_STR, host),
 	OPT("server-port", "FREIGHT_API_PORT", OPT_INT, port),

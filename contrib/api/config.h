@@ -24,6 +24,7 @@ typedef struct ApiConfig
 	int			db_pipelines;	/* FREIGHT_DB_PIPELINES / db-pipelines: connections that carry
 								 * many requests each (pool_async.c), default 2; 0 = off */
 	long long	db_max_rows;	/* FREIGHT_DB_MAX_ROWS / db-max-rows: 0 = unlimited */
+	bool		db_plan_enabled;	/* FREIGHT_DB_PLAN_ENABLED / db-plan-enabled: EXPLAIN on request */
 	bool		db_aggregates_enabled;	/* FREIGHT_DB_AGGREGATES_ENABLED / db-aggregates-enabled:
 										 * col.sum(), count() in select=; default off */
 	char	   *host;			/* FREIGHT_API_HOST / server-host: default 127.0.0.1 */

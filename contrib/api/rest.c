@@ -109,9 +109,8 @@ rest_relation(Request *req, Response *resp, const char *name)
 		response_error(req, resp, &err);
 		goto out;
 	}
-	if (!rest_parse_accept(req, &sr.shape, &ex.ctype))
+	if (!rest_parse_accept(req, is_get, &sr.shape, &ex, &err))
 	{
-		api_error(&err, 406, "PGRST107", "None of these media types are available", request_header(req, "Accept"), NULL);
 		response_error(req, resp, &err);
 		goto out;
 	}
@@ -350,13 +349,12 @@ rest_rpc(Request *req, Response *resp, const char *name)
 		response_error(req, resp, &err);
 		goto out;
 	}
-	if (!rest_parse_accept(req, &sr.shape, &ex.ctype))
+	if (!rest_parse_accept(req, is_get, &sr.shape, &ex, &err))
 	{
-		api_error(&err, 406, "PGRST107", "None of these media types are available", request_header(req, "Accept"), NULL);
 		response_error(req, resp, &err);
 		goto out;
 	}
-	if (sr.func->ret_composite && !sr.func->retset && sr.shape == SHAPE_ARRAY)
+	if (sr.func->ret_composite && !sr.func->retset && sr.shape == SHAPE_ARRAY && !ex.explain)
 	{
 		sr.shape = SHAPE_OBJECT;
 		ex.ctype = "application/json; charset=utf-8";

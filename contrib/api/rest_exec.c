@@ -159,6 +159,21 @@ shape_response(Request *req, Response *resp, PGresult *main_res, const Exec *ex)
 		resp->status = ex->ok_status == 201 ? 201 : 204;
 }
 
+/* The plan EXPLAIN returned: one JSON document, or the lines of the text format. */
+static void
+plan_response(Request *req, Response *resp, PGresult *res, const Exec *ex)
+{
+	(void) req;
+	resp->status = 200;
+	resp->content_type = ex->ctype;
+	for (int i = 0; ex->body_wanted && i < PQntuples(res); i++)
+	{
+		buf_add(&resp->body, PQgetvalue(res, i, 0), (size_t) PQgetlength(res, i, 0));
+		if (PQntuples(res) > 1)
+			buf_putc(&resp->body, '\n');
+	}
+}
+
 /*
  * The rows counted break the request's constraint: 406 PGRST116 for a singular response without
  * exactly one row, else 400 PGRST124 for more rows affected than Prefer: max-affected allows.
@@ -200,6 +215,11 @@ statement_outcome(Request *req, Response *resp, TxPlan *tx, const Exec *ex, PgCo
 	{
 		/* a failed explicit transaction has been rolled back too */
 		pg_error(req, resp, failed, ex->auth->anonymous);
+		return;
+	}
+	if (ex->explain)
+	{
+		plan_response(req, resp, tx->stmts[tx->main].result, ex);
 		return;
 	}
 	main_res = tx->stmts[tx->main].result;
@@ -365,10 +385,18 @@ rest_run_statement(Request *req, Response *resp, SqlStatement *st, const Exec *e
 	char		errmsg[512];
 	bool		checked = !ex->read_only && ((ex->write && ex->singular) || ex->max_affected >= 0);
 	ApiError	err;
+	const char *sql = st->sql.data;
 
 	request_stage_done(req, STAGE_PARSE);
-	tx_plan(&tx, &req->arena, req, &as, ex->read_only, ex->write, checked, st->sql.data,
-			st->params, st->nparams);
+	if (ex->explain)
+	{
+		char	   *explained = arena_alloc(&req->arena, strlen(ex->explain) + st->sql.len + 1);
+
+		strcpy(explained, ex->explain);
+		strcat(explained, st->sql.data);
+		sql = explained;
+	}
+	tx_plan(&tx, &req->arena, req, &as, ex->read_only, ex->write, checked, sql, st->params, st->nparams);
 	if (server.cfg.log_sql)
 		log_transaction(req, &tx);
 	if ((pipe = pipeline_for(req, &tx, ex, &served_by)) != NULL)

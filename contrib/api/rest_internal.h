@@ -62,6 +62,8 @@ typedef struct Exec
 	const char *timezone;		/* Prefer: timezone=, NULL when absent */
 	bool		may_defer;		/* the caller adds nothing to the response afterwards, so it
 								 * may be completed later, by the pipelining executor */
+	const char *explain;		/* Accept: application/vnd.pgrst.plan: "EXPLAIN (...) " put before
+								 * the statement (db-plan-enabled); NULL otherwise */
 } Exec;
 
 /* rest_request.c */
@@ -73,7 +75,11 @@ bool		rest_parse_prefer(Request *req, const SchemaCache *sc, Prefs *p, ApiError 
 void		prefs_free(Prefs *p);
 /* Preference-Applied from p->value (tx= is added by rest_exec.c once honoured). */
 void		rest_preference_applied(Request *req, Response *resp, const Prefs *p);
-bool		rest_parse_accept(Request *req, SqlShape *shape, const char **ctype);
+/*
+ * Accept: the shape and ex->ctype of the response, or an execution plan (ex->explain; reads only,
+ * with db-plan-enabled).  false + 406 PGRST107 when nothing asked for can be served.
+ */
+bool		rest_parse_accept(Request *req, bool read, SqlShape *shape, Exec *ex, ApiError *err);
 
 /*
  * The request body by Content-Type (JSON, form-urlencoded, and CSV when allow_csv: one row

@@ -160,29 +160,82 @@ rest_preference_applied(Request *req, Response *resp, const Prefs *p)
 }
 
 /* Accept -> shape; false for media types we cannot produce (406). */
+/*
+ * Accept: application/vnd.pgrst.plan[+json|+text][; options=analyze|verbose|settings|buffers|wal]
+ * (PostgREST's syntax) into ex->explain.  Only reads: ANALYZE runs the statement, and a write's
+ * would change data.
+ */
+static bool
+parse_plan(Request *req, const char *accept, bool read, Exec *ex, ApiError *err)
+{
+	static const char *const allowed[] = {"analyze", "verbose", "settings", "buffers", "wal"};
+	bool		text = strstr(accept, "application/vnd.pgrst.plan+text") != NULL;
+	const char *opt = strstr(accept, "options=");
+	Buf			b;
+
+	if (!server.cfg.db_plan_enabled)
+		return api_error(err, 406, "PGRST107", "None of these media types are available", accept,
+						 "Execution plans are served only with db-plan-enabled.");
+	if (!read)
+		return api_error(err, 406, "PGRST107", "None of these media types are available", accept,
+						 "Execution plans are served for reads (GET, HEAD) only.");
+	buf_init(&b);
+	buf_puts(&b, text ? "EXPLAIN (FORMAT TEXT" : "EXPLAIN (FORMAT JSON");
+	for (opt = opt ? opt + 8 : NULL; opt && *opt && *opt != ';' && *opt != ',';)
+	{
+		size_t		n = strcspn(opt, "|;, ");
+		bool		known = false;
+
+		for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+			if (n == strlen(allowed[i]) && strncmp(opt, allowed[i], n) == 0)
+			{
+				buf_printf(&b, ", %s", allowed[i]);
+				known = true;
+			}
+		if (!known)
+		{
+			buf_free(&b);
+			return api_error(err, 406, "PGRST107", "None of these media types are available", accept,
+							 "Plan options are analyze, verbose, settings, buffers and wal, joined by |.");
+		}
+		opt += n;
+		opt += *opt == '|';
+	}
+	buf_puts(&b, ") ");
+	ex->explain = arena_strdup(&req->arena, b.data);
+	ex->ctype = text ? "application/vnd.pgrst.plan+text; charset=utf-8" :
+		"application/vnd.pgrst.plan+json; charset=utf-8";
+	buf_free(&b);
+	return true;
+}
+
 bool
-rest_parse_accept(Request *req, SqlShape *shape, const char **ctype)
+rest_parse_accept(Request *req, bool read, SqlShape *shape, Exec *ex, ApiError *err)
 {
 	const char *h = request_header(req, "Accept");
 
 	*shape = SHAPE_ARRAY;
-	*ctype = "application/json; charset=utf-8";
+	ex->ctype = "application/json; charset=utf-8";
 	if (h == NULL || h[0] == '\0')
 		return true;
+	if (strstr(h, "application/vnd.pgrst.plan"))
+		return parse_plan(req, h, read, ex, err);
 	if (strstr(h, "application/vnd.pgrst.object"))
 	{
 		*shape = SHAPE_OBJECT;
-		*ctype = "application/vnd.pgrst.object+json; charset=utf-8";
+		ex->ctype = "application/vnd.pgrst.object+json; charset=utf-8";
 		return true;
 	}
 	if (strstr(h, "text/csv"))
 	{
 		*shape = SHAPE_CSV;
-		*ctype = "text/csv; charset=utf-8";
+		ex->ctype = "text/csv; charset=utf-8";
 		return true;
 	}
-	return strstr(h, "application/json") || strstr(h, "*/*") ||
-		strstr(h, "application/vnd.pgrst.array") || strstr(h, "application/*");
+	if (strstr(h, "application/json") || strstr(h, "*/*") ||
+		strstr(h, "application/vnd.pgrst.array") || strstr(h, "application/*"))
+		return true;
+	return api_error(err, 406, "PGRST107", "None of these media types are available", h, NULL);
 }
 
 /* Range: 0-24 -> offset/limit (-1 when absent); false when malformed. */

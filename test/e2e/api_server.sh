@@ -10,7 +10,8 @@
 # (a load balancer's X-Request-Id becomes the request id; another header is echoed and logged);
 # openapi-server-proxy-uri in the OpenAPI document; openapi-mode (disabled, ignore-privileges);
 # db-extra-search-path; the admin server (admin-server-port: /live answers while the database is
-# down, /ready does not; /metrics moves there).  Ends with "N passed, M failed".
+# down, /ready does not; /metrics moves there); execution plans (db-plan-enabled: Accept:
+# application/vnd.pgrst.plan, reads only).  Ends with "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -258,5 +259,31 @@ kill "$API_PID"; wait "$API_PID" 2>/dev/null
 e2e_refuses "an admin port equal to the server port is refused" 'admin-server-port must be in 1..65535 and differ from server-port, got 3000' \
 	FREIGHT_DB_URI="$DB_URI" FREIGHT_ADMIN_PORT=3000 FREIGHT_API_PORT=3000
 e2e_refuses "an admin port over 65535 is refused" 'got 70000' FREIGHT_DB_URI="$DB_URI" FREIGHT_ADMIN_PORT=70000
+
+echo "# execution plans (db-plan-enabled)"
+PLAN='Accept: application/vnd.pgrst.plan+json'
+e2e_api FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_JWT_SECRET="$SECRET" || e2e_abort "$WORK/api.err"
+B="http://127.0.0.1:$PORT/api"
+check "by default no plans" 406 '"code":"PGRST107".*"hint":"Execution plans are served only with db-plan-enabled."' \
+	-H "$PLAN" -H "Authorization: Bearer $ADMIN" "$B/shipments?tracking_number=eq.$TN1"
+kill "$API_PID"; wait "$API_PID" 2>/dev/null
+e2e_api FREIGHT_DB_URI="$DB_URI" FREIGHT_DB_ANON_ROLE=freight_anon FREIGHT_JWT_SECRET="$SECRET" \
+	FREIGHT_DB_PLAN_ENABLED=on || e2e_abort "$WORK/api.err"
+B="http://127.0.0.1:$PORT/api"
+check "the plan of a read, as JSON" 200 '"Plan"' -H "$PLAN" -H "Authorization: Bearer $ADMIN" "$B/shipments?tracking_number=eq.$TN1"
+expect "  ... with its media type" "$(header Content-Type)" 'application/vnd.pgrst.plan+json; charset=utf-8'
+expect "  ... a plan tree, not rows" "$(jq -r '.[0].Plan."Node Type"' "$WORK/body")" Aggregate
+check "as text, with options=analyze|verbose: timings" 200 'actual time=' \
+	-H 'Accept: application/vnd.pgrst.plan+text; options=analyze|verbose' -H "Authorization: Bearer $ADMIN" "$B/shipments?tracking_number=eq.$TN1"
+expect "  ... its media type" "$(header Content-Type)" 'application/vnd.pgrst.plan+text; charset=utf-8'
+expect_match "  ... and output columns (verbose)" "$(cat "$WORK/body")" 'Output: '
+check "the plan of a function called with GET" 200 '"Plan"' -H "$PLAN" "$B/rpc/track?tracking_number=$TN1"
+check "an unknown plan option" 406 '"hint":"Plan options are analyze, verbose, settings, buffers and wal, joined by |."' \
+	-H 'Accept: application/vnd.pgrst.plan; options=analyze|drop' "$B/rpc/track?tracking_number=$TN1"
+check "no plans of writes (ANALYZE would run them)" 406 '"hint":"Execution plans are served for reads \(GET, HEAD\) only."' \
+	-X POST -H "$PLAN" -H 'Content-Type: application/json' -d '{}' "$B/rpc/app_settings_in_write"
+check "  ... and RLS still decides what is planned: anonymous callers get no plan of shipments" 401 '"code":"42501"' \
+	-H "$PLAN" "$B/shipments?tracking_number=eq.$TN1"
+kill "$API_PID"; wait "$API_PID" 2>/dev/null
 
 e2e_finish
