@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
 #include "buf.h"
 
 extern char **environ;
@@ -162,10 +164,24 @@ trim(char *s)
 	e = s + strlen(s);
 	while (e > s && isspace((unsigned char) e[-1]))
 		*--e = '\0';
-	if (e - s >= 2 && ((s[0] == '"' && e[-1] == '"') || (s[0] == '\'' && e[-1] == '\'')))
+	if (e - s >= 2 && s[0] == '\'' && e[-1] == '\'')
 	{
 		e[-1] = '\0';
 		s++;
+	}
+	else if (e - s >= 2 && s[0] == '"' && e[-1] == '"')
+	{
+		/* "...": \" and \\ stand for " and \ (as in PostgREST's config files) */
+		char	   *w = ++s;
+
+		e[-1] = '\0';
+		for (const char *r = s; *r; r++)
+		{
+			if (*r == '\\' && (r[1] == '"' || r[1] == '\\'))
+				r++;
+			*w++ = *r;
+		}
+		*w = '\0';
 	}
 	return s;
 }
@@ -524,4 +540,69 @@ config_load(ApiConfig *cfg, const char *path, char *err, size_t errlen)
 		cfg->threads = cfg->db_pool;
 	return parse_tx_end(cfg, err, errlen) && parse_pre_request(cfg, err, errlen) &&
 		parse_cors_origins(cfg, err, errlen);
+}
+
+/* Does the libpq connection string or URI hold a password (or not parse, so that it might)? */
+static bool
+has_password(const char *conninfo)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+	bool		found = opts == NULL;
+
+	for (PQconninfoOption *o = opts; o && o->keyword; o++)
+		found |= strcmp(o->keyword, "password") == 0 && o->val && o->val[0];
+	PQconninfoFree(opts);
+	return found;
+}
+
+/* A value in the config file's quoting: "...", with \ and " escaped. */
+static void
+dump_value(FILE *out, const char *v)
+{
+	fputc('"', out);
+	for (; *v; v++)
+	{
+		if (*v == '"' || *v == '\\')
+			fputc('\\', out);
+		fputc(*v, out);
+	}
+	fputs("\"\n", out);
+}
+
+void
+config_dump(const ApiConfig *cfg, FILE *out)
+{
+	fputs("# freight-api --dump-config: the settings in effect (defaults, config file, environment)\n", out);
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+	{
+		const Option *o = &options[i];
+		const void *field = (const char *) cfg + o->offset;
+
+		if (o->type == OPT_STR && *(char *const *) field == NULL)
+			fprintf(out, "# %s is not set\n", o->file_key);
+		else if (o->type == OPT_STR && strcmp(o->file_key, "jwt-secret") == 0 &&
+				 (*(char *const *) field)[0] != '@')
+			fprintf(out, "# %s is set (%zu characters; not shown)\n", o->file_key, strlen(*(char *const *) field));
+		else if (o->type == OPT_STR && strncmp(o->file_key, "db-", 3) == 0 && strstr(o->file_key, "-uri") &&
+				 has_password(*(char *const *) field))
+			fprintf(out, "# %s is set (it holds a password; not shown)\n", o->file_key);
+		else if (o->type == OPT_STR)
+		{
+			fprintf(out, "%s = ", o->file_key);
+			dump_value(out, *(char *const *) field);
+		}
+		else if (o->type == OPT_BOOL)
+			fprintf(out, "%s = %s\n", o->file_key, *(const bool *) field ? "true" : "false");
+		else if (o->type == OPT_INT)
+			fprintf(out, "%s = %d\n", o->file_key, *(const int *) field);
+		else if (strcmp(o->file_key, "db-max-rows") == 0)
+			fprintf(out, "%s = %lld\n", o->file_key, *(const long long *) field);
+		else
+			fprintf(out, "%s = %ld\n", o->file_key, *(const long *) field);
+	}
+	for (int i = 0; i < cfg->napp_settings; i++)
+	{
+		fprintf(out, "app.settings.%s = ", cfg->app_setting_names[i]);
+		dump_value(out, cfg->app_setting_values[i]);
+	}
 }

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct ApiConfig
 {
@@ -84,5 +85,11 @@ enum
 bool		config_read(ApiConfig *cfg, const char *path, char *err, size_t errlen);
 /* config_read, then checks the daemon can run with it (a database, sane sizes). */
 bool		config_load(ApiConfig *cfg, const char *path, char *err, size_t errlen);
+
+/*
+ * Writes cfg in the config file's syntax (freight-api --dump-config): every setting, unset ones
+ * as comments; jwt-secret (unless @file) and database URIs with a password are not shown.
+ */
+void		config_dump(const ApiConfig *cfg, FILE *out);
 
 #endif

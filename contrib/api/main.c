@@ -305,8 +305,26 @@ main(int argc, char **argv)
 	{
 		puts("usage: freight-api [config-file]\n"
 			 "       freight-api --sign-jwt CLAIMS [config-file]   (an HS256 token signed with jwt-secret)\n"
+			 "       freight-api --dump-config [config-file]       (the settings in effect, as a config file)\n"
 			 "settings: FREIGHT_DB_URI, FREIGHT_DB_SCHEMAS, FREIGHT_DB_ANON_ROLE, FREIGHT_JWT_SECRET,\n"
 			 "FREIGHT_DB_POOL, FREIGHT_API_PORT and more (see README.md, section Configuration)");
+		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "--dump-config") == 0)
+	{
+		ApiConfig	cfg;
+
+		if (argc > 3)
+		{
+			fputs("usage: freight-api --dump-config [config-file]\n", stderr);
+			return 2;
+		}
+		if (!config_load(&cfg, argc == 3 ? argv[2] : getenv("FREIGHT_CONFIG"), err, sizeof(err)))
+		{
+			fprintf(stderr, "freight-api: %s\n", err);
+			return 2;
+		}
+		config_dump(&cfg, stdout);
 		return 0;
 	}
 	if (argc > 1 && strcmp(argv[1], "--sign-jwt") == 0)

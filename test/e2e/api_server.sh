@@ -11,7 +11,8 @@
 # openapi-server-proxy-uri in the OpenAPI document; openapi-mode (disabled, ignore-privileges);
 # db-extra-search-path; the admin server (admin-server-port: /live answers while the database is
 # down, /ready does not; /metrics moves there); execution plans (db-plan-enabled: Accept:
-# application/vnd.pgrst.plan, reads only).  Ends with "N passed, M failed".
+# application/vnd.pgrst.plan, reads only); freight-api --dump-config (secrets not shown, and what
+# it writes reads back the same).  Ends with "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -285,5 +286,28 @@ check "no plans of writes (ANALYZE would run them)" 406 '"hint":"Execution plans
 check "  ... and RLS still decides what is planned: anonymous callers get no plan of shipments" 401 '"code":"42501"' \
 	-H "$PLAN" "$B/shipments?tracking_number=eq.$TN1"
 kill "$API_PID"; wait "$API_PID" 2>/dev/null
+
+echo "# freight-api --dump-config"
+env -i PATH="$PATH" FREIGHT_DB_URI='postgresql://app:s3cret@db.example/freight' FREIGHT_JWT_SECRET="$SECRET" \
+	FREIGHT_DB_POOL=7 FREIGHT_CORS_ALLOWED_ORIGINS=https://ops.example.test FREIGHT_APP_SETTINGS_MOTTO='say "hi" \ bye' \
+	"$API" --dump-config > "$WORK/dump.conf" 2> "$WORK/dump.err"
+expect "exits 0" "$?" 0
+expect "  ... the environment's settings" "$(grep -E '^(db-pool|server-cors-allowed-origins) ' "$WORK/dump.conf")" \
+	"$(printf 'db-pool = 7\nserver-cors-allowed-origins = "https://ops.example.test"')"
+expect "  ... a database URI with a password is not shown" "$(grep -c 's3cret' "$WORK/dump.conf")" 0
+expect "  ... nor is jwt-secret" "$(grep -c -- "$SECRET" "$WORK/dump.conf") $(grep -c '^# jwt-secret is set' "$WORK/dump.conf")" "0 1"
+expect "  ... app.settings with its quotes escaped" "$(grep '^app.settings' "$WORK/dump.conf")" 'app.settings.motto = "say \"hi\" \\ bye"'
+grep -v '^#' "$WORK/dump.conf" > "$WORK/again.conf"
+echo 'db-uri = "postgresql://app@db.example/freight"' >> "$WORK/again.conf"
+env -i PATH="$PATH" "$API" --dump-config "$WORK/again.conf" > "$WORK/dump2.conf" 2>&1
+expect "what it writes reads back the same" "$(diff "$WORK/dump.conf" "$WORK/dump2.conf" | grep -c '^[<>]')" 4
+expect "  ... (only the database URI, now without a password, and the unset jwt-secret differ)" \
+	"$(diff "$WORK/dump.conf" "$WORK/dump2.conf" | grep '^>' | tr '\n' '|')" \
+	'> db-uri = "postgresql://app@db.example/freight"|> # jwt-secret is not set|'
+env -i PATH="$PATH" FREIGHT_DB_POOL=many "$API" --dump-config > /dev/null 2> "$WORK/dump.err"
+expect "a bad setting: exit 2" "$? $(cat "$WORK/dump.err")" \
+	'2 freight-api: db-pool: expected a non-negative integer, got "many"'
+env -i PATH="$PATH" "$API" --dump-config a b > /dev/null 2> "$WORK/dump.err"
+expect "too many arguments: exit 2" "$? $(cat "$WORK/dump.err")" '2 usage: freight-api --dump-config [config-file]'
 
 e2e_finish
