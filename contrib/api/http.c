@@ -9,10 +9,10 @@
 #include "http.h"
 
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <brotli/encode.h>
-#include <netinet/in.h>
 #include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <openssl/rand.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "listen_unix.h"
