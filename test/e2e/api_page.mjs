@@ -1,5 +1,6 @@
 // api_page.mjs — the public tracking page at / in headless Chromium (Debian's /usr/bin/chromium
-// driven by playwright-core): type a tracking number, press Track, see the live status change.
+// driven by playwright-core): type a tracking number, press Track, see the live status change;
+// the docs page at /api-docs renders the OpenAPI document an anonymous caller gets.
 // Env: API_URL, PSQL_ARGV, SCREENSHOT (optional PNG path).  Prints "N passed, M failed".
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
@@ -30,6 +31,15 @@ await test('an unknown tracking number does not show a status', async () => {
   await page.fill('#tracking-input', 'IFE-nope');
   await page.getByRole('button', { name: 'Track' }).click();
   await status.filter({ hasText: 'not available' }).waitFor({ timeout: 5000 });
+});
+await test('the docs page lists what the anonymous role may call, from GET /api/', async () => {
+  const res = await page.goto(`${base}/api-docs`);
+  assert.equal(res.status(), 200);
+  const spec = await (await fetch(`${base}/api/`, { headers: { Accept: 'application/openapi+json' } })).json();
+  const paths = Object.keys(spec.paths).map((p) => `/api${p}`).sort();
+  assert.ok(paths.length > 0, 'the anonymous document has paths');
+  await page.locator('#doc h3').first().waitFor({ timeout: 5000 });
+  assert.deepEqual((await page.locator('#doc h3').allTextContents()).sort(), paths);
 });
 await browser.close();
 finish();
