@@ -657,6 +657,15 @@ listen_address(const char *host, int port, struct sockaddr_storage *ss, unsigned
 	return true;
 }
 
+/* host:port, an IPv6 address in brackets ([::1]:3000). */
+static void
+host_port(char *out, size_t n, const char *host, int port)
+{
+	bool		v6 = strchr(host, ':') != NULL;
+
+	snprintf(out, n, "%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "", port);
+}
+
 struct MHD_Daemon *
 http_start_admin(char *err, size_t errlen)
 {
@@ -675,24 +684,25 @@ http_start_admin(char *err, size_t errlen)
 						 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 64,
 						 MHD_OPTION_END);
 	if (d == NULL)
-		snprintf(err, errlen, "admin-server-port: cannot listen on %s%s%s:%d", strchr(host, ':') ? "[" : "",
-				 host, strchr(host, ':') ? "]" : "", server.cfg.admin_port);
+	{
+		char		where[300];
+
+		host_port(where, sizeof(where), host, server.cfg.admin_port);
+		snprintf(err, errlen, "admin-server-port: cannot listen on %s", where);
+	}
 	return d;
 }
 
 void
 http_base_url(char *out, size_t n)
 {
-	const char *host = server.cfg.host;
-	bool		v6 = strchr(host, ':') != NULL;
+	char		where[300];
 
 	if (server.cfg.unix_socket)
-	{
-		snprintf(out, n, "http%s://localhost", server.cfg.tls_cert ? "s" : "");
-		return;
-	}
-	snprintf(out, n, "http%s://%s%s%s:%d", server.cfg.tls_cert ? "s" : "", v6 ? "[" : "", host,
-			 v6 ? "]" : "", server.cfg.port);
+		snprintf(where, sizeof(where), "localhost");
+	else
+		host_port(where, sizeof(where), server.cfg.host, server.cfg.port);
+	snprintf(out, n, "http%s://%s", server.cfg.tls_cert ? "s" : "", where);
 }
 
 struct MHD_Daemon *
