@@ -10,7 +10,7 @@ PKGS="postgresql-15 postgresql-server-dev-15 postgresql-contrib libssl-dev libcu
 libmicrohttpd-dev libjansson-dev zlib1g-dev libbrotli-dev libmimalloc-dev libpq-dev libipc-run-perl
 postgresql-15-wal2json postgresql-15-pgrouting pgbackrest postgresql-15-auto-failover
 gcc make perl openssl curl nodejs npm jq
-libgnutls28-dev clang wrk chromium"
+libgnutls28-dev clang wrk chromium openssh-client dropbear-bin libnss-wrapper"
 
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -99,13 +99,21 @@ out=$(FREIGHT_DBA_HOME=/nonexistent "$ctl" restore --into /tmp/x 2>&1)
 check "restore without --to" "freightctl: error: restore needs --to TIME|LSN|latest" "$out"
 out=$(FREIGHT_DBA_HOME=/nonexistent "$ctl" replica add 'Bad Name' --into /tmp/x 2>&1)
 check "bad replica name" "1" "$(grep -c 'replica name "Bad Name" must be lower-case' <<<"$out")"
-want='freightctl: error: with a repository host, pgBackRest takes backups on that host: run "pgbackrest --stanza=freight backup --type=full" as pgbackrest on backup1 (its pgbackrest.conf names this server as pg1-host)'
-out=$(FREIGHT_DBA_HOME=/nonexistent FREIGHT_REPO_TYPE=host FREIGHT_REPO_HOST=backup1 "$ctl" backup full 2>&1; echo "rc=$?")
-check "backup with a repository host says where to run it" "$want
-rc=1" "$out"
-out=$(FREIGHT_DBA_HOME=/nonexistent FREIGHT_REPO_TYPE=host FREIGHT_REPO_HOST=backup1 FREIGHT_PGPORT=1 "$ctl" drill 2>&1; echo "rc=$?")
-check "drill with a repository host stops before touching the database" "${want/full/incr}
-rc=1" "$out"
+
+# With a repository host, backup and verify run there, over the ssh command pgBackRest uses.
+out=$(run 'FREIGHT_REPO_TYPE=host; FREIGHT_REPO_HOST=backup1; FREIGHT_REPO_HOST_PORT=2222;
+	FREIGHT_REPO_HOST_CONFIG=/etc/pgbr/repo.conf; FREIGHT_REPO_HOST_SSH=/opt/ssh-wrap; FREIGHT_RETENTION_FULL=2;
+	FREIGHT_RETENTION_DIFF=; repo_settings')
+check "repository host: SSH port, its config file, the ssh command" "3" \
+	"$(grep -cxE 'repo1-host-port=2222|repo1-host-config=/etc/pgbr/repo.conf|cmd-ssh=/opt/ssh-wrap' <<<"$out")"
+out=$(run 'FREIGHT_REPO_TYPE=host; FREIGHT_REPO_HOST=backup1; FREIGHT_REPO_HOST_PORT=2222;
+	FREIGHT_REPO_HOST_CONFIG="/etc/pg br/repo.conf"; FREIGHT_REPO_HOST_SSH=echo; pgbr_at_repo backup --type=full')
+check "backup runs on the repository host, arguments quoted for its shell" \
+	"-o BatchMode=yes -o LogLevel=error -p 2222 pgbackrest@backup1 pgbackrest --config=/etc/pg\\ br/repo.conf --stanza=freight backup --type=full 
+rc=0" "$out"
+out=$(run 'FREIGHT_REPO_TYPE=posix; pgbr() { echo "local pgbackrest $*"; }; pgbr_at_repo verify')
+check "without a repository host, backup and verify run here" "local pgbackrest verify
+rc=0" "$out"
 out=$(FREIGHT_DBA_HOME=/nonexistent FREIGHTCTL_CONF=/nonexistent/conf "$ctl" verify 2>&1)
 check "missing conf file" "freightctl: error: configuration file /nonexistent/conf does not exist" "$out"
 

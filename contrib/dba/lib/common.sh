@@ -16,6 +16,7 @@
 #   FREIGHT_REPO_S3_BUCKET, _ENDPOINT, _REGION, _KEY, _KEY_SECRET, _URI_STYLE (host|path),
 #   FREIGHT_REPO_S3_VERIFY_TLS (y|n), _HOST, _PORT, _CA_FILE       S3-compatible storage
 #   FREIGHT_REPO_HOST, FREIGHT_REPO_HOST_USER                   remote repository host
+#   FREIGHT_REPO_HOST_PORT, _CONFIG, _SSH   its SSH port, its pgbackrest.conf, the ssh command
 #   FREIGHT_REPO_CIPHER_PASS  encrypt the repository (aes-256-cbc) with this passphrase
 #   FREIGHT_RETENTION_FULL    full backups kept (default 2); FREIGHT_RETENTION_DIFF (optional)
 #   FREIGHT_COMPRESS_TYPE     zst | lz4 | gz | bz2 | none (default zst), FREIGHT_COMPRESS_LEVEL

@@ -20,7 +20,6 @@ cmd_drill() {
 		esac
 		shift
 	done
-	backups_run_here incr
 	primary_is_up || die "the primary at $FREIGHT_PGHOST:$FREIGHT_PGPORT is not accepting connections"
 	local id db=$FREIGHT_DB
 	id="drill-$(date -u +%Y%m%dT%H%M%S)-$$"

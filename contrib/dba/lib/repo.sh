@@ -54,6 +54,9 @@ CONF
 		echo "$r-host=$FREIGHT_REPO_HOST"
 		echo "$r-host-user=${FREIGHT_REPO_HOST_USER:-pgbackrest}"
 		echo "$r-path=${FREIGHT_REPO_PATH:-/var/lib/pgbackrest}"
+		[ -z "${FREIGHT_REPO_HOST_PORT:-}" ] || echo "$r-host-port=$FREIGHT_REPO_HOST_PORT"
+		[ -z "${FREIGHT_REPO_HOST_CONFIG:-}" ] || echo "$r-host-config=$FREIGHT_REPO_HOST_CONFIG"
+		[ -z "${FREIGHT_REPO_HOST_SSH:-}" ] || echo "cmd-ssh=$FREIGHT_REPO_HOST_SSH"
 		;;
 	*) die "FREIGHT_REPO_TYPE must be posix, s3 or host, not \"$FREIGHT_REPO_TYPE\"" ;;
 	esac
@@ -120,22 +123,30 @@ cmd_setup() {
 	say "stanza $FREIGHT_STANZA ready; WAL archiving to the repository works"
 }
 
-# backups_run_here TYPE: stops, saying what to run instead, when the repository is on another
-# host: pgBackRest runs backup (and the expiry that ends it) only where the repository is.
-backups_run_here() {
-	[ "$FREIGHT_REPO_TYPE" != host ] || die "with a repository host, pgBackRest takes backups on that host:" \
-		"run \"pgbackrest --stanza=$FREIGHT_STANZA backup --type=$1\" as ${FREIGHT_REPO_HOST_USER:-pgbackrest}" \
-		"on ${FREIGHT_REPO_HOST:-the repository host} (its pgbackrest.conf names this server as pg1-host)"
+# pgbr_at_repo ARGS: pgBackRest where the repository is.  backup and verify run only
+# there; with a repository host that is on the host, reached over SSH as pgBackRest reaches it for
+# archive-push (same user, port and ssh command), running there under the host's own
+# pgbackrest.conf, which names this server as pg1-host.
+pgbr_at_repo() {
+	if [ "$FREIGHT_REPO_TYPE" != host ]; then
+		pgbr "$@"
+		return
+	fi
+	local ssh=("${FREIGHT_REPO_HOST_SSH:-ssh}" -o BatchMode=yes -o LogLevel=error)
+	[ -z "${FREIGHT_REPO_HOST_PORT:-}" ] || ssh+=(-p "$FREIGHT_REPO_HOST_PORT")
+	local remote=(pgbackrest)
+	[ -z "${FREIGHT_REPO_HOST_CONFIG:-}" ] || remote+=(--config="$FREIGHT_REPO_HOST_CONFIG")
+	remote+=(--stanza="$FREIGHT_STANZA" "$@")
+	"${ssh[@]}" "${FREIGHT_REPO_HOST_USER:-pgbackrest}@$FREIGHT_REPO_HOST" "$(printf '%q ' "${remote[@]}")"
 }
 
 cmd_backup() {
 	local type=${1:-incr}
 	case "$type" in full|diff|incr) ;; *) die "backup type must be full, diff or incr, not \"$type\"" ;; esac
 	[ $# -le 1 ] || die "backup takes one argument: full, diff or incr"
-	backups_run_here "$type"
 	local start
 	start=$(now_ms)
-	pgbr backup --type="$type"
+	pgbr_at_repo backup --type="$type"
 	local label
 	label=$(pgbr info --output=json | jq -r '.[0].backup[-1].label')
 	say "backup $label ($type) done in $(seconds_since "$start") s"

@@ -105,7 +105,7 @@ cmd_verify() {
 	done < <(jq -r '.[0].backup[] | select(.error == true) | .label' <<<"$info")
 
 	# 3. pgBackRest's verify, trusting its report rather than its exit status.
-	if out=$(pgbr verify --output=text 2>&1); then
+	if out=$(pgbr_at_repo verify --output=text 2>&1); then
 		# 2.45 prints nothing when all is well and a report (still exiting 0) when it is not.
 		if ! grep -qiE 'error|invalid|missing|fail' <<<"$out"; then
 			say "verify: pgbackrest verify: every backup and archived segment checks out"
