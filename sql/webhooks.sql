@@ -110,6 +110,35 @@ SELECT webhook_replay(:ep1, now() - interval '1 hour', now() + interval '1 hour'
 SELECT webhook_replay(:ep1, now(), now() - interval '1 hour');
 SELECT webhook_replay(-1, now() - interval '1 hour', now());
 
+-- Ordered delivery: one delivery of the endpoint at a time, oldest first.  In flight (busy) or
+-- waiting for a retry, the head of line holds the rest back; delivered or dead, it lets the next
+-- one go; a replayed delivery is the head again; switched off, all go at once.
+SELECT id AS epo FROM register_webhook('https://93.184.216.34/hooks/ordered', '{webhook.test}', ordered => true) \gset
+SELECT id AS o1 FROM send_webhook(:epo, 'webhook.test', '{"n": 1}') \gset
+SELECT id AS o2 FROM send_webhook(:epo, 'webhook.test', '{"n": 2}') \gset
+SELECT id AS o3 FROM send_webhook(:epo, 'webhook.test', '{"n": 3}') \gset
+PREPARE ordered_claim(bigint[]) AS
+	SELECT string_agg(CASE delivery_id WHEN :o1 THEN 'o1' WHEN :o2 THEN 'o2' WHEN :o3 THEN 'o3' END, ','
+					  ORDER BY delivery_id) AS claimable
+	FROM webhook_claim(100, $1) WHERE endpoint_id = :epo;
+EXECUTE ordered_claim('{}');
+EXECUTE ordered_claim(ARRAY[:o1]::bigint[]);
+UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = now() + interval '1 hour' WHERE id = :o1;
+EXECUTE ordered_claim('{}');
+UPDATE webhook_deliveries SET status = 'dead' WHERE id = :o1;
+EXECUTE ordered_claim('{}');
+UPDATE webhook_deliveries SET status = 'delivered' WHERE id = :o2;
+EXECUTE ordered_claim('{}');
+SELECT status FROM webhook_replay(:o2);
+EXECUTE ordered_claim('{}');
+SELECT ordered, config_version FROM set_webhook_ordered(:epo, false);
+EXECUTE ordered_claim('{}');
+SELECT set_webhook_ordered(:epo, NULL);
+SELECT set_webhook_ordered(-1, true);
+SELECT * FROM register_webhook('https://93.184.216.34/hooks/ordered2', '{*}', ordered => NULL);
+SELECT ordered FROM webhook_endpoints WHERE id = :epo;
+DEALLOCATE ordered_claim;
+
 -- Rotation: a new secret; the old one keeps signing for keep_previous.
 SELECT rotate_webhook_secret(:ep1) AS secret2 \gset
 SELECT :'secret2' <> :'secret1' AS new_secret,

@@ -530,7 +530,8 @@ webhook_dispatch_main(Datum main_arg)
 		webhook_http_run(attempt_done, &state);
 		now = GetCurrentTimestamp();
 		state.do_record = state.outcomes.n > 0 && now >= record_due_at(&state);
-		state.do_claim = claim_possible() && (state.claim_now || now >= state.next_due);
+		/* Recording frees slots and may make a delivery due (an ordered endpoint's next one). */
+		state.do_claim = claim_possible() && (state.claim_now || state.do_record || now >= state.next_due);
 		if (state.do_record || state.do_claim)
 		{
 			MemoryContextReset(state.batch_context);

@@ -8,6 +8,7 @@
 #      commit -> CDC worker -> freight.events (+ delivery, same transaction) -> dispatcher ->
 #      receiver; latency = arrival - the event's commit time.  Idle: IDLE_EVENTS commits 100 ms
 #      apart.  Steady: RATE commits/s for STEADY_SECONDS.
+# ORDERED=true registers the endpoint as ordered (one delivery at a time, in order).
 #
 # Anchor: pg_net (the common in-database HTTP client) is not packaged for Debian, so it cannot
 # run here; the numbers the issue quotes for it on this machine class (about 200 req/s with
@@ -20,6 +21,8 @@ SIZES=${SIZES:-"10000 50000"}
 IDLE_EVENTS=${IDLE_EVENTS:-100}
 RATE=${RATE:-500}
 STEADY_SECONDS=${STEADY_SECONDS:-10}
+ORDERED=${ORDERED:-false}
+case "$ORDERED" in true|false) ;; *) echo "webhook bench: ORDERED must be true or false"; exit 1 ;; esac
 
 command -v node > /dev/null || { echo "webhook bench: node is missing (make deps)"; exit 1; }
 BENCH_PORT=${BENCH_PORT:-$((40000 + ($$ + 7) % 20000))}
@@ -53,7 +56,7 @@ wait_count() {	# wait_count N: until the receiver has N deliveries (or 300 s)
 }
 
 $PSQL -q <<SQL
-SELECT 1 FROM freight.register_webhook('$RECV/hook', '{*}');
+SELECT 1 FROM freight.register_webhook('$RECV/hook', '{*}', ordered => $ORDERED);
 CREATE TABLE public.pings (id bigserial PRIMARY KEY, note text NOT NULL DEFAULT 'ping');
 INSERT INTO freight.cdc_tables (rel, source, event_prefix, subject_column)
 VALUES ('public.pings', '/bench/pings', 'ping', 'id');
@@ -65,7 +68,7 @@ for _ in $(seq 300); do
 		AND backend_type IN ('freight webhook dispatcher', 'freight cdc worker')")" = 2 ] && break
 	sleep 0.1
 done
-echo "webhook delivery benchmark (receiver: node:http on 127.0.0.1, answers 204; concurrency 64)"
+echo "webhook delivery benchmark (receiver: node:http on 127.0.0.1, answers 204; concurrency 64; ordered endpoint: $ORDERED)"
 
 for n in $SIZES; do
 	curl -s -X POST "$RECV/reset"

@@ -9,7 +9,8 @@
 -- delivered; failed with next_attempt_at from freight.webhook_retry_schedule; or dead (schedule
 -- used up, a 4xx other than 408/429, 410).  A row stays due until its outcome is recorded, so
 -- after a crash it is simply sent again (at least once).  webhook_replay() puts deliveries back
--- to pending.
+-- to pending.  An ordered endpoint has only its oldest waiting delivery due at a time (the view
+-- webhook_ordered_heads), so its messages go out one by one in creation order, through retries.
 --
 -- Secrets: the current and the previous secret (kept valid for a while after a rotation) are
 -- ciphertext under the context freight.webhook_endpoints.secret:<id>; the mTLS client key under
@@ -120,6 +121,7 @@ CREATE TABLE freight.webhook_endpoints (
 	previous_secret_until timestamptz,
 	client_cert			text,				-- PEM certificate for mTLS, or NULL
 	client_key			bytea,				-- ciphertext of the PEM key, context freight.webhook_endpoints.client_key:<id>
+	ordered				boolean NOT NULL DEFAULT false,	-- one delivery at a time, in creation order
 	active				boolean NOT NULL DEFAULT true,
 	disabled_reason		text,
 	failing_since		timestamptz,		-- first failure since the last success
@@ -153,6 +155,9 @@ CREATE TABLE freight.webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due ON freight.webhook_deliveries (next_attempt_at)
 	WHERE status IN ('pending', 'failed');
+-- An ordered endpoint's head of line: its oldest delivery still waiting.
+CREATE INDEX webhook_deliveries_waiting ON freight.webhook_deliveries (endpoint_id, id)
+	WHERE status IN ('pending', 'failed');
 COMMENT ON TABLE freight.webhook_deliveries IS
 	'One row per (event, endpoint): status pending|delivered|failed|dead, attempts, next attempt, last answer';
 
@@ -180,7 +185,8 @@ GRANT USAGE ON SEQUENCE freight.webhook_endpoints_id_seq, freight.webhook_delive
 -- ---------------------------------------------------------------------------------------------
 
 CREATE FUNCTION freight.register_webhook(url text, event_types text[], customer_id bigint DEFAULT NULL,
-										 client_cert text DEFAULT NULL, client_key text DEFAULT NULL)
+										 client_cert text DEFAULT NULL, client_key text DEFAULT NULL,
+										 ordered boolean DEFAULT false)
 RETURNS TABLE (id bigint, secret text)
 LANGUAGE plpgsql
 AS $$
@@ -191,6 +197,7 @@ DECLARE
 	new_secret text := freight.webhook_new_secret();
 BEGIN
 	PERFORM freight.require(url IS NOT NULL, 'url is required');
+	PERFORM freight.require(ordered IS NOT NULL, 'ordered must be true or false');
 	PERFORM freight.require((client_cert IS NULL) = (client_key IS NULL),
 							'client_cert and client_key go together',
 							'Pass both the PEM certificate and its PEM private key for mutual TLS, or neither.');
@@ -199,18 +206,19 @@ BEGIN
 	PERFORM freight.require(client_key IS NULL OR client_key LIKE '-----BEGIN %PRIVATE KEY-----%',
 							'client_key is not a PEM private key');
 	INSERT INTO freight.webhook_endpoints AS e
-		(id, customer_id, url, event_types, secret, client_cert, client_key)
+		(id, customer_id, url, event_types, secret, client_cert, client_key, ordered)
 	VALUES (new_id, owner_id, freight.webhook_check_url(url), filters,
 			freight.encrypt(new_secret, freight.encryption_context('freight.webhook_endpoints', 'secret', new_id)),
 			client_cert,
-			freight.encrypt(client_key, freight.encryption_context('freight.webhook_endpoints', 'client_key', new_id)))
+			freight.encrypt(client_key, freight.encryption_context('freight.webhook_endpoints', 'client_key', new_id)),
+			register_webhook.ordered)
 	RETURNING e.id INTO id;
 	secret := new_secret;
 	RETURN NEXT;
 END
 $$;
-COMMENT ON FUNCTION freight.register_webhook(text, text[], bigint, text, text) IS
-	'Registers a webhook endpoint; returns its id and its signing secret (whsec_...), shown this once';
+COMMENT ON FUNCTION freight.register_webhook(text, text[], bigint, text, text, boolean) IS
+	'Registers a webhook endpoint (ordered: one delivery at a time, in order); returns its id and its signing secret (whsec_...), shown this once';
 
 -- Locks an endpoint the caller may see, or raises PT404.
 CREATE FUNCTION freight.webhook_endpoint_for_update(endpoint_id bigint) RETURNS freight.webhook_endpoints
@@ -286,6 +294,23 @@ $$;
 COMMENT ON FUNCTION freight.enable_webhook(bigint) IS
 	'Resumes deliveries to an endpoint (its waiting deliveries are sent)';
 
+CREATE FUNCTION freight.set_webhook_ordered(endpoint_id bigint, ordered boolean) RETURNS freight.webhook_endpoints
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	ep freight.webhook_endpoints := freight.webhook_endpoint_for_update(endpoint_id);
+BEGIN
+	PERFORM freight.require(ordered IS NOT NULL, 'ordered must be true or false');
+	UPDATE freight.webhook_endpoints e
+	SET ordered = set_webhook_ordered.ordered, config_version = e.config_version + 1
+	WHERE e.id = ep.id RETURNING * INTO ep;
+	PERFORM freight.webhook_wake();		-- unordered again: the waiting deliveries may all go now
+	RETURN ep;
+END
+$$;
+COMMENT ON FUNCTION freight.set_webhook_ordered(bigint, boolean) IS
+	'Ordered delivery on or off: one delivery at a time, each after the one before it is delivered or dead';
+
 -- ---------------------------------------------------------------------------------------------
 -- Deliveries: fan-out, test messages, replay
 -- ---------------------------------------------------------------------------------------------
@@ -324,6 +349,7 @@ BEGIN
 	FROM new_events ev
 	JOIN freight.webhook_endpoints ep
 	  ON ep.active AND freight.webhook_type_matches(ev.type, ep.event_types)
+	ORDER BY ev.id		-- delivery ids in event order: an ordered endpoint's order
 	ON CONFLICT DO NOTHING;
 	GET DIAGNOSTICS n = ROW_COUNT;
 	IF n > 0 THEN
@@ -413,6 +439,7 @@ BEGIN
 	SELECT ep.id, ev.id, 'msg_' || ev.id
 	FROM freight.events ev
 	WHERE ev."time" >= since AND ev."time" < until AND freight.webhook_type_matches(ev.type, ep.event_types)
+	ORDER BY ev.id
 	ON CONFLICT DO NOTHING;
 	GET DIAGNOSTICS created = ROW_COUNT;
 	UPDATE freight.webhook_deliveries d
@@ -432,32 +459,61 @@ COMMENT ON FUNCTION freight.webhook_replay(bigint, timestamptz, timestamptz) IS
 -- The dispatcher's side (workers/webhook_store.c); not for applications
 -- ---------------------------------------------------------------------------------------------
 
+-- An ordered endpoint has one delivery the dispatcher may send: its oldest waiting one (the head
+-- of line; the rest wait behind it).  One index probe per ordered endpoint
+-- (webhook_deliveries_waiting), so a long queue behind the head costs nothing.
+CREATE VIEW freight.webhook_ordered_heads AS
+	SELECT h.id, h.endpoint_id, e.config_version, h.attempts, h.webhook_id, h.event_id, h.body, h.next_attempt_at
+	FROM freight.webhook_endpoints e
+	CROSS JOIN LATERAL (
+		SELECT d.* FROM freight.webhook_deliveries d
+		WHERE d.endpoint_id = e.id AND d.status IN ('pending', 'failed')
+		ORDER BY d.id LIMIT 1) h
+	WHERE e.active AND e.ordered;
+COMMENT ON VIEW freight.webhook_ordered_heads IS
+	'Dispatcher: the oldest waiting delivery of each active ordered endpoint';
+
 -- busy: the deliveries the dispatcher is sending or has not recorded yet (kept in its memory).
+-- Deliveries to unordered endpoints come off the due index in order, each branch limited on its
+-- own: a UNION of the two sorted afterwards would read every waiting row.
 CREATE FUNCTION freight.webhook_claim(lim int, busy bigint[])
 RETURNS TABLE (delivery_id bigint, endpoint_id bigint, config_version int, attempts int, webhook_id text,
 			   body text)
 LANGUAGE sql STABLE
 BEGIN ATOMIC
-	SELECT d.id, d.endpoint_id, e.config_version, d.attempts + 1, d.webhook_id,
+	WITH due AS (
+		(SELECT d.id, d.endpoint_id, e.config_version, d.attempts, d.webhook_id, d.event_id, d.body,
+				d.next_attempt_at
+		 FROM freight.webhook_deliveries d
+		 JOIN freight.webhook_endpoints e ON e.id = d.endpoint_id AND e.active AND NOT e.ordered
+		 WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= pg_catalog.now()
+		   AND d.id <> ALL (busy)
+		 ORDER BY d.next_attempt_at
+		 LIMIT lim)
+		UNION ALL
+		SELECT * FROM freight.webhook_ordered_heads h
+		WHERE h.next_attempt_at <= pg_catalog.now() AND h.id <> ALL (busy))
+	SELECT d.id, d.endpoint_id, d.config_version, d.attempts + 1, d.webhook_id,
 		   COALESCE(d.body,
 			   (SELECT freight.webhook_body(ev) FROM freight.events ev WHERE ev.id = d.event_id))
-	FROM freight.webhook_deliveries d
-	JOIN freight.webhook_endpoints e ON e.id = d.endpoint_id AND e.active
-	WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= pg_catalog.now()
-	  AND d.id <> ALL (busy)
+	FROM due d
 	ORDER BY d.next_attempt_at
 	LIMIT lim;
 END;
 COMMENT ON FUNCTION freight.webhook_claim(int, bigint[]) IS
-	'Dispatcher: up to lim due deliveries (not in busy) with their attempt number and CloudEvent body';
+	'Dispatcher: up to lim due deliveries (not in busy; of an ordered endpoint only its oldest waiting one) with their attempt number and CloudEvent body';
 
 CREATE FUNCTION freight.webhook_next_due(busy bigint[]) RETURNS timestamptz
 LANGUAGE sql STABLE
 BEGIN ATOMIC
-	SELECT d.next_attempt_at
-	FROM freight.webhook_deliveries d JOIN freight.webhook_endpoints e ON e.id = d.endpoint_id AND e.active
-	WHERE d.status IN ('pending', 'failed') AND d.id <> ALL (busy)
-	ORDER BY d.next_attempt_at LIMIT 1;
+	SELECT pg_catalog.min(w.next_attempt_at) FROM (
+		(SELECT d.next_attempt_at
+		 FROM freight.webhook_deliveries d
+		 JOIN freight.webhook_endpoints e ON e.id = d.endpoint_id AND e.active AND NOT e.ordered
+		 WHERE d.status IN ('pending', 'failed') AND d.id <> ALL (busy)
+		 ORDER BY d.next_attempt_at LIMIT 1)
+		UNION ALL
+		SELECT h.next_attempt_at FROM freight.webhook_ordered_heads h WHERE h.id <> ALL (busy)) w;
 END;
 COMMENT ON FUNCTION freight.webhook_next_due(bigint[]) IS
 	'Dispatcher: when the next waiting delivery (not in busy) is due';
@@ -535,6 +591,7 @@ END;
 COMMENT ON FUNCTION freight.webhook_record(bigint[], text[], int[], text[], bigint[], interval) IS
 	'Dispatcher: stores attempt outcomes, tracks failing endpoints, disables those failing too long or gone (with a security event and a webhook.endpoint_disabled event) and returns them';
 
+REVOKE ALL ON freight.webhook_ordered_heads FROM PUBLIC;
 REVOKE ALL ON FUNCTION freight.webhook_claim(int, bigint[]),
 	freight.webhook_next_due(bigint[]), freight.webhook_endpoint_config(bigint),
 	freight.webhook_record(bigint[], text[], int[], text[], bigint[], interval) FROM PUBLIC;

@@ -6,7 +6,7 @@
 # standardwebhooks (independent of freight's signing code) and logs one JSON line per request.
 # The test checks retries, backoff growth, Retry-After, dead-lettering, replay, secret rotation
 # (two signatures, either secret verifies), the connect-time private-address check, oversized
-# events, and disabling an endpoint that fails for too long.
+# events, disabling an endpoint that fails for too long, and ordered delivery through retries.
 use strict;
 use warnings;
 use IPC::Run;
@@ -236,6 +236,37 @@ ok($node->poll_query_until('freight', "SELECT NOT active FROM freight.webhook_en
 	'an endpoint failing for longer than freight.webhook_disable_after is disabled');
 like(sql("SELECT disabled_reason FROM freight.webhook_endpoints WHERE id = $ep{sick}"),
 	qr/failing since .* longer than freight.webhook_disable_after/, 'with the reason');
+
+# --- Ordered delivery: one message at a time, in order, even through retries -----------------
+# Four messages each to an ordered and an unordered endpoint that fail every message twice.
+my @flaky_secrets;
+for my $mode (qw(ordered unordered))
+{
+	my $row = sql("SELECT id || ' ' || secret FROM freight.register_webhook('$base/flaky?n=2', '{webhook.test}', "
+		  . 'ordered => ' . ($mode eq 'ordered' ? 'true' : 'false') . ')');
+	($ep{$mode}, my $secret) = split / /, $row;
+	push @flaky_secrets, $secret;
+}
+write_secrets(@secrets, $new, @flaky_secrets);
+sql("SELECT freight.send_webhook(ep, 'webhook.test', json_build_object('n', g)::jsonb)
+	 FROM unnest(ARRAY[$ep{ordered}, $ep{unordered}]) ep, generate_series(1, 4) g");
+wait_for_status("endpoint_id IN ($ep{ordered}, $ep{unordered})", 'delivered',
+	'ordered and unordered: all eight messages delivered after their retries');
+
+# The webhook-ids of an endpoint's deliveries in the order the receiver saw the attempts.
+sub arrivals
+{
+	my ($endpoint) = @_;
+	my %mine = map { $_ => 1 } split /\n/, sql("SELECT webhook_id FROM freight.webhook_deliveries WHERE endpoint_id = $endpoint");
+	return map { $_->{id} } grep { $mine{ $_->{id} } } received('/flaky');
+}
+my @in_order = split /\n/, sql("SELECT webhook_id FROM freight.webhook_deliveries WHERE endpoint_id = $ep{ordered} ORDER BY id");
+is_deeply([ arrivals($ep{ordered}) ], [ map { ($_) x 3 } @in_order ],
+	'ordered: every attempt of a message comes before the first attempt of the next');
+my @unordered = arrivals($ep{unordered});
+is(scalar(@unordered), 12, 'unordered: three attempts of each of the four messages');
+is(scalar(keys %{ { map { $_ => 1 } @unordered[0 .. 3] } }), 4,
+	'unordered: all four messages are tried before any retry (sent side by side)');
 
 # The worker kept running through all of it.
 is(sql("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'freight webhook dispatcher'"), 1,
