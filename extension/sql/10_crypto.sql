@@ -74,6 +74,10 @@ CREATE TABLE freight.encrypted_columns (
 COMMENT ON TABLE freight.encrypted_columns IS
 	'Encrypted columns and the key column their context uses: freight.<table>.<column>:<key>';
 GRANT SELECT ON freight.encrypted_columns TO freight_admin, freight_app;
+-- pg_dump carries the rows for tables outside schema freight (this script inserts the others).
+SELECT pg_catalog.pg_extension_config_dump('freight.encrypted_columns',
+	'WHERE (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid = table_name) '
+	'OPERATOR(pg_catalog.<>) ''freight''::pg_catalog.regnamespace');
 
 -- freight.encryption_context('freight.shipments'::regclass, 'origin', 42) = 'freight.shipments.origin:42'
 CREATE FUNCTION freight.encryption_context(table_name regclass, column_name name, key anyelement)

@@ -127,6 +127,10 @@ COMMENT ON TABLE freight.cdc_tables IS
 	'subject column, status column (a changed status gives <prefix>.status_changed, or <prefix>.<status> '
 	'for statuses in status_events; needs REPLICA IDENTITY FULL) and columns never to emit (bytea '
 	'columns, i.e. ciphertext, are never emitted)';
+-- pg_dump carries the tables you track (this script inserts freight's own).
+SELECT pg_catalog.pg_extension_config_dump('freight.cdc_tables',
+	'WHERE (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid = rel) '
+	'OPERATOR(pg_catalog.<>) ''freight''::pg_catalog.regnamespace');
 
 CREATE FUNCTION freight.cdc_tables_check() RETURNS trigger
 	LANGUAGE plpgsql

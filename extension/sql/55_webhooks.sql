@@ -160,6 +160,10 @@ CREATE INDEX webhook_deliveries_waiting ON freight.webhook_deliveries (endpoint_
 	WHERE status IN ('pending', 'failed');
 COMMENT ON TABLE freight.webhook_deliveries IS
 	'One row per (event, endpoint): status pending|delivered|failed|dead, attempts, next attempt, last answer';
+-- pg_dump carries the endpoints (their secrets as ciphertext) but not the deliveries: those
+-- belong to freight.events, which is not dumped either (restored, they would be sent again).
+SELECT pg_catalog.pg_extension_config_dump('freight.webhook_endpoints', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('freight.webhook_endpoints', 'id')::regclass, '');
 
 ALTER TABLE freight.webhook_endpoints ENABLE ROW LEVEL SECURITY;
 ALTER TABLE freight.webhook_deliveries ENABLE ROW LEVEL SECURITY;

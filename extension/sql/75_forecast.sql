@@ -158,6 +158,8 @@ COMMENT ON TABLE freight.demand_alerts IS
 	'Demand thresholds (shipments per hour) per region; a stored forecast above one writes a demand.high_predicted event';
 GRANT SELECT ON freight.demand_alerts TO freight_admin, freight_app;
 GRANT INSERT, UPDATE, DELETE ON freight.demand_alerts TO freight_admin;
+SELECT pg_catalog.pg_extension_config_dump('freight.demand_forecasts', '');
+SELECT pg_catalog.pg_extension_config_dump('freight.demand_alerts', '');
 
 -- Writes one demand.high_predicted event per region whose stored forecast crosses its threshold,
 -- unless an event for the same first crossing hour was already written.  Returns the events.
