@@ -139,6 +139,18 @@ SELECT * FROM register_webhook('https://93.184.216.34/hooks/ordered2', '{*}', or
 SELECT ordered FROM webhook_endpoints WHERE id = :epo;
 DEALLOCATE ordered_claim;
 
+-- Purge: delivered and dead deliveries created and last tried before the cutoff go; waiting ones,
+-- and old ones tried lately, stay.
+UPDATE webhook_deliveries SET created_at = now() - interval '40 days', last_attempt_at = now() - interval '40 days'
+WHERE endpoint_id = :epo;
+UPDATE webhook_deliveries SET status = 'delivered', last_attempt_at = now() - interval '1 day' WHERE id = :o3;
+SELECT webhook_purge(interval '30 days') AS purged;
+SELECT string_agg(CASE id WHEN :o2 THEN 'o2' WHEN :o3 THEN 'o3' END || ':' || status, ',' ORDER BY id) AS kept
+FROM webhook_deliveries WHERE endpoint_id = :epo;
+SELECT webhook_purge(interval '30 days') AS purged_again;
+SELECT webhook_purge(interval '-1 day');
+SELECT webhook_purge(interval '1 day', 0);
+
 -- Rotation: a new secret; the old one keeps signing for keep_previous.
 SELECT rotate_webhook_secret(:ep1) AS secret2 \gset
 SELECT :'secret2' <> :'secret1' AS new_secret,

@@ -48,6 +48,10 @@
 /* Finished attempts stored together: at most this many, at most this late. */
 #define RECORD_BATCH 256
 #define RECORD_DELAY_MS 20
+/* Old finished deliveries: looked for every minute, deleted a batch per transaction. */
+#define PURGE_EVERY_MS 60000
+#define PURGE_BATCH 10000
+#define PURGE_ROUNDS 10
 
 bool		webhook_enabled = true;
 bool		webhook_allow_private = false;
@@ -57,6 +61,7 @@ int			webhook_timeout_ms = 15000;
 int			webhook_connect_timeout_ms = 5000;
 int			webhook_max_payload = 65536;
 int			webhook_disable_after_s = 3 * 24 * 3600;
+static int	webhook_retention_min = 30 * 24 * 60;
 char	   *webhook_ca_file = NULL;
 int			webhook_retry_count = 0;
 int64		webhook_retry_delays_ms[WEBHOOK_SCHEDULE_MAX];
@@ -70,6 +75,7 @@ typedef struct DispatchState
 	WebhookOutcomes outcomes;	/* finished attempts not yet stored */
 	TimestampTz first_outcome_at;	/* when the oldest of them finished */
 	TimestampTz record_retry_at;	/* after a failed attempt to store them */
+	TimestampTz last_purge;		/* of old finished deliveries; 0 after a reload */
 	bool		do_record;		/* what the next cycle transaction does */
 	bool		do_claim;
 	MemoryContext outcomes_context;
@@ -158,6 +164,10 @@ define_settings(void)
 							"An endpoint failing without a success for longer than this is disabled.",
 							NULL, &webhook_disable_after_s, 3 * 24 * 3600, 1, INT_MAX, PGC_SIGHUP,
 							GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("freight.webhook_retention",
+							"How long finished (delivered or dead) webhook deliveries are kept; 0 keeps them.",
+							NULL, &webhook_retention_min, 30 * 24 * 60, 0, INT_MAX, PGC_SIGHUP,
+							GUC_UNIT_MIN, NULL, NULL, NULL);
 	DefineCustomStringVariable("freight.webhook_retry_schedule",
 							   "Delays before each retry of a failed webhook delivery; then it is dead-lettered.",
 							   "A comma-separated list such as '5s, 5min, 30min, 2h'.",
@@ -393,6 +403,34 @@ start_batch(DispatchState *state)
 	}
 }
 
+static uint64 purged;
+
+static void
+purge_step(DispatchState *state)
+{
+	purged = webhook_store_purge(webhook_retention_min, PURGE_BATCH);
+}
+
+/* Oldest first, a batch per transaction, a bounded amount per round. */
+static void
+purge_old_deliveries(DispatchState *state, TimestampTz now)
+{
+	state->last_purge = now;
+	for (int round = 0; round < PURGE_ROUNDS; round++)
+	{
+		if (!in_transaction(purge_step, state, "webhook dispatcher: purging old deliveries") ||
+			purged < PURGE_BATCH)
+			break;
+	}
+}
+
+static bool
+purge_due(DispatchState *state, TimestampTz now)
+{
+	return webhook_retention_min > 0 &&
+		TimestampDifferenceExceeds(state->last_purge, now, PURGE_EVERY_MS);
+}
+
 static bool installed_result;
 
 static void
@@ -443,7 +481,7 @@ claim_possible(void)
 		(in_flight == 0 || free_slots >= Min(webhook_batch_size, Max(webhook_concurrency / 4, 1)));
 }
 
-/* Milliseconds to sleep: until curl's timer, storing outcomes, the next due attempt. */
+/* Milliseconds to sleep: until curl's timer, storing outcomes, the next due attempt or purge. */
 static long
 sleep_ms(DispatchState *state)
 {
@@ -455,6 +493,8 @@ sleep_ms(DispatchState *state)
 		ms = Min(ms, curl_ms);
 	if (state->outcomes.n > 0)
 		ms = Min(ms, ms_until(record_due_at(state), now));
+	if (webhook_retention_min > 0)
+		ms = Min(ms, ms_until(TimestampTzPlusMilliseconds(state->last_purge, PURGE_EVERY_MS), now));
 	if (claim_possible())
 	{
 		if (state->claim_now)
@@ -525,6 +565,7 @@ webhook_dispatch_main(Datum main_arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			state.last_purge = 0;	/* a new freight.webhook_retention applies at once */
 		}
 
 		webhook_http_run(attempt_done, &state);
@@ -553,6 +594,9 @@ webhook_dispatch_main(Datum main_arg)
 				state.next_due = TimestampTzPlusMilliseconds(now, ERROR_BACKOFF_MS);
 			}
 		}
+
+		if (purge_due(&state, now))
+			purge_old_deliveries(&state, now);
 
 		timeout = sleep_ms(&state);
 		if (WaitEventSetWait(wes, timeout, &event, 1, PG_WAIT_EXTENSION) > 0 &&

@@ -16,6 +16,7 @@
 static SPIPlanPtr claim_plan = NULL;
 static SPIPlanPtr record_plan = NULL;
 static SPIPlanPtr next_due_plan = NULL;
+static SPIPlanPtr purge_plan = NULL;
 
 /* Prepares a plan once per process (SPI_keepplan keeps it across transactions). */
 static SPIPlanPtr
@@ -215,4 +216,21 @@ webhook_store_record(const WebhookOutcomes *o, int disable_after_s)
 				(errmsg("webhook endpoint " INT64_FORMAT " disabled", endpoint_id),
 				 errdetail_internal("%s", reason)));
 	}
+}
+
+uint64
+webhook_store_purge(int retention_min, int max_rows)
+{
+	Oid			argtypes[2] = {INTERVALOID, INT4OID};
+	Interval   *older_than = palloc0(sizeof(Interval));
+	Datum		args[2];
+	SPIPlanPtr	plan = keep_plan(&purge_plan, "SELECT freight.webhook_purge($1, $2)", 2, argtypes);
+	bool		isnull;
+
+	older_than->time = (int64) retention_min * USECS_PER_MINUTE;
+	args[0] = IntervalPGetDatum(older_than);
+	args[1] = Int32GetDatum(max_rows);
+	if (SPI_execute_plan(plan, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "freight.webhook_purge() failed");
+	return (uint64) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }

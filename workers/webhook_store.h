@@ -1,6 +1,6 @@
 /*
  * webhook_store.h — the dispatcher's SQL: claiming due deliveries, loading an endpoint's
- * settings, recording outcomes.  Each call runs inside a transaction the caller opened, with SPI
+ * settings, recording outcomes, purging old ones.  Each call runs inside a transaction the caller opened, with SPI
  * connected; results are copied into the memory context the caller names.
  */
 #ifndef WEBHOOK_STORE_H
@@ -52,5 +52,7 @@ extern int	webhook_store_claim(int limit, const int64 *busy, int nbusy, MemoryCo
 extern TimestampTz webhook_store_next_due(const int64 *busy, int nbusy);
 extern bool webhook_store_endpoint(int64 endpoint_id, MemoryContext into, WebhookEndpointConfig *config);
 extern void webhook_store_record(const WebhookOutcomes *outcomes, int disable_after_s);
+/* Deletes up to max_rows finished deliveries older than retention_min minutes; returns how many. */
+extern uint64 webhook_store_purge(int retention_min, int max_rows);
 
 #endif							/* WEBHOOK_STORE_H */

@@ -155,6 +155,9 @@ CREATE TABLE freight.webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due ON freight.webhook_deliveries (next_attempt_at)
 	WHERE status IN ('pending', 'failed');
+-- Finished deliveries are purged by age (freight.webhook_retention): a block-range index is
+-- enough for rows that arrive in time order, and costs almost nothing to keep.
+CREATE INDEX webhook_deliveries_created ON freight.webhook_deliveries USING brin (created_at);
 -- An ordered endpoint's head of line: its oldest delivery still waiting.
 CREATE INDEX webhook_deliveries_waiting ON freight.webhook_deliveries (endpoint_id, id)
 	WHERE status IN ('pending', 'failed');
@@ -459,6 +462,29 @@ $$;
 COMMENT ON FUNCTION freight.webhook_replay(bigint, timestamptz, timestamptz) IS
 	'Sends again every event of [since, until) to an endpoint (creating missing deliveries); returns how many';
 
+-- The dispatcher calls it every minute with freight.webhook_retention; an administrator may too.
+CREATE FUNCTION freight.webhook_purge(older_than interval, max_rows int DEFAULT 10000) RETURNS bigint
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	cutoff timestamptz := pg_catalog.now() - older_than;
+	n bigint;
+BEGIN
+	PERFORM freight.require(older_than IS NOT NULL AND older_than > interval '0',
+							'older_than must be a positive interval');
+	PERFORM freight.require(max_rows IS NOT NULL AND max_rows > 0, 'max_rows must be positive');
+	DELETE FROM freight.webhook_deliveries d
+	WHERE d.id IN (SELECT o.id FROM freight.webhook_deliveries o
+				   WHERE o.created_at < cutoff AND o.status IN ('delivered', 'dead')
+					 AND COALESCE(o.last_attempt_at, o.created_at) < cutoff
+				   LIMIT max_rows);
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION freight.webhook_purge(interval, int) IS
+	'Deletes up to max_rows delivered or dead deliveries created and last tried before now() - older_than; returns how many';
+
 -- ---------------------------------------------------------------------------------------------
 -- The dispatcher's side (workers/webhook_store.c); not for applications
 -- ---------------------------------------------------------------------------------------------
@@ -596,6 +622,8 @@ COMMENT ON FUNCTION freight.webhook_record(bigint[], text[], int[], text[], bigi
 	'Dispatcher: stores attempt outcomes, tracks failing endpoints, disables those failing too long or gone (with a security event and a webhook.endpoint_disabled event) and returns them';
 
 REVOKE ALL ON freight.webhook_ordered_heads FROM PUBLIC;
+REVOKE ALL ON FUNCTION freight.webhook_purge(interval, int) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION freight.webhook_purge(interval, int) TO freight_admin;
 REVOKE ALL ON FUNCTION freight.webhook_claim(int, bigint[]),
 	freight.webhook_next_due(bigint[]), freight.webhook_endpoint_config(bigint),
 	freight.webhook_record(bigint[], text[], int[], text[], bigint[], interval) FROM PUBLIC;

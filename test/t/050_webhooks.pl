@@ -268,6 +268,18 @@ is(scalar(@unordered), 12, 'unordered: three attempts of each of the four messag
 is(scalar(keys %{ { map { $_ => 1 } @unordered[0 .. 3] } }), 4,
 	'unordered: all four messages are tried before any retry (sent side by side)');
 
+# --- Retention: the dispatcher deletes finished deliveries older than freight.webhook_retention -
+sql("UPDATE freight.webhook_deliveries SET created_at = now() - interval '40 days', last_attempt_at = now() - interval '40 days'
+	 WHERE endpoint_id = $ep{ok}");
+my $waiting = sql("SELECT count(*) FROM freight.webhook_deliveries WHERE status IN ('pending', 'failed')");
+my $recent = sql("SELECT count(*) FROM freight.webhook_deliveries WHERE endpoint_id <> $ep{ok}");
+sql("ALTER SYSTEM SET freight.webhook_retention = '30d'");
+sql('SELECT pg_reload_conf()');
+ok($node->poll_query_until('freight', "SELECT count(*) = 0 FROM freight.webhook_deliveries WHERE endpoint_id = $ep{ok}"),
+	'finished deliveries older than freight.webhook_retention are deleted');
+is(sql("SELECT count(*) FROM freight.webhook_deliveries WHERE endpoint_id <> $ep{ok}"), $recent,
+	'newer deliveries are kept');
+
 # The worker kept running through all of it.
 is(sql("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'freight webhook dispatcher'"), 1,
 	'the dispatcher is still running');

@@ -92,16 +92,7 @@ isnt(unpack('H8', $magic), '28b52ffd', 'objects in the bucket are encrypted (not
 is($rc, 0, 'strict verify passes on the S3 repository');
 like($out, qr/WAL archive checked from \w+ \(oldest backup\)/, 'verify checks the archive in the bucket');
 
-($rc, $out, $err) = freightctl('restore', '--to', 'latest', '--into', "$home/restored");
-is($rc, 0, 'restore to latest from S3') or diag("freightctl restore:\n$out\n$err");
-my ($rport) = $out =~ /accepting writes on 127\.0\.0\.1:(\d+)/;
-my $labels = `psql -X -tA -h 127.0.0.1 -p $rport -d freight -c "SELECT string_agg(label, ',' ORDER BY label) FROM public.markers" 2>&1`;
-chomp $labels;
-is($labels, 'a,b', 'the restored cluster holds every marker (the last one from WAL in the bucket)');
-my $plain = `psql -X -tA -h 127.0.0.1 -p $rport -d freight -c "SELECT freight.decrypt(secret, 'markers:a') FROM public.markers WHERE label = 'a'" 2>&1`;
-chomp $plain;
-is($plain, 'secret a', 'encrypted values decrypt after the restore');
-system('pg_ctl', '-D', "$home/restored", '-m', 'immediate', 'stop');
+restore_latest_and_check("$home/restored", 'the bucket');
 
 $node->stop;
 done_testing();

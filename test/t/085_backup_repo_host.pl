@@ -149,16 +149,7 @@ ok(!-e "$home/dba/repo", 'nothing is stored in a local repository');
 is($rc, 0, 'strict verify passes, reading the repository over SSH') or diag("$out\n$err");
 like($out, qr/WAL archive checked from \w+ \(oldest backup\)/, 'verify checks the archive on the repository host');
 
-($rc, $out, $err) = freightctl('restore', '--to', 'latest', '--into', "$home/restored");
-is($rc, 0, 'restore to latest from the repository host') or diag("freightctl restore:\n$out\n$err");
-my ($rport) = $out =~ /accepting writes on 127\.0\.0\.1:(\d+)/;
-my $labels = `psql -X -tA -h 127.0.0.1 -p $rport -d freight -c "SELECT string_agg(label, ',' ORDER BY label) FROM public.markers" 2>&1`;
-chomp $labels;
-is($labels, 'a,b', 'the restored cluster holds every marker (the last one from WAL on the repository host)');
-my $plain = `psql -X -tA -h 127.0.0.1 -p $rport -d freight -c "SELECT freight.decrypt(secret, 'markers:a') FROM public.markers WHERE label = 'a'" 2>&1`;
-chomp $plain;
-is($plain, 'secret a', 'encrypted values decrypt after the restore');
-system('pg_ctl', '-D', "$home/restored", '-m', 'immediate', 'stop');
+restore_latest_and_check("$home/restored", 'the repository host');
 
 ($rc, $out, $err) = freightctl('drill');
 is($rc, 0, 'drill (backup on the repository host, point-in-time restore from it) passes') or diag("$out\n$err");
