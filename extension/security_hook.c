@@ -24,6 +24,7 @@
 #include "freight.h"
 #include "security_export.h"
 #include "security_queue.h"
+#include "security_retention.h"
 
 static ProcessUtility_hook_type prev_process_utility;
 static emit_log_hook_type prev_emit_log_hook;
@@ -47,6 +48,7 @@ security_init(void)
 {
 	security_queue_init();
 	security_export_define_gucs();
+	security_retention_define_gucs();
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = security_process_utility;
 	prev_emit_log_hook = emit_log_hook;

@@ -76,3 +76,14 @@ SELECT (SELECT count(*) FROM events WHERE type LIKE 'security.%')
 	   (SELECT count(*) FROM events WHERE subject = 'key:old') AS key_old_published;
 SELECT source, type, subject, data -> 'unmapped' AS data FROM events
 WHERE type LIKE 'security.%' ORDER BY id LIMIT 2;
+
+-- Expiry: events older than the cutoff go, oldest first; given exported_up_to, none after it.
+UPDATE security_events SET time = now() - interval '100 days'
+WHERE id <= (SELECT min(id) + 2 FROM security_events);
+SELECT count(*) AS old_before, min(id) AS first_old FROM security_events
+WHERE time < now() - interval '90 days' \gset
+SELECT security_events_purge(interval '90 days', :first_old) AS purged_up_to_exported;
+SELECT security_events_purge(interval '90 days') = :old_before - 1 AS purged_the_rest;
+SELECT count(*) AS old_left FROM security_events WHERE time < now() - interval '90 days';
+SELECT security_events_purge(interval '0');
+SELECT security_events_purge(interval '1 day', NULL, 0);

@@ -11,7 +11,8 @@
  *  - drains the shared-memory security queue (security_queue.c) into freight.security_events as
  *    soon as something is pushed (the pusher sets our latch);
  *  - exports new security events to a file and a syslog server when configured
- *    (security_export.c).
+ *    (security_export.c), and every minute deletes those older than
+ *    freight.security_events_retention that are exported (security_retention.c).
  * Until CREATE EXTENSION freight has run there it just waits.  A failing unit of work is logged
  * and rolled back; the loop goes on.
  */
@@ -39,12 +40,15 @@
 #include "ratelimit.h"
 #include "security_export.h"
 #include "security_queue.h"
+#include "security_retention.h"
 #include "worker_connect.h"
 
 #define JANITOR_QUEUE_BATCH		64
 #define JANITOR_MAX_VIOLATION_EVENTS	100	/* per sweep; further keys go into one summary */
 #define JANITOR_NOT_INSTALLED_WAIT_MS	2000
 #define JANITOR_READ_ONLY_WAIT_MS		500
+#define JANITOR_EXPIRE_EVERY_MS		60000
+#define JANITOR_EXPIRE_ROUNDS		10
 
 PGDLLEXPORT void rate_limit_janitor_main(Datum arg);
 
@@ -315,6 +319,16 @@ export_events(void)
 	unit_end();
 }
 
+static uint64 expired;
+
+static void
+expire_events_batch(void)
+{
+	unit_begin("freight janitor: deleting expired security events");
+	expired = security_retention_run();
+	unit_end();
+}
+
 /*
  * Run one unit of work; on error log it, roll back and go on.  An event batch that fails is
  * dropped rather than retried forever.
@@ -342,6 +356,17 @@ run_unit(void (*unit) (void))
 	return ok;
 }
 
+/* Oldest first, a batch per transaction, a bounded amount per round. */
+static void
+expire_events(void)
+{
+	for (int round = 0; round < JANITOR_EXPIRE_ROUNDS; round++)
+	{
+		if (!run_unit(expire_events_batch) || expired < SECURITY_RETENTION_BATCH)
+			break;
+	}
+}
+
 static void
 drain_queue_or_drop(void)
 {
@@ -360,6 +385,7 @@ rate_limit_janitor_main(Datum arg)
 {
 	MemoryContext loop_context;
 	TimestampTz next_sweep = 0;
+	TimestampTz next_expiry = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -402,7 +428,12 @@ rate_limit_janitor_main(Datum arg)
 				run_unit(sweep);
 				next_sweep = now + (int64) rate_limit_persist_interval * USECS_PER_SEC;
 			}
-			wait_ms = Max(1, (next_sweep - GetCurrentTimestamp()) / 1000);
+			if (now >= next_expiry && security_retention_enabled())
+			{
+				expire_events();
+				next_expiry = now + (int64) JANITOR_EXPIRE_EVERY_MS * 1000;
+			}
+			wait_ms = Max(1, (Min(next_sweep, next_expiry) - GetCurrentTimestamp()) / 1000);
 		}
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, wait_ms,
@@ -413,6 +444,7 @@ rate_limit_janitor_main(Datum arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			next_expiry = 0;	/* a new freight.security_events_retention applies at once */
 		}
 	}
 

@@ -98,6 +98,19 @@ fetch_batch(const char *target, const char *query, int64 *last_id)
 	return SPI_processed;
 }
 
+/* The cursor names of the two targets. */
+static void
+file_target(char *buf, size_t size)
+{
+	snprintf(buf, size, "file:%s", security_events_file);
+}
+
+static void
+syslog_target(char *buf, size_t size)
+{
+	snprintf(buf, size, "syslog:%s", security_syslog_server);
+}
+
 static void
 export_file(void)
 {
@@ -107,7 +120,7 @@ export_file(void)
 	StringInfoData buf;
 	int			fd;
 
-	snprintf(target, sizeof(target), "file:%s", security_events_file);
+	file_target(target, sizeof(target));
 	n = fetch_batch(target, "SELECT id, line FROM freight.security_events_jsonl($1, $2)", &last_id);
 	if (n == 0)
 		return;
@@ -134,7 +147,7 @@ export_file(void)
 static void
 export_syslog(void)
 {
-	char		target[300];
+	char		target[MAXPGPATH + 8];
 	char		host[256];
 	const char *port = "514";
 	char	   *colon;
@@ -148,7 +161,7 @@ export_syslog(void)
 	bool		isnull;
 	int			rc;
 
-	snprintf(target, sizeof(target), "syslog:%s", security_syslog_server);
+	syslog_target(target, sizeof(target));
 	strlcpy(host, security_syslog_server, sizeof(host));
 	colon = strrchr(host, ':');
 	if (colon != NULL && strchr(host, ':') == colon)
@@ -209,4 +222,27 @@ security_export_run(void)
 		export_file();
 	if (security_syslog_server && security_syslog_server[0])
 		export_syslog();
+}
+
+/* The last id every configured target has exported, -1 without an export.  Inside SPI. */
+int64
+security_export_low_water(void)
+{
+	char		target[MAXPGPATH + 8];
+	int64		low = -1;
+
+	if (security_events_file && security_events_file[0])
+	{
+		file_target(target, sizeof(target));
+		low = cursor_get(target);
+	}
+	if (security_syslog_server && security_syslog_server[0])
+	{
+		int64		syslog_last;
+
+		syslog_target(target, sizeof(target));
+		syslog_last = cursor_get(target);
+		low = low < 0 ? syslog_last : Min(low, syslog_last);
+	}
+	return low;
 }

@@ -8,5 +8,6 @@
 extern void security_export_define_gucs(void);
 extern bool security_export_configured(void);
 extern void security_export_run(void);
+extern int64 security_export_low_water(void);
 
 #endif							/* SECURITY_EXPORT_H */

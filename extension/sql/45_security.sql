@@ -329,12 +329,41 @@ $$;
 COMMENT ON FUNCTION freight.security_events_syslog(bigint, int, text) IS
 	'Syslog export: events after after_id as RFC 5424 lines (facility authpriv, structured data freight@32473)';
 
+-- Expiry (security_retention.c, every minute with freight.security_events_retention): events
+-- older than older_than, oldest first; with exported_up_to, none after that id (not yet exported).
+CREATE FUNCTION freight.security_events_purge(older_than interval, exported_up_to bigint DEFAULT NULL,
+											  max_rows int DEFAULT 10000)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cutoff timestamptz := now() - older_than;
+	n bigint;
+BEGIN
+	PERFORM freight.require(older_than IS NOT NULL AND older_than > interval '0',
+							'older_than must be a positive interval');
+	PERFORM freight.require(max_rows IS NOT NULL AND max_rows > 0, 'max_rows must be positive');
+	DELETE FROM freight.security_events e
+	WHERE e.id IN (SELECT o.id FROM freight.security_events o
+				   WHERE o.time < cutoff AND (exported_up_to IS NULL OR o.id <= exported_up_to)
+				   ORDER BY o.time
+				   LIMIT max_rows);
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION freight.security_events_purge(interval, bigint, int) IS
+	'Deletes up to max_rows security events older than now() - older_than (and, given exported_up_to, with id at most that); returns how many';
+
 REVOKE ALL ON FUNCTION freight.log_security_event(text, text, text, inet, jsonb),
+	freight.security_events_purge(interval, bigint, int),
 	freight.record_queued_security_event(text, text, timestamptz, text, oid, oid, oid, text, text, text, text, int),
 	freight.security_events_jsonl(bigint, int), freight.security_events_syslog(bigint, int, text)
 	FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION freight.log_security_event(text, text, text, inet, jsonb) TO freight_app, freight_admin;
-GRANT EXECUTE ON FUNCTION freight.security_events_jsonl(bigint, int), freight.security_events_syslog(bigint, int, text)
+GRANT EXECUTE ON FUNCTION freight.security_events_jsonl(bigint, int), freight.security_events_syslog(bigint, int, text),
+	freight.security_events_purge(interval, bigint, int)
 	TO freight_admin;
 GRANT SELECT ON freight.security_events, freight.security_event_kinds, freight.security_severities TO freight_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON freight.security_rules TO freight_admin;

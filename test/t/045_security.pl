@@ -171,5 +171,24 @@ is(scalar(@messages), $total, "all $total events sent to syslog");
 is(scalar(grep { /^<\d{1,3}>1 \S+ \S+ freight - [a-z_]+ \[freight\@32473 id="\d+"/ } @messages), $total,
 	'each an RFC 5424 message');
 
+# Retention: events older than freight.security_events_retention go, but none the exports have
+# not shipped.  With the file export failing (its directory is missing), old events stay.
+sql("UPDATE freight.security_events SET time = now() - interval '100 days' WHERE id <= 3");
+my $kept = sql("SELECT count(*) FROM freight.security_events WHERE id > 3");
+my $log_offset = -s $node->logfile;
+$node->append_conf('postgresql.conf', "freight.security_events_file = '$jsonl.missing/events.jsonl'\n"
+	  . "freight.security_events_retention = '90d'\n");
+$node->reload;
+$node->wait_for_log(qr/could not open security event file/, $log_offset);
+sql('SELECT pg_reload_conf()');		# the janitor applies the retention again at once
+sleep(1);
+is(sql("SELECT count(*) FROM freight.security_events WHERE id <= 3"), 3,
+	'old events that an export has not shipped are kept');
+$node->append_conf('postgresql.conf', "freight.security_events_file = '$jsonl'\n");
+$node->reload;
+ok($node->poll_query_until('freight', "SELECT count(*) = 0 FROM freight.security_events WHERE id <= 3"),
+	'exported events older than freight.security_events_retention are deleted');
+is(sql("SELECT count(*) FROM freight.security_events WHERE id > 3"), $kept, 'newer events are kept');
+
 $node->stop;
 done_testing();
