@@ -424,10 +424,11 @@ purge_old_deliveries(DispatchState *state, TimestampTz now)
 	}
 }
 
+/* Not while the server is read-only (pg_auto_failover holds a primary so while it promotes). */
 static bool
 purge_due(DispatchState *state, TimestampTz now)
 {
-	return webhook_retention_min > 0 &&
+	return webhook_retention_min > 0 && !DefaultXactReadOnly &&
 		TimestampDifferenceExceeds(state->last_purge, now, PURGE_EVERY_MS);
 }
 
@@ -493,7 +494,7 @@ sleep_ms(DispatchState *state)
 		ms = Min(ms, curl_ms);
 	if (state->outcomes.n > 0)
 		ms = Min(ms, ms_until(record_due_at(state), now));
-	if (webhook_retention_min > 0)
+	if (webhook_retention_min > 0 && !DefaultXactReadOnly)
 		ms = Min(ms, ms_until(TimestampTzPlusMilliseconds(state->last_purge, PURGE_EVERY_MS), now));
 	if (claim_possible())
 	{
