@@ -428,9 +428,10 @@ rate_limit_janitor_main(Datum arg)
 				run_unit(sweep);
 				next_sweep = now + (int64) rate_limit_persist_interval * USECS_PER_SEC;
 			}
-			if (now >= next_expiry && security_retention_enabled())
+			if (now >= next_expiry)
 			{
-				expire_events();
+				if (security_retention_enabled())
+					expire_events();
 				next_expiry = now + (int64) JANITOR_EXPIRE_EVERY_MS * 1000;
 			}
 			wait_ms = Max(1, (Min(next_sweep, next_expiry) - GetCurrentTimestamp()) / 1000);

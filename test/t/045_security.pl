@@ -190,5 +190,15 @@ ok($node->poll_query_until('freight', "SELECT count(*) = 0 FROM freight.security
 	'exported events older than freight.security_events_retention are deleted');
 is(sql("SELECT count(*) FROM freight.security_events WHERE id > 3"), $kept, 'newer events are kept');
 
+# With retention off the janitor still sleeps between its rounds (it must not spin).
+$node->append_conf('postgresql.conf', "freight.security_events_retention = 0\n");
+$node->reload;
+sleep(1);
+my $janitor = sql("SELECT pid FROM pg_stat_activity WHERE backend_type = 'freight janitor'");
+sub cpu_ticks { open my $st, '<', "/proc/$_[0]/stat" or return 0; my @f = split ' ', (<$st> =~ s/^.*\) //r); return $f[11] + $f[12]; }
+my $ticks = cpu_ticks($janitor);
+sleep(3);
+cmp_ok(cpu_ticks($janitor) - $ticks, '<', 30, 'retention off: the janitor is idle (under 0.3 s of CPU in 3 s)');
+
 $node->stop;
 done_testing();
