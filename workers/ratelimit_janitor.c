@@ -312,10 +312,18 @@ drain_queue(void)
 }
 
 static void
-export_events(void)
+export_to_file(void)
 {
-	unit_begin("freight janitor: exporting security events");
-	security_export_run();
+	unit_begin("freight janitor: exporting security events to the file");
+	security_export_run(SECURITY_EXPORT_FILE);
+	unit_end();
+}
+
+static void
+export_to_syslog(void)
+{
+	unit_begin("freight janitor: exporting security events to syslog");
+	security_export_run(SECURITY_EXPORT_SYSLOG);
 	unit_end();
 }
 
@@ -354,6 +362,14 @@ run_unit(void (*unit) (void))
 	}
 	PG_END_TRY();
 	return ok;
+}
+
+/* Each target in its own transaction: one that fails does not hold the other back. */
+static void
+export_events(void)
+{
+	run_unit(export_to_file);
+	run_unit(export_to_syslog);
 }
 
 /* Oldest first, a batch per transaction, a bounded amount per round. */
@@ -422,7 +438,7 @@ rate_limit_janitor_main(Datum arg)
 				run_unit(restore_state);
 			drain_queue_or_drop();
 			if (security_export_configured())
-				run_unit(export_events);
+				export_events();
 			if (now >= next_sweep && rate_limit_store_is_restored())
 			{
 				run_unit(sweep);
@@ -456,7 +472,7 @@ rate_limit_janitor_main(Datum arg)
 		drain_queue_or_drop();
 		run_unit(sweep);
 		if (security_export_configured())
-			run_unit(export_events);
+			export_events();
 	}
 	/* Exit code 1: if this was not a server shutdown (pg_terminate_backend), come back. */
 	proc_exit(1);

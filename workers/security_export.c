@@ -214,13 +214,16 @@ export_syslog(void)
 	cursor_set(target, last_id);
 }
 
-/* One batch per configured target; called by the janitor inside a transaction with SPI. */
+/*
+ * One batch to the file (target SECURITY_EXPORT_FILE) or to syslog, if configured; called by the
+ * janitor inside a transaction with SPI, one per target, so that a failing one stops only itself.
+ */
 void
-security_export_run(void)
+security_export_run(SecurityExportTarget target)
 {
-	if (security_events_file && security_events_file[0])
+	if (target == SECURITY_EXPORT_FILE && security_events_file && security_events_file[0])
 		export_file();
-	if (security_syslog_server && security_syslog_server[0])
+	if (target == SECURITY_EXPORT_SYSLOG && security_syslog_server && security_syslog_server[0])
 		export_syslog();
 }
 

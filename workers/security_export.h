@@ -7,7 +7,13 @@
 
 extern void security_export_define_gucs(void);
 extern bool security_export_configured(void);
-extern void security_export_run(void);
+typedef enum SecurityExportTarget
+{
+	SECURITY_EXPORT_FILE,
+	SECURITY_EXPORT_SYSLOG
+} SecurityExportTarget;
+
+extern void security_export_run(SecurityExportTarget target);
 extern int64 security_export_low_water(void);
 
 #endif							/* SECURITY_EXPORT_H */

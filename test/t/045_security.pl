@@ -180,6 +180,11 @@ $node->append_conf('postgresql.conf', "freight.security_events_file = '$jsonl.mi
 	  . "freight.security_events_retention = '90d'\n");
 $node->reload;
 $node->wait_for_log(qr/could not open security event file/, $log_offset);
+sql("SELECT freight.log_security_event('auth_failure', NULL, 'while-file-fails', NULL, '{}')");
+my $datagram = '';
+while ($datagram !~ /while-file-fails/ && $sel->can_read(10)) { $syslog->recv($datagram, 65535); }
+like($datagram, qr/while-file-fails/, 'a failing file export does not hold the syslog export back');
+$kept++;
 sql('SELECT pg_reload_conf()');		# the janitor applies the retention again at once
 sleep(1);
 is(sql("SELECT count(*) FROM freight.security_events WHERE id <= 3"), 3,
