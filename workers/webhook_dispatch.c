@@ -43,6 +43,8 @@
 #define DEFAULT_RETRY_SCHEDULE "5s, 5min, 30min, 2h, 5h, 10h, 10h"
 /* Sleep after a failed transaction before trying again. */
 #define ERROR_BACKOFF_MS 1000
+/* Longest sleep while the server is read-only. */
+#define READ_ONLY_WAIT_MS 1000
 /* Longest sleep without a known reason to wake (a safety net, not a poll). */
 #define MAX_SLEEP_MS (10 * 60 * 1000)
 /* Finished attempts stored together: at most this many, at most this late. */
@@ -424,7 +426,7 @@ purge_old_deliveries(DispatchState *state, TimestampTz now)
 	}
 }
 
-/* Not while the server is read-only (pg_auto_failover holds a primary so while it promotes). */
+/* Not while the server is read-only. */
 static bool
 purge_due(DispatchState *state, TimestampTz now)
 {
@@ -482,7 +484,11 @@ claim_possible(void)
 		(in_flight == 0 || free_slots >= Min(webhook_batch_size, Max(webhook_concurrency / 4, 1)));
 }
 
-/* Milliseconds to sleep: until curl's timer, storing outcomes, the next due attempt or purge. */
+/*
+ * Milliseconds to sleep: until curl's timer, storing outcomes, the next due attempt or purge.
+ * While the server is read-only nothing can be stored or claimed: requests in flight go on and
+ * their outcomes wait in memory; the reload that ends it wakes us (READ_ONLY_WAIT_MS is a net).
+ */
 static long
 sleep_ms(DispatchState *state)
 {
@@ -492,9 +498,11 @@ sleep_ms(DispatchState *state)
 
 	if (curl_ms >= 0)
 		ms = Min(ms, curl_ms);
+	if (DefaultXactReadOnly)
+		return Min(ms, READ_ONLY_WAIT_MS);
 	if (state->outcomes.n > 0)
 		ms = Min(ms, ms_until(record_due_at(state), now));
-	if (webhook_retention_min > 0 && !DefaultXactReadOnly)
+	if (webhook_retention_min > 0)
 		ms = Min(ms, ms_until(TimestampTzPlusMilliseconds(state->last_purge, PURGE_EVERY_MS), now));
 	if (claim_possible())
 	{
@@ -571,9 +579,11 @@ webhook_dispatch_main(Datum main_arg)
 
 		webhook_http_run(attempt_done, &state);
 		now = GetCurrentTimestamp();
-		state.do_record = state.outcomes.n > 0 && now >= record_due_at(&state);
+		/* Read-only (pg_auto_failover holds a primary so while it promotes): store nothing yet. */
+		state.do_record = !DefaultXactReadOnly && state.outcomes.n > 0 && now >= record_due_at(&state);
 		/* Recording frees slots and may make a delivery due (an ordered endpoint's next one). */
-		state.do_claim = claim_possible() && (state.claim_now || state.do_record || now >= state.next_due);
+		state.do_claim = !DefaultXactReadOnly && claim_possible() &&
+			(state.claim_now || state.do_record || now >= state.next_due);
 		if (state.do_record || state.do_claim)
 		{
 			MemoryContextReset(state.batch_context);

@@ -268,6 +268,25 @@ is(scalar(@unordered), 12, 'unordered: three attempts of each of the four messag
 is(scalar(keys %{ { map { $_ => 1 } @unordered[0 .. 3] } }), 4,
 	'unordered: all four messages are tried before any retry (sent side by side)');
 
+# --- A read-only server (pg_auto_failover holds a primary so while it promotes) --------------
+# A delivery in flight when writes stop: its outcome waits in memory, without errors, and is
+# stored once writes are back.
+my ($slow_ep, $slow_secret) = split / /,
+  sql("SELECT id || ' ' || secret FROM freight.register_webhook('$base/slow?ms=1500', '{webhook.test}')");
+write_secrets(@secrets, $new, @flaky_secrets, $slow_secret);
+my $ro_offset = -s $node->logfile;
+sql("SELECT freight.send_webhook($slow_ep, 'webhook.test', '{}')");
+usleep(300_000);
+sql("ALTER SYSTEM SET default_transaction_read_only = on; SELECT pg_reload_conf()");
+sleep(3);
+is(sql("SELECT status || ' ' || attempts FROM freight.webhook_deliveries WHERE endpoint_id = $slow_ep"), 'pending 0',
+	'read-only: the answered delivery is not stored yet');
+unlike(slurp_file($node->logfile, $ro_offset), qr/read-only transaction/, 'read-only: the dispatcher logs no error');
+sql("SET default_transaction_read_only = off; ALTER SYSTEM RESET default_transaction_read_only; SELECT pg_reload_conf()");
+wait_for_status("endpoint_id = $slow_ep", 'delivered', 'writes back: the outcome is stored');
+is(scalar(grep { $_->{path} eq '/slow' && $_->{status} == 200 } received('/slow')), 2,
+	'sent once (the other /slow request is the earlier test message)');
+
 # --- Retention: the dispatcher deletes finished deliveries older than freight.webhook_retention -
 sql("UPDATE freight.webhook_deliveries SET created_at = now() - interval '40 days', last_attempt_at = now() - interval '40 days'
 	 WHERE endpoint_id = $ep{ok}");
