@@ -331,6 +331,7 @@ COMMENT ON FUNCTION freight.security_events_syslog(bigint, int, text) IS
 
 -- Expiry (security_retention.c, every minute with freight.security_events_retention): events
 -- older than older_than, oldest first; with exported_up_to, none after that id (not yet exported).
+-- Superusers only: an administrator's account must not be able to erase the audit trail.
 CREATE FUNCTION freight.security_events_purge(older_than interval, exported_up_to bigint DEFAULT NULL,
 											  max_rows int DEFAULT 10000)
 RETURNS bigint
@@ -362,8 +363,7 @@ REVOKE ALL ON FUNCTION freight.log_security_event(text, text, text, inet, jsonb)
 	freight.security_events_jsonl(bigint, int), freight.security_events_syslog(bigint, int, text)
 	FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION freight.log_security_event(text, text, text, inet, jsonb) TO freight_app, freight_admin;
-GRANT EXECUTE ON FUNCTION freight.security_events_jsonl(bigint, int), freight.security_events_syslog(bigint, int, text),
-	freight.security_events_purge(interval, bigint, int)
+GRANT EXECUTE ON FUNCTION freight.security_events_jsonl(bigint, int), freight.security_events_syslog(bigint, int, text)
 	TO freight_admin;
 GRANT SELECT ON freight.security_events, freight.security_event_kinds, freight.security_severities TO freight_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON freight.security_rules TO freight_admin;

@@ -462,7 +462,7 @@ $$;
 COMMENT ON FUNCTION freight.webhook_replay(bigint, timestamptz, timestamptz) IS
 	'Sends again every event of [since, until) to an endpoint (creating missing deliveries); returns how many';
 
--- The dispatcher calls it every minute with freight.webhook_retention; an administrator may too.
+-- The dispatcher calls it every minute with freight.webhook_retention; a superuser may too.
 CREATE FUNCTION freight.webhook_purge(older_than interval, max_rows int DEFAULT 10000) RETURNS bigint
 LANGUAGE plpgsql
 AS $$
@@ -623,7 +623,6 @@ COMMENT ON FUNCTION freight.webhook_record(bigint[], text[], int[], text[], bigi
 
 REVOKE ALL ON freight.webhook_ordered_heads FROM PUBLIC;
 REVOKE ALL ON FUNCTION freight.webhook_purge(interval, int) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION freight.webhook_purge(interval, int) TO freight_admin;
 REVOKE ALL ON FUNCTION freight.webhook_claim(int, bigint[]),
 	freight.webhook_next_due(bigint[]), freight.webhook_endpoint_config(bigint),
 	freight.webhook_record(bigint[], text[], int[], text[], bigint[], interval) FROM PUBLIC;
