@@ -84,6 +84,20 @@ $$;
 COMMENT ON FUNCTION freight.require(boolean, text, text) IS
 	'Argument check: raises 22023 (invalid_parameter_value) with the message unless condition is true';
 
+-- The purge functions' shared argument check (webhook_purge, security_events_purge).
+CREATE FUNCTION freight.purge_cutoff(older_than interval, max_rows int) RETURNS timestamptz
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+	PERFORM freight.require(older_than IS NOT NULL AND older_than > interval '0',
+							'older_than must be a positive interval');
+	PERFORM freight.require(max_rows IS NOT NULL AND max_rows > 0, 'max_rows must be positive');
+	RETURN pg_catalog.now() - older_than;
+END
+$$;
+COMMENT ON FUNCTION freight.purge_cutoff(interval, int) IS
+	'now() - older_than, after checking a purge''s arguments (positive interval, positive row limit)';
+
 -- ---------------------------------------------------------------------------------------------
 -- Reference data: the shipment status machine
 -- ---------------------------------------------------------------------------------------------

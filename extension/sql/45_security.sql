@@ -339,12 +339,9 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	cutoff timestamptz := now() - older_than;
+	cutoff timestamptz := freight.purge_cutoff(older_than, max_rows);
 	n bigint;
 BEGIN
-	PERFORM freight.require(older_than IS NOT NULL AND older_than > interval '0',
-							'older_than must be a positive interval');
-	PERFORM freight.require(max_rows IS NOT NULL AND max_rows > 0, 'max_rows must be positive');
 	DELETE FROM freight.security_events e
 	WHERE e.id IN (SELECT o.id FROM freight.security_events o
 				   WHERE o.time < cutoff AND (exported_up_to IS NULL OR o.id <= exported_up_to)

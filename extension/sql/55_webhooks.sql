@@ -467,12 +467,9 @@ CREATE FUNCTION freight.webhook_purge(older_than interval, max_rows int DEFAULT 
 LANGUAGE plpgsql
 AS $$
 DECLARE
-	cutoff timestamptz := pg_catalog.now() - older_than;
+	cutoff timestamptz := freight.purge_cutoff(older_than, max_rows);
 	n bigint;
 BEGIN
-	PERFORM freight.require(older_than IS NOT NULL AND older_than > interval '0',
-							'older_than must be a positive interval');
-	PERFORM freight.require(max_rows IS NOT NULL AND max_rows > 0, 'max_rows must be positive');
 	DELETE FROM freight.webhook_deliveries d
 	WHERE d.id IN (SELECT o.id FROM freight.webhook_deliveries o
 				   WHERE o.created_at < cutoff AND o.status IN ('delivered', 'dead')
