@@ -139,6 +139,12 @@ SELECT * FROM register_webhook('https://93.184.216.34/hooks/ordered2', '{*}', or
 SELECT ordered FROM webhook_endpoints WHERE id = :epo;
 DEALLOCATE ordered_claim;
 
+-- Health per endpoint: what waits, and what happened in the past 24 hours.
+UPDATE webhook_deliveries SET last_attempt_at = now() WHERE id = :o1;
+SELECT waiting, oldest_waiting_since = now() AS oldest_is_now, next_attempt_at = now() AS due_now,
+	   delivered_24h, dead_24h, last_delivered_at IS NULL AS none_delivered
+FROM webhook_status WHERE endpoint_id = :epo;
+
 -- Purge: delivered and dead deliveries created and last tried before the cutoff go; waiting ones,
 -- and old ones tried lately, stay.
 UPDATE webhook_deliveries SET created_at = now() - interval '40 days', last_attempt_at = now() - interval '40 days'
@@ -167,6 +173,7 @@ SELECT id AS ep_own FROM register_webhook('https://93.184.216.34/hooks/own', '{*
 SET ROLE freight_partner;
 SELECT set_config('request.jwt.claims', json_build_object('customer_id', :cust)::text, false) IS NOT NULL AS claims_set;
 SELECT count(*) AS visible, bool_and(id = :ep_own) AS only_own FROM webhook_endpoints;
+SELECT count(*) AS status_visible, bool_and(endpoint_id = :ep_own) AS only_own FROM webhook_status;
 SELECT count(*) AS visible_deliveries FROM webhook_deliveries WHERE endpoint_id <> :ep_own;
 SELECT id AS ep_partner, secret ~ '^whsec_' AS got_secret
 FROM register_webhook('https://93.184.216.34/hooks/partner', '{shipment.delivered}') \gset

@@ -187,6 +187,28 @@ GRANT SELECT, INSERT, UPDATE ON freight.webhook_deliveries
 GRANT USAGE ON SEQUENCE freight.webhook_endpoints_id_seq, freight.webhook_deliveries_id_seq
 	TO freight_admin, freight_app, freight_customer, freight_partner;
 
+-- Health of every endpoint the caller may see (row-level security of the tables applies): what
+-- waits and since when, the last success, what failed lately.  For dashboards and alerts.
+CREATE VIEW freight.webhook_status WITH (security_invoker = true) AS
+	SELECT e.id AS endpoint_id, e.customer_id, e.url, e.active, e.ordered, e.disabled_reason, e.failing_since,
+		   w.waiting, w.oldest_waiting_since, w.next_attempt_at,
+		   r.last_delivered_at, r.delivered_24h, r.dead_24h
+	FROM freight.webhook_endpoints e
+	CROSS JOIN LATERAL (
+		SELECT pg_catalog.count(*) AS waiting, pg_catalog.min(d.created_at) AS oldest_waiting_since,
+			   pg_catalog.min(d.next_attempt_at) AS next_attempt_at
+		FROM freight.webhook_deliveries d
+		WHERE d.endpoint_id = e.id AND d.status IN ('pending', 'failed')) w
+	CROSS JOIN LATERAL (
+		SELECT pg_catalog.max(d.delivered_at) AS last_delivered_at,
+			   pg_catalog.count(*) FILTER (WHERE d.status = 'delivered') AS delivered_24h,
+			   pg_catalog.count(*) FILTER (WHERE d.status = 'dead') AS dead_24h
+		FROM freight.webhook_deliveries d
+		WHERE d.endpoint_id = e.id AND d.last_attempt_at > pg_catalog.now() - interval '24 hours') r;
+COMMENT ON VIEW freight.webhook_status IS
+	'Per endpoint: waiting deliveries (count, oldest, next attempt), last delivery in the past day, delivered and dead in the past 24 hours';
+GRANT SELECT ON freight.webhook_status TO freight_admin, freight_app, freight_customer, freight_partner;
+
 -- ---------------------------------------------------------------------------------------------
 -- Managing endpoints
 -- ---------------------------------------------------------------------------------------------
