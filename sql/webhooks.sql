@@ -139,6 +139,27 @@ SELECT * FROM register_webhook('https://93.184.216.34/hooks/ordered2', '{*}', or
 SELECT ordered FROM webhook_endpoints WHERE id = :epo;
 DEALLOCATE ordered_claim;
 
+-- Ordered per subject (the CloudEvent subject: a shipment's tracking number, ...): each subject's
+-- messages in order, different subjects side by side.  Labels: subject and place in its sequence.
+SELECT id AS eps FROM register_webhook('https://93.184.216.34/hooks/by-subject', '{cdc.slot_lag}', ordered => true) \gset
+SELECT count(emit_event('/freight/test', 'cdc.slot_lag', s, '{}')) AS emitted
+FROM unnest(ARRAY['a', 'b', 'a', 'b', 'c']) s;
+CREATE TEMP VIEW subject_labels AS
+	SELECT d.id, d.order_key || row_number() OVER (PARTITION BY d.order_key ORDER BY d.id) AS label
+	FROM webhook_deliveries d WHERE d.endpoint_id = :eps;
+PREPARE subject_claim(bigint[]) AS
+	SELECT string_agg(l.label, ',' ORDER BY l.label) AS claimable
+	FROM webhook_claim(100, $1) c JOIN subject_labels l ON l.id = c.delivery_id;
+EXECUTE subject_claim('{}');
+SELECT id AS a1 FROM subject_labels WHERE label = 'a1' \gset
+EXECUTE subject_claim(ARRAY[:a1]::bigint[]);
+UPDATE webhook_deliveries SET status = 'delivered' WHERE id = :a1;
+EXECUTE subject_claim('{}');
+UPDATE webhook_deliveries SET status = 'dead' WHERE id IN (SELECT id FROM subject_labels WHERE label IN ('b1', 'c1'));
+EXECUTE subject_claim('{}');
+DEALLOCATE subject_claim;
+DROP VIEW subject_labels;
+
 -- Health per endpoint: what waits, and what happened in the past 24 hours.
 UPDATE webhook_deliveries SET last_attempt_at = now() WHERE id = :o1;
 SELECT waiting, oldest_waiting_since = now() AS oldest_is_now, next_attempt_at = now() AS due_now,

@@ -8,7 +8,8 @@
 #      commit -> CDC worker -> freight.events (+ delivery, same transaction) -> dispatcher ->
 #      receiver; latency = arrival - the event's commit time.  Idle: IDLE_EVENTS commits 100 ms
 #      apart.  Steady: RATE commits/s for STEADY_SECONDS.
-# ORDERED=true registers the endpoint as ordered (one delivery at a time, in order).
+# ORDERED=true registers the endpoint as ordered (per subject one delivery at a time, in order);
+# SUBJECTS=K gives the queued events K subjects (default: each its own).
 #
 # Anchor: pg_net (the common in-database HTTP client) is not packaged for Debian, so it cannot
 # run here; the numbers the issue quotes for it on this machine class (about 200 req/s with
@@ -22,7 +23,9 @@ IDLE_EVENTS=${IDLE_EVENTS:-100}
 RATE=${RATE:-500}
 STEADY_SECONDS=${STEADY_SECONDS:-10}
 ORDERED=${ORDERED:-false}
+SUBJECTS=${SUBJECTS:-0}
 case "$ORDERED" in true|false) ;; *) echo "webhook bench: ORDERED must be true or false"; exit 1 ;; esac
+case "$SUBJECTS" in *[!0-9]*|"") echo "webhook bench: SUBJECTS must be a number"; exit 1 ;; esac
 
 command -v node > /dev/null || { echo "webhook bench: node is missing (make deps)"; exit 1; }
 BENCH_PORT=${BENCH_PORT:-$((40000 + ($$ + 7) % 20000))}
@@ -68,11 +71,12 @@ for _ in $(seq 300); do
 		AND backend_type IN ('freight webhook dispatcher', 'freight cdc worker')")" = 2 ] && break
 	sleep 0.1
 done
-echo "webhook delivery benchmark (receiver: node:http on 127.0.0.1, answers 204; concurrency 64; ordered endpoint: $ORDERED)"
+echo "webhook delivery benchmark (receiver: node:http on 127.0.0.1, answers 204; concurrency 64; ordered endpoint: $ORDERED; subjects: ${SUBJECTS:-0} (0: one per event))"
 
 for n in $SIZES; do
 	curl -s -X POST "$RECV/reset"
-	$PSQL -q -c "SELECT count(freight.emit_event('/bench', 'cdc.slot_lag', g::text, '{\"n\": 1}')) FROM generate_series(1, $n) g" > /dev/null
+	$PSQL -q -c "SELECT count(freight.emit_event('/bench', 'cdc.slot_lag',
+		(CASE WHEN $SUBJECTS > 0 THEN g % $SUBJECTS ELSE g END)::text, '{\"n\": 1}')) FROM generate_series(1, $n) g" > /dev/null
 	start=$(date +%s.%N)
 	set_enabled on
 	wait_count "$n"

@@ -9,8 +9,9 @@
 -- delivered; failed with next_attempt_at from freight.webhook_retry_schedule; or dead (schedule
 -- used up, a 4xx other than 408/429, 410).  A row stays due until its outcome is recorded, so
 -- after a crash it is simply sent again (at least once).  webhook_replay() puts deliveries back
--- to pending.  An ordered endpoint has only its oldest waiting delivery due at a time (the view
--- webhook_ordered_heads), so its messages go out one by one in creation order, through retries.
+-- to pending.  An ordered endpoint has, per subject (a shipment's tracking number, ...), only its
+-- oldest waiting delivery due at a time (webhook_ordered_heads): the messages of one subject go
+-- out one by one in creation order, through retries; different subjects side by side.
 --
 -- Secrets: the current and the previous secret (kept valid for a while after a rotation) are
 -- ciphertext under the context freight.webhook_endpoints.secret:<id>; the mTLS client key under
@@ -121,7 +122,7 @@ CREATE TABLE freight.webhook_endpoints (
 	previous_secret_until timestamptz,
 	client_cert			text,				-- PEM certificate for mTLS, or NULL
 	client_key			bytea,				-- ciphertext of the PEM key, context freight.webhook_endpoints.client_key:<id>
-	ordered				boolean NOT NULL DEFAULT false,	-- one delivery at a time, in creation order
+	ordered				boolean NOT NULL DEFAULT false,	-- per subject one delivery at a time, in creation order
 	active				boolean NOT NULL DEFAULT true,
 	disabled_reason		text,
 	failing_since		timestamptz,		-- first failure since the last success
@@ -141,6 +142,7 @@ CREATE TABLE freight.webhook_deliveries (
 	event_id		bigint,				-- freight.events.id; NULL for a message from send_webhook
 	body			text,				-- the CloudEvent of a message without an event
 	webhook_id		text NOT NULL CHECK (webhook_id ~ '^[A-Za-z0-9_-]+$'),	-- stable across retries
+	order_key		text NOT NULL DEFAULT '',	-- the CloudEvent subject: an ordered endpoint's sequence
 	status			text NOT NULL DEFAULT 'pending'
 					CHECK (status IN ('pending', 'delivered', 'failed', 'dead')),
 	attempts		int NOT NULL DEFAULT 0,
@@ -158,8 +160,8 @@ CREATE INDEX webhook_deliveries_due ON freight.webhook_deliveries (next_attempt_
 -- Finished deliveries are purged by age (freight.webhook_retention): a block-range index is
 -- enough for rows that arrive in time order, and costs almost nothing to keep.
 CREATE INDEX webhook_deliveries_created ON freight.webhook_deliveries USING brin (created_at);
--- An ordered endpoint's head of line: its oldest delivery still waiting.
-CREATE INDEX webhook_deliveries_waiting ON freight.webhook_deliveries (endpoint_id, id)
+-- An ordered endpoint's heads of line: per subject its oldest delivery still waiting.
+CREATE INDEX webhook_deliveries_waiting ON freight.webhook_deliveries (endpoint_id, order_key, id)
 	WHERE status IN ('pending', 'failed');
 COMMENT ON TABLE freight.webhook_deliveries IS
 	'One row per (event, endpoint): status pending|delivered|failed|dead, attempts, next attempt, last answer';
@@ -247,7 +249,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION freight.register_webhook(text, text[], bigint, text, text, boolean) IS
-	'Registers a webhook endpoint (ordered: one delivery at a time, in order); returns its id and its signing secret (whsec_...), shown this once';
+	'Registers a webhook endpoint (ordered: per subject one delivery at a time, in order); returns its id and its signing secret (whsec_...), shown this once';
 
 -- Locks an endpoint the caller may see, or raises PT404.
 CREATE FUNCTION freight.webhook_endpoint_for_update(endpoint_id bigint) RETURNS freight.webhook_endpoints
@@ -338,7 +340,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION freight.set_webhook_ordered(bigint, boolean) IS
-	'Ordered delivery on or off: one delivery at a time, each after the one before it is delivered or dead';
+	'Ordered delivery on or off: per subject one delivery at a time, each after the one before it is delivered or dead';
 
 -- ---------------------------------------------------------------------------------------------
 -- Deliveries: fan-out, test messages, replay
@@ -373,8 +375,8 @@ BEGIN
 	IF NOT EXISTS (SELECT FROM freight.webhook_endpoints ep WHERE ep.active) THEN
 		RETURN NULL;			-- nobody subscribed: skip the join over the new events
 	END IF;
-	INSERT INTO freight.webhook_deliveries (endpoint_id, event_id, webhook_id)
-	SELECT ep.id, ev.id, 'msg_' || ev.id
+	INSERT INTO freight.webhook_deliveries (endpoint_id, event_id, webhook_id, order_key)
+	SELECT ep.id, ev.id, 'msg_' || ev.id, COALESCE(ev.subject, '')
 	FROM new_events ev
 	JOIN freight.webhook_endpoints ep
 	  ON ep.active AND freight.webhook_type_matches(ev.type, ep.event_types)
@@ -422,8 +424,8 @@ BEGIN
 	END IF;
 	PERFORM freight.require(ep.active, pg_catalog.format('webhook endpoint %s is disabled', ep.id),
 							ep.disabled_reason);
-	INSERT INTO freight.webhook_deliveries AS d (id, endpoint_id, body, webhook_id)
-	VALUES (new_id, ep.id, payload, 'msg_t' || new_id)
+	INSERT INTO freight.webhook_deliveries AS d (id, endpoint_id, body, webhook_id, order_key)
+	VALUES (new_id, ep.id, payload, 'msg_t' || new_id, ep.id::text)
 	RETURNING * INTO result;
 	PERFORM freight.webhook_wake();
 	RETURN result;
@@ -464,8 +466,8 @@ BEGIN
 	PERFORM freight.require(since IS NOT NULL AND until IS NOT NULL AND since < until,
 							'since must be earlier than until');
 	-- Events in the range that have no delivery yet (e.g. sent while the endpoint was disabled).
-	INSERT INTO freight.webhook_deliveries (endpoint_id, event_id, webhook_id)
-	SELECT ep.id, ev.id, 'msg_' || ev.id
+	INSERT INTO freight.webhook_deliveries (endpoint_id, event_id, webhook_id, order_key)
+	SELECT ep.id, ev.id, 'msg_' || ev.id, COALESCE(ev.subject, '')
 	FROM freight.events ev
 	WHERE ev."time" >= since AND ev."time" < until AND freight.webhook_type_matches(ev.type, ep.event_types)
 	ORDER BY ev.id
@@ -508,19 +510,44 @@ COMMENT ON FUNCTION freight.webhook_purge(interval, int) IS
 -- The dispatcher's side (workers/webhook_store.c); not for applications
 -- ---------------------------------------------------------------------------------------------
 
--- An ordered endpoint has one delivery the dispatcher may send: its oldest waiting one (the head
--- of line; the rest wait behind it).  One index probe per ordered endpoint
--- (webhook_deliveries_waiting), so a long queue behind the head costs nothing.
-CREATE VIEW freight.webhook_ordered_heads AS
-	SELECT h.id, h.endpoint_id, e.config_version, h.attempts, h.webhook_id, h.event_id, h.body, h.next_attempt_at
-	FROM freight.webhook_endpoints e
-	CROSS JOIN LATERAL (
-		SELECT d.* FROM freight.webhook_deliveries d
-		WHERE d.endpoint_id = e.id AND d.status IN ('pending', 'failed')
-		ORDER BY d.id LIMIT 1) h
-	WHERE e.active AND e.ordered;
-COMMENT ON VIEW freight.webhook_ordered_heads IS
-	'Dispatcher: the oldest waiting delivery of each active ordered endpoint';
+-- Of an ordered endpoint the dispatcher may send, per subject, only the oldest waiting delivery
+-- (the head of line; the rest of that subject wait behind it): the heads that are due by due_by
+-- and not busy, at most lim.  A skip scan over webhook_deliveries_waiting, one index probe per
+-- subject with waiting deliveries, so a long queue behind a head costs nothing.
+CREATE FUNCTION freight.webhook_ordered_heads(busy bigint[], due_by timestamptz, lim int)
+RETURNS TABLE (id bigint, endpoint_id bigint, config_version int, attempts int, webhook_id text,
+			   event_id bigint, body text, next_attempt_at timestamptz)
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+	ep record;
+	head freight.webhook_deliveries;
+	n int := 0;
+BEGIN
+	FOR ep IN SELECT e.id, e.config_version FROM freight.webhook_endpoints e WHERE e.active AND e.ordered LOOP
+		SELECT d.* INTO head FROM freight.webhook_deliveries d
+		WHERE d.endpoint_id = ep.id AND d.status IN ('pending', 'failed')
+		ORDER BY d.order_key, d.id LIMIT 1;
+		WHILE FOUND LOOP
+			IF head.next_attempt_at <= due_by AND head.id <> ALL (busy) THEN
+				id := head.id; endpoint_id := ep.id; config_version := ep.config_version;
+				attempts := head.attempts; webhook_id := head.webhook_id; event_id := head.event_id;
+				body := head.body; next_attempt_at := head.next_attempt_at;
+				RETURN NEXT;
+				n := n + 1;
+				IF n >= lim THEN
+					RETURN;
+				END IF;
+			END IF;
+			SELECT d.* INTO head FROM freight.webhook_deliveries d
+			WHERE d.endpoint_id = ep.id AND d.status IN ('pending', 'failed') AND d.order_key > head.order_key
+			ORDER BY d.order_key, d.id LIMIT 1;
+		END LOOP;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION freight.webhook_ordered_heads(bigint[], timestamptz, int) IS
+	'Dispatcher: per subject of each active ordered endpoint its oldest waiting delivery, if due by due_by and not busy (at most lim)';
 
 -- busy: the deliveries the dispatcher is sending or has not recorded yet (kept in its memory).
 -- Deliveries to unordered endpoints come off the due index in order, each branch limited on its
@@ -540,8 +567,7 @@ BEGIN ATOMIC
 		 ORDER BY d.next_attempt_at
 		 LIMIT lim)
 		UNION ALL
-		SELECT * FROM freight.webhook_ordered_heads h
-		WHERE h.next_attempt_at <= pg_catalog.now() AND h.id <> ALL (busy))
+		SELECT * FROM freight.webhook_ordered_heads(busy, pg_catalog.now(), lim))
 	SELECT d.id, d.endpoint_id, d.config_version, d.attempts + 1, d.webhook_id,
 		   COALESCE(d.body,
 			   (SELECT freight.webhook_body(ev) FROM freight.events ev WHERE ev.id = d.event_id))
@@ -550,7 +576,7 @@ BEGIN ATOMIC
 	LIMIT lim;
 END;
 COMMENT ON FUNCTION freight.webhook_claim(int, bigint[]) IS
-	'Dispatcher: up to lim due deliveries (not in busy; of an ordered endpoint only its oldest waiting one) with their attempt number and CloudEvent body';
+	'Dispatcher: up to lim due deliveries (not in busy; of an ordered endpoint only the oldest waiting one per subject) with their attempt number and CloudEvent body';
 
 CREATE FUNCTION freight.webhook_next_due(busy bigint[]) RETURNS timestamptz
 LANGUAGE sql STABLE
@@ -562,7 +588,10 @@ BEGIN ATOMIC
 		 WHERE d.status IN ('pending', 'failed') AND d.id <> ALL (busy)
 		 ORDER BY d.next_attempt_at LIMIT 1)
 		UNION ALL
-		SELECT h.next_attempt_at FROM freight.webhook_ordered_heads h WHERE h.id <> ALL (busy)) w;
+		-- A head due now settles it after a few probes; only when none is due are all heads read.
+		SELECT COALESCE(
+			(SELECT h.next_attempt_at FROM freight.webhook_ordered_heads(busy, pg_catalog.now(), 1) h),
+			(SELECT pg_catalog.min(h.next_attempt_at) FROM freight.webhook_ordered_heads(busy, 'infinity', 2147483647) h))) w;
 END;
 COMMENT ON FUNCTION freight.webhook_next_due(bigint[]) IS
 	'Dispatcher: when the next waiting delivery (not in busy) is due';
@@ -640,7 +669,7 @@ END;
 COMMENT ON FUNCTION freight.webhook_record(bigint[], text[], int[], text[], bigint[], interval) IS
 	'Dispatcher: stores attempt outcomes, tracks failing endpoints, disables those failing too long or gone (with a security event and a webhook.endpoint_disabled event) and returns them';
 
-REVOKE ALL ON freight.webhook_ordered_heads FROM PUBLIC;
+REVOKE ALL ON FUNCTION freight.webhook_ordered_heads(bigint[], timestamptz, int) FROM PUBLIC;
 REVOKE ALL ON FUNCTION freight.webhook_purge(interval, int) FROM PUBLIC;
 REVOKE ALL ON FUNCTION freight.webhook_claim(int, bigint[]),
 	freight.webhook_next_due(bigint[]), freight.webhook_endpoint_config(bigint),

@@ -268,6 +268,29 @@ is(scalar(@unordered), 12, 'unordered: three attempts of each of the four messag
 is(scalar(keys %{ { map { $_ => 1 } @unordered[0 .. 3] } }), 4,
 	'unordered: all four messages are tried before any retry (sent side by side)');
 
+# Order is per subject (a shipment's tracking number, ...): two subjects, two events each.
+my ($by_subject, $by_subject_secret) = split / /,
+  sql("SELECT id || ' ' || secret FROM freight.register_webhook('$base/flaky?n=2', '{cdc.slot_lag}', ordered => true)");
+push @flaky_secrets, $by_subject_secret;
+write_secrets(@secrets, $new, @flaky_secrets);
+sql("SELECT count(freight.emit_event('/freight/test', 'cdc.slot_lag', s, '{}')) FROM unnest(ARRAY['a', 'b', 'a', 'b']) s");
+wait_for_status("endpoint_id = $by_subject", 'delivered', 'by subject: all four events delivered after their retries');
+my %subject_of = map { split / / } split /\n/,
+  sql("SELECT webhook_id || ' ' || order_key FROM freight.webhook_deliveries WHERE endpoint_id = $by_subject");
+my @by_subject = arrivals($by_subject);
+# (The /ok endpoint gets the same events with the same webhook-ids, so the receiver counts some
+# of their failing attempts there: compare the order of the attempts, not their number.)
+my %rank;
+@rank{ split /\n/, sql("SELECT webhook_id FROM freight.webhook_deliveries WHERE endpoint_id = $by_subject ORDER BY id") } = (1 .. 4);
+for my $s (qw(a b))
+{
+	my @ranks = map { $rank{$_} } grep { $subject_of{$_} eq $s } @by_subject;
+	my %distinct = map { $_ => 1 } @ranks;
+	ok(keys(%distinct) == 2 && join(',', @ranks) eq join(',', sort { $a <=> $b } @ranks),
+		"by subject: the attempts of subject $s come in event order (@ranks)");
+}
+isnt($subject_of{ $by_subject[0] }, $subject_of{ $by_subject[1] }, 'by subject: the two subjects go side by side');
+
 # --- A read-only server (pg_auto_failover holds a primary so while it promotes) --------------
 # A delivery in flight when writes stop: its outcome waits in memory, without errors, and is
 # stored once writes are back.
