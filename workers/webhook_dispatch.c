@@ -426,11 +426,10 @@ purge_old_deliveries(DispatchState *state, TimestampTz now)
 	}
 }
 
-/* Not while the server is read-only. */
 static bool
 purge_due(DispatchState *state, TimestampTz now)
 {
-	return webhook_retention_min > 0 && !DefaultXactReadOnly &&
+	return webhook_retention_min > 0 &&
 		TimestampDifferenceExceeds(state->last_purge, now, PURGE_EVERY_MS);
 }
 
@@ -514,6 +513,35 @@ sleep_ms(DispatchState *state)
 	return ms;
 }
 
+/* One cycle transaction when outcomes are due to be stored or deliveries to be claimed. */
+static void
+store_and_claim(DispatchState *state, TimestampTz now)
+{
+	state->do_record = state->outcomes.n > 0 && now >= record_due_at(state);
+	/* Recording frees slots and may make a delivery due (an ordered endpoint's next one). */
+	state->do_claim = claim_possible() && (state->claim_now || state->do_record || now >= state->next_due);
+	if (!state->do_record && !state->do_claim)
+		return;
+	MemoryContextReset(state->batch_context);
+	current_batch.n = 0;
+	if (in_transaction(cycle_step, state, "webhook dispatcher: storing outcomes, claiming"))
+	{
+		if (state->do_record)
+		{
+			state->outcomes.n = 0;
+			state->outcomes.cap = 0;
+			MemoryContextReset(state->outcomes_context);
+		}
+		start_batch(state);
+	}
+	else
+	{
+		state->record_retry_at = TimestampTzPlusMilliseconds(now, ERROR_BACKOFF_MS);
+		state->claim_now = false;
+		state->next_due = TimestampTzPlusMilliseconds(now, ERROR_BACKOFF_MS);
+	}
+}
+
 static void
 wait_for_extension(WaitEventSet *wes, DispatchState *state)
 {
@@ -579,35 +607,16 @@ webhook_dispatch_main(Datum main_arg)
 
 		webhook_http_run(attempt_done, &state);
 		now = GetCurrentTimestamp();
-		/* Read-only (pg_auto_failover holds a primary so while it promotes): store nothing yet. */
-		state.do_record = !DefaultXactReadOnly && state.outcomes.n > 0 && now >= record_due_at(&state);
-		/* Recording frees slots and may make a delivery due (an ordered endpoint's next one). */
-		state.do_claim = !DefaultXactReadOnly && claim_possible() &&
-			(state.claim_now || state.do_record || now >= state.next_due);
-		if (state.do_record || state.do_claim)
+		/*
+		 * Read-only (pg_auto_failover holds a primary so while it promotes): store, claim and
+		 * purge nothing yet; requests in flight go on and their outcomes wait in memory.
+		 */
+		if (!DefaultXactReadOnly)
 		{
-			MemoryContextReset(state.batch_context);
-			current_batch.n = 0;
-			if (in_transaction(cycle_step, &state, "webhook dispatcher: storing outcomes, claiming"))
-			{
-				if (state.do_record)
-				{
-					state.outcomes.n = 0;
-					state.outcomes.cap = 0;
-					MemoryContextReset(state.outcomes_context);
-				}
-				start_batch(&state);
-			}
-			else
-			{
-				state.record_retry_at = TimestampTzPlusMilliseconds(now, ERROR_BACKOFF_MS);
-				state.claim_now = false;
-				state.next_due = TimestampTzPlusMilliseconds(now, ERROR_BACKOFF_MS);
-			}
+			store_and_claim(&state, now);
+			if (purge_due(&state, now))
+				purge_old_deliveries(&state, now);
 		}
-
-		if (purge_due(&state, now))
-			purge_old_deliveries(&state, now);
 
 		timeout = sleep_ms(&state);
 		if (WaitEventSetWait(wes, timeout, &event, 1, PG_WAIT_EXTENSION) > 0 &&

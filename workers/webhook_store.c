@@ -221,15 +221,12 @@ webhook_store_record(const WebhookOutcomes *o, int disable_after_s)
 uint64
 webhook_store_purge(int retention_min, int max_rows)
 {
-	Oid			argtypes[2] = {INTERVALOID, INT4OID};
-	Interval   *older_than = palloc0(sizeof(Interval));
-	Datum		args[2];
-	SPIPlanPtr	plan = keep_plan(&purge_plan, "SELECT freight.webhook_purge($1, $2)", 2, argtypes);
+	Oid			argtypes[2] = {INT4OID, INT4OID};
+	Datum		args[2] = {Int32GetDatum(retention_min), Int32GetDatum(max_rows)};
+	SPIPlanPtr	plan = keep_plan(&purge_plan, "SELECT freight.webhook_purge($1 * interval '1 minute', $2)",
+								 2, argtypes);
 	bool		isnull;
 
-	older_than->time = (int64) retention_min * USECS_PER_MINUTE;
-	args[0] = IntervalPGetDatum(older_than);
-	args[1] = Int32GetDatum(max_rows);
 	if (SPI_execute_plan(plan, args, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "freight.webhook_purge() failed");
 	return (uint64) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
