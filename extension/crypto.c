@@ -357,7 +357,7 @@ freight_encryption_context(PG_FUNCTION_ARGS)
 		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ContextCache));
 		fcinfo->flinfo->fn_extra = cache;
 	}
-	if (cache->relid != relid)
+	if (cache->relname == NULL || cache->relid != relid)
 	{
 		char	   *name = get_rel_name(relid);
 

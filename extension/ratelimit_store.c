@@ -298,6 +298,19 @@ rate_limit_copy_state(RateLimitKeyState *state, const RateLimitEntry *entry)
 	state->last_denied = entry->last_denied;
 }
 
+/*
+ * Room for a copy of every key's state, with all partitions locked (so no key is added while
+ * copying).  Sized by the keys there are, not the capacity: 10 million keys' worth is 1.7 GB,
+ * beyond palloc's limit, and a few keys should not cost that much.
+ */
+static RateLimitKeyState *
+rate_limit_states_alloc(void)
+{
+	long		keys = hash_get_num_entries(rl_table);
+
+	return palloc_extended(sizeof(RateLimitKeyState) * (keys + 1), MCXT_ALLOC_HUGE);
+}
+
 /* Copy of every key's state (palloc'd in the current context); returns the count. */
 int
 rate_limit_store_snapshot(RateLimitKeyState **states)
@@ -306,16 +319,11 @@ rate_limit_store_snapshot(RateLimitKeyState **states)
 	RateLimitEntry *entry;
 	int			n = 0;
 
-	*states = palloc(sizeof(RateLimitKeyState) * (rate_limit_capacity + 1));
 	rate_limit_lock_all(LW_SHARED);
+	*states = rate_limit_states_alloc();
 	hash_seq_init(&scan, rl_table);
 	while ((entry = hash_seq_search(&scan)) != NULL)
 	{
-		if (n > rate_limit_capacity)
-		{
-			hash_seq_term(&scan);
-			break;
-		}
 		SpinLockAcquire(&entry->mutex);
 		rate_limit_copy_state(&(*states)[n++], entry);
 		SpinLockRelease(&entry->mutex);
@@ -337,15 +345,14 @@ rate_limit_store_sweep(TimestampTz now, int64 idle_us, RateLimitKeyState **state
 	int			n = 0;
 
 	*nexpired = 0;
-	*states = palloc(sizeof(RateLimitKeyState) * (rate_limit_capacity + 1));
 	rate_limit_lock_all(LW_EXCLUSIVE);
+	*states = rate_limit_states_alloc();
 	hash_seq_init(&scan, rl_table);
 	while ((entry = hash_seq_search(&scan)) != NULL)
 	{
 		if (entry->tat > now || entry->denied > 0)
 		{
-			if (n <= rate_limit_capacity)
-				rate_limit_copy_state(&(*states)[n++], entry);
+			rate_limit_copy_state(&(*states)[n++], entry);
 			entry->denied = 0;
 		}
 		else if (entry->last_seen + idle_us < now)

@@ -65,6 +65,27 @@ route_metric_init_matrix(RouteMetric *m, int n, const double *matrix)
 	m->matrix = matrix;
 }
 
+void
+route_metric_init_renumbered(RouteMetric *m, const RouteMetric *base, int n, const int *node,
+							 bool free_return)
+{
+	memset(m, 0, sizeof(*m));
+	m->kind = ROUTE_METRIC_RENUMBERED;
+	m->n = n;
+	m->base = base;
+	m->node = node;
+	m->free_return = free_return;
+}
+
+/* Whether d(i, j) may differ from d(j, i). */
+static bool
+route_metric_asymmetric(const RouteMetric *m)
+{
+	if (m->kind == ROUTE_METRIC_RENUMBERED)
+		return m->free_return || route_metric_asymmetric(m->base);
+	return m->kind == ROUTE_METRIC_MATRIX;
+}
+
 double
 route_dist_slow(const RouteMetric *m, int i, int j)
 {
@@ -97,6 +118,10 @@ route_dist_slow(const RouteMetric *m, int i, int j)
 			}
 		case ROUTE_METRIC_MATRIX:
 			return m->matrix[(size_t) i * m->n + j];
+		case ROUTE_METRIC_RENUMBERED:
+			if (j == 0 && m->free_return)
+				return 0.0;
+			return route_dist(m->base, m->node[i], m->node[j]);
 	}
 	return 0.0;
 }
@@ -105,6 +130,7 @@ int
 route_neighbors(const RouteMetric *m, const RouteEnv *env, int k, int **out)
 {
 	int			n = m->n;
+	bool		asymmetric = route_metric_asymmetric(m);
 	int		   *nb;
 	double	   *dist;
 
@@ -128,7 +154,7 @@ route_neighbors(const RouteMetric *m, const RouteEnv *env, int k, int **out)
 
 			if (j == i)
 				continue;
-			d = m->kind == ROUTE_METRIC_MATRIX ?
+			d = asymmetric ?
 				0.5 * (route_dist(m, i, j) + route_dist(m, j, i)) : route_dist(m, i, j);
 			if (cnt == k && d >= dist[k - 1])
 				continue;

@@ -12,7 +12,8 @@ leg_time(const RouteScoreInput *in, double depart, double dist)
 {
 	double		factor = 1.0;
 
-	if (in->traffic)
+	/* a clock that has overflowed has no hour of day; the caller rejects the result */
+	if (in->traffic && isfinite(depart))
 	{
 		double		day = fmod(depart, 86400.0);
 		int			hour;
@@ -20,7 +21,7 @@ leg_time(const RouteScoreInput *in, double depart, double dist)
 		if (day < 0)
 			day += 86400.0;
 		hour = (int) (day / 3600.0);
-		factor = in->traffic[hour > 23 ? 23 : hour];
+		factor = in->traffic[hour < 0 ? 0 : hour > 23 ? 23 : hour];
 	}
 	return dist / in->speed * factor;
 }

@@ -310,7 +310,6 @@ tsp_with_time_windows(const RouteEnv *env, const RouteMetric *m, int start, bool
 {
 	int			n = m->n;
 	int		   *node = palloc(sizeof(int) * n);	/* new index -> stop */
-	double	   *cost = route_alloc(env, sizeof(double) * (size_t) n * n);
 	double	   *o = palloc(sizeof(double) * n);
 	double	   *c = palloc(sizeof(double) * n);
 	double	   *s = palloc(sizeof(double) * n);
@@ -327,12 +326,11 @@ tsp_with_time_windows(const RouteEnv *env, const RouteMetric *m, int start, bool
 		o[i] = open[node[i]];
 		c[i] = close[node[i]];
 		s[i] = service ? service[node[i]] : 0.0;
-		for (int j = 0; j < n; j++)
-			cost[(size_t) i * n + j] = (j == 0 && !closed) ? 0.0 : route_dist(m, node[i], node[j]);
 	}
 	if (!closed)
 		c[0] = INFINITY;
-	route_metric_init_matrix(&pm, n, cost);
+	/* no n x n copy: the solver caches distances itself up to its limit */
+	route_metric_init_renumbered(&pm, m, n, node, !closed);
 	memset(&p, 0, sizeof(p));
 	p.m = &pm;
 	p.tw_open = o;
@@ -680,6 +678,12 @@ freight_route_score(PG_FUNCTION_ARGS)
 	arrival = palloc(sizeof(double) * in.count);
 	late = palloc(sizeof(double) * in.count);
 	route_score(&in, arrival, late, &sc);
+	if (!isfinite(sc.score) || !isfinite(sc.end_time) || !isfinite(sc.distance))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("route score is out of range"),
+				 errdetail("The route's distance, times or weighted score overflow a double precision number."),
+				 errhint("Use a higher speed, smaller costs or smaller weights.")));
 	result = score_to_jsonb(&in, &sc, arrival, late);
 	route_env_end(&env);
 	PG_RETURN_DATUM(result);

@@ -13,6 +13,15 @@
 
 #include <curl/curl.h>
 
+/* Fetches one part of the URL into *part, freeing the part fetched before. */
+static bool
+url_get(CURLU *u, CURLUPart what, char **part)
+{
+	curl_free(*part);
+	*part = NULL;
+	return curl_url_get(u, what, part, 0) == CURLUE_OK;
+}
+
 const char *
 webhook_url_syntax_error(const char *url, char *host, size_t host_size)
 {
@@ -30,15 +39,14 @@ webhook_url_syntax_error(const char *url, char *host, size_t host_size)
 		return "Out of memory while parsing the URL.";
 	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
 		error = "The URL is not a valid absolute URL.";
-	else if (curl_url_get(u, CURLUPART_SCHEME, &part, 0) != CURLUE_OK ||
+	else if (!url_get(u, CURLUPART_SCHEME, &part) ||
 			 (strcasecmp(part, "http") != 0 && strcasecmp(part, "https") != 0))
 		error = "Only http and https URLs are allowed.";
-	else if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
-			 curl_url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK)
+	else if (url_get(u, CURLUPART_USER, &part) || url_get(u, CURLUPART_PASSWORD, &part))
 		error = "The URL must not contain a user name or password.";
-	else if (curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK)
+	else if (url_get(u, CURLUPART_FRAGMENT, &part))
 		error = "The URL must not contain a fragment.";
-	else if (curl_url_get(u, CURLUPART_HOST, &part, 0) != CURLUE_OK || part[0] == '\0')
+	else if (!url_get(u, CURLUPART_HOST, &part) || part[0] == '\0')
 		error = "The URL has no host.";
 	else
 	{

@@ -81,3 +81,4 @@ DROP ROLE crypto_outsider;
 SELECT encryption_context('pg_class'::regclass, 'relname', 42) AS ctx_int,
        encryption_context('pg_class'::regclass, 'relname', 'abc'::text) AS ctx_text;
 SELECT encryption_context('pg_class'::regclass, 'relname', NULL::int);
+SELECT encryption_context(0::regclass, 'c', 1);

@@ -100,6 +100,24 @@ INSERT INTO cdc_tables (rel, source, event_prefix, status_column) VALUES ('publi
 CREATE VIEW public.regress_view AS SELECT 1 AS one;
 INSERT INTO cdc_tables (rel, source, event_prefix) VALUES ('public.regress_view', '/v', 'view');
 SELECT count(*) AS tracked_tables FROM cdc_tables;
+-- Tracking publishes a table's rows: it needs SELECT on the whole table.
+CREATE TABLE public.regress_private (id int PRIMARY KEY, secret text);
+REVOKE ALL ON public.regress_private FROM PUBLIC;
+SET ROLE freight_admin;
+INSERT INTO cdc_tables (rel, source, event_prefix) VALUES ('public.regress_private', '/p', 'private');
+RESET ROLE;
+GRANT SELECT (id) ON public.regress_private TO freight_admin;
+SET ROLE freight_admin;
+INSERT INTO cdc_tables (rel, source, event_prefix) VALUES ('public.regress_private', '/p', 'private');
+RESET ROLE;
+SELECT count(*) AS tracked_tables FROM cdc_tables;
+DROP TABLE public.regress_private;
+-- Writers of the event log queue on a row no ordinary role may lock (any role may hold any
+-- advisory lock, which stalled capture and the security feed).
+SET ROLE freight_app;
+SELECT FROM events_write_gate FOR UPDATE;
+SELECT events_write_lock();
+RESET ROLE;
 
 -- Bad plugin options.
 SELECT count(*) FROM pg_logical_slot_peek_changes('regress_cdc', NULL, NULL, 'bogus', '1');

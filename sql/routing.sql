@@ -121,6 +121,13 @@ SELECT freight.score_route(ARRAY[0, 1]::float8[], ARRAY[0, 1]::float8[], ARRAY[1
 SELECT freight.score_route(ARRAY[0, 1]::float8[], ARRAY[0, 1]::float8[], ARRAY[1, 3]);
 SELECT freight.score_route(ARRAY[0, 1]::float8[], ARRAY[0, 1]::float8[], ARRAY[]::int[]);
 SELECT freight.score_route(ARRAY[0, 1]::float8[], ARRAY[0, 1]::float8[], ARRAY[1, 2], '{"weights": {"speed": 1}}');
+-- times that overflow (a crawl over huge distances) are an error, not a crash or Infinity
+SELECT freight.score_route(ARRAY[0, 1e15, 0]::float8[], ARRAY[0, 0, 0]::float8[], ARRAY[1, 2, 3],
+                           '{"metric": "euclidean", "speed": 1e-300}');
+SELECT freight.score_route(ARRAY[[0, 1e15], [1e15, 0]]::float8[], ARRAY[1, 2], '{"traffic": false, "speed": 1e-300}'::jsonb);
+-- time windows on an open route (the start is the depot, its return is free): the nearer stop first
+SELECT freight.optimize_route(ARRAY[0, 10, 1]::float8[], ARRAY[0, 0, 0]::float8[],
+       '{"metric": "euclidean", "closed": false, "time_windows": [[0, 100], [0, 100], [0, 100]]}') AS open_with_windows;
 
 -- the solvers are for staff and drivers
 SET ROLE freight_anon;

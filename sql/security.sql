@@ -65,6 +65,10 @@ WHERE s.id = (SELECT min(id) FROM security_events);
 SELECT log_security_event('privilege_escalation', 'critical', 'we"ird]\actor', NULL, '{}') AS weird \gset
 SELECT regexp_replace(line, '^(<[0-9]+>1) \S+', '\1 TS') AS line
 FROM security_events_syslog(0, 100000) s WHERE s.id = :weird;
+-- a line break in the actor must not start a forged syslog line
+SELECT log_security_event('auth_failure', NULL, E'key\n<82>1 2026-01-01T00:00:00Z forged', NULL, '{}') AS forged \gset
+SELECT regexp_replace(line, '^(<[0-9]+>1) \S+', '\1 TS') AS line, line ~ '[\r\n]' AS has_line_break
+FROM security_events_syslog(0, 100000) s WHERE s.id = :forged;
 SELECT bool_and(line ~ '^<[0-9]{1,3}>1 [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z \S+ freight - [a-z_]+ \[freight@32473 ')
 	AS well_formed
 FROM security_events_syslog();

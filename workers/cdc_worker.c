@@ -175,18 +175,22 @@ cdc_write(LogicalDecodingContext *ctx, XLogRecPtr lsn, TransactionId xid, bool l
 	cdc_batch_add(batch, ctx->out->data, ctx->out->len);
 }
 
-static void
+/* Runs one statement; returns the rows it processed (SPI_finish resets SPI_processed). */
+static uint64
 run_sql(const char *sql)
 {
 	int			rc;
+	uint64		processed;
 
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	rc = SPI_execute(sql, false, 0);
 	if (rc < 0)
 		elog(ERROR, "freight cdc: \"%s\" failed (SPI code %d)", sql, rc);
+	processed = SPI_processed;
 	PopActiveSnapshot();
 	SPI_finish();
+	return processed;
 }
 
 static void
@@ -503,8 +507,7 @@ purge_old_events(void)
 			 " AND time < pg_catalog.now() - %d * interval '1 minute'"
 			 " AND id < (SELECT max(id) FROM freight.events)",	/* ids continue from the newest */
 			 CDC_PURGE_BATCH, events_retention_min);
-	run_sql(sql);
-	purged = SPI_processed;
+	purged = run_sql(sql);
 }
 
 static void

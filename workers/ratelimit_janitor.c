@@ -53,6 +53,7 @@
 PGDLLEXPORT void rate_limit_janitor_main(Datum arg);
 
 static volatile sig_atomic_t shutdown_requested = false;
+static volatile sig_atomic_t unit_running = false;
 
 void
 rate_limit_janitor_register(void)
@@ -70,12 +71,22 @@ rate_limit_janitor_register(void)
 	RegisterBackgroundWorker(&worker);
 }
 
+/*
+ * SIGTERM asks the loop to stop.  A unit of work that is running (perhaps waiting for a lock a
+ * session holds) is cancelled, so the request is seen at once; the last save that follows runs
+ * with a lock timeout.
+ */
 static void
 janitor_sigterm(SIGNAL_ARGS)
 {
 	int			save_errno = errno;
 
 	shutdown_requested = true;
+	if (unit_running)
+	{
+		QueryCancelPending = true;
+		InterruptPending = true;
+	}
 	SetLatch(MyLatch);
 	errno = save_errno;
 }
@@ -349,10 +360,15 @@ run_unit(void (*unit) (void))
 
 	PG_TRY();
 	{
+		unit_running = true;
 		unit();
+		unit_running = false;
+		QueryCancelPending = false; /* came too late for the unit; not meant for the loop */
 	}
 	PG_CATCH();
 	{
+		unit_running = false;
+		QueryCancelPending = false;
 		MemoryContextSwitchTo(loop_context);
 		EmitErrorReport();
 		FlushErrorState();
@@ -386,7 +402,8 @@ expire_events(void)
 static void
 drain_queue_or_drop(void)
 {
-	if (!run_unit(drain_queue))
+	/* A batch cancelled by a shutdown stays queued: a restarted janitor records it. */
+	if (!run_unit(drain_queue) && !shutdown_requested)
 	{
 		static SecurityQueuedEvent batch[JANITOR_QUEUE_BATCH];
 		int			n = security_queue_peek(batch, JANITOR_QUEUE_BATCH);
@@ -465,8 +482,9 @@ rate_limit_janitor_main(Datum arg)
 		}
 	}
 
-	/* Shutdown: record what is queued and save the state one last time. */
+	/* Shutdown: record what is queued and save the state one last time, waiting for no lock long. */
 	MemoryContextReset(loop_context);
+	SetConfigOption("lock_timeout", "5s", PGC_SUSET, PGC_S_OVERRIDE);
 	if (extension_installed() && rate_limit_store_is_restored())
 	{
 		drain_queue_or_drop();

@@ -243,7 +243,8 @@ BEGIN
 				'sqlstate', nullif(sqlstate, ''),
 				'object_type', object[1], 'object', object[2],
 				'statement', CASE WHEN kind = 'privilege_escalation' THEN
-					regexp_replace(statement, '(password\s+)(''([^'']|'''')*''|\S+)', '\1''***''', 'gi') END,
+					-- everything after PASSWORD: it may be quoted in any of SQL's ways
+					regexp_replace(statement, '\m(password)\M.*$', '\1 ''***''', 'i') END,
 				'session_user', CASE WHEN session_userid <> userid THEN pg_get_userbyid(session_userid) END,
 				'database', db,
 				'pid', pid)))
@@ -318,7 +319,8 @@ AS $$
 				  to_char(e.time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
 				  coalesce(nullif(regexp_replace(hostname, '[^!-~]', '', 'g'), ''), '-'),
 				  e.kind, e.id, e.severity,
-				  regexp_replace(coalesce(e.actor, ''), '(["\\\]])', '\\\1', 'g'),
+				  regexp_replace(regexp_replace(coalesce(e.actor, ''), '[[:cntrl:]]', ' ', 'g'),
+								 '(["\\\]])', '\\\1', 'g'),
 				  coalesce(host(e.client_addr), ''),
 				  e.detail::text)
 	FROM freight.security_events e JOIN freight.security_severities s ON s.severity = e.severity

@@ -34,13 +34,24 @@ COMMENT ON COLUMN freight.events.recorded_at IS 'When the CDC worker wrote the r
 -- webhook fan-out for every old event.  Physical backups (pgBackRest) keep it.
 GRANT SELECT ON freight.events TO freight_admin, freight_app;
 
--- Writers of freight.events hold this transaction-level advisory lock until they commit and give
--- their rows the ids after the newest one, so ids become visible in increasing order and a
--- consumer's cursor never skips a row committed later with a smaller id.  (Retention never deletes
--- the newest row, so ids never restart.)
+-- Writers of freight.events lock the one row of this table until they commit and give their rows
+-- the ids after the newest one, so ids become visible in increasing order and a consumer's cursor
+-- never skips a row committed later with a smaller id.  (Retention never deletes the newest row,
+-- so ids never restart.)  A row lock, not an advisory lock: any role may take any advisory lock and
+-- hold it, which would stall change capture and the security-event feed; locking this row needs
+-- UPDATE on the table, which no role is granted.
+CREATE TABLE freight.events_write_gate (
+	one boolean PRIMARY KEY DEFAULT true CHECK (one)
+);
+INSERT INTO freight.events_write_gate DEFAULT VALUES;
+REVOKE ALL ON freight.events_write_gate FROM PUBLIC;
+COMMENT ON TABLE freight.events_write_gate IS
+	'One row that writers of freight.events lock until commit (freight.events_write_lock)';
+
 CREATE FUNCTION freight.events_write_lock() RETURNS void
 	LANGUAGE sql VOLATILE PARALLEL UNSAFE
-	AS $$ SELECT pg_catalog.pg_advisory_xact_lock(7261554375061373300) $$;
+	AS $$ SELECT FROM freight.events_write_gate FOR UPDATE $$;
+REVOKE ALL ON FUNCTION freight.events_write_lock() FROM PUBLIC;
 COMMENT ON FUNCTION freight.events_write_lock() IS
 	'Serialises writers of freight.events until commit, so ids commit in increasing order (the CDC worker takes the same lock)';
 
@@ -143,6 +154,14 @@ BEGIN
 	IF NEW.rel IN ('freight.events'::regclass, 'freight.cdc_tables'::regclass) THEN
 		RAISE EXCEPTION 'table % cannot be tracked', NEW.rel
 			USING ERRCODE = '22023', DETAIL = 'Tracking the event log or its configuration would feed events back into themselves.';
+	END IF;
+	-- The CDC worker reads the WAL with superuser rights and publishes every row to freight.events:
+	-- registering a table must not show anyone rows they could not read themselves.
+	IF NOT has_table_privilege(NEW.rel, 'SELECT') THEN
+		RAISE EXCEPTION 'permission denied to track %', NEW.rel
+			USING ERRCODE = '42501',
+				  DETAIL = 'A tracked table''s rows are published in freight.events, so tracking it needs SELECT on the whole table.',
+				  HINT = pg_catalog.format('Ask the owner of %s to grant you SELECT on it.', NEW.rel);
 	END IF;
 	IF (SELECT c.relkind FROM pg_class c WHERE c.oid = NEW.rel) <> 'r' THEN
 		RAISE EXCEPTION '% is not a table', NEW.rel

@@ -171,14 +171,23 @@ is(sql("SELECT count(*) FROM freight.events WHERE data->>'note' = 'via sql' AND 
 	'100', 'the BEFORE trigger saw every row');
 sql("DROP TRIGGER stamp ON freight.events");
 
-# Retention: events older than freight.events_retention go, oldest first; the rest stay.
-sql("UPDATE freight.events SET time = time - interval '30 days' WHERE id <= 100");
+# Retention: events older than freight.events_retention go, oldest first; the rest stay.  More
+# than one batch (10,000) expires: a round deletes batch after batch, not one a minute.
+my $cut = sql("SELECT max(id) - 50 FROM freight.events");
+my $expiring = sql("SELECT count(*) FROM freight.events WHERE id <= $cut");
+cmp_ok($expiring, '>', 10000, 'more than one purge batch expires');
+sql("UPDATE freight.events SET time = time - interval '30 days' WHERE id <= $cut");
 my $total = sql("SELECT count(*) FROM freight.events");
 sql("ALTER SYSTEM SET freight.events_retention = '7d'");
 sql("SELECT pg_reload_conf()");
-ok($node->poll_query_until('freight', "SELECT NOT EXISTS (SELECT 1 FROM freight.events WHERE id <= 100)"),
-	'expired events deleted');
-is(sql("SELECT count(*) FROM freight.events"), $total - 100, 'only the expired events');
+my $purged = 0;
+for (1 .. 40)
+{
+	last if ($purged = sql("SELECT NOT EXISTS (SELECT 1 FROM freight.events WHERE id <= $cut)") eq 't');
+	sleep(1);
+}
+ok($purged, 'all expired events deleted in one round (within 40 s, not one batch a minute)');
+is(sql("SELECT count(*) FROM freight.events"), $total - $expiring, 'only the expired events');
 
 # A primary held read-only for a moment (pg_auto_failover does that while it promotes): the
 # worker waits without failing or restarting, and captures again once writes are back.

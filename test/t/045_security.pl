@@ -7,6 +7,7 @@ use warnings;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IO::Select;
+use IPC::Run;
 use IO::Socket::INET;
 use JSON::PP;
 use FreightTest;
@@ -93,6 +94,13 @@ is(sql("SELECT count(*) FROM freight.security_events WHERE detail::text LIKE '%h
 	'the password is not in the events');
 like(sql("SELECT detail ->> 'statement' FROM freight.security_events WHERE detail ->> 'statement' LIKE 'ALTER ROLE mallory PASSWORD%'"),
 	qr/PASSWORD '\*\*\*'/, 'the password is masked');
+# Quoted in other ways, nothing of the password is kept either.
+as_role('mallory', 'ALTER ROLE mallory PASSWORD $$correct horse battery$$');
+as_role('mallory', "ALTER ROLE mallory PASSWORD E'it''s staple'");
+is(wait_events("kind = 'privilege_escalation' AND severity = 'medium' AND actor = 'mallory'", 4), 4,
+	'dollar- and E-quoted password changes recorded');
+is(sql("SELECT count(*) FROM freight.security_events WHERE detail::text ~ '(horse|battery|staple)'"), '0',
+	'no part of a dollar- or E-quoted password is in the events');
 
 # Permission denials: recorded on freight objects only.
 ($ret, $err) = as_role('mallory', 'SELECT * FROM freight.shipments');
@@ -204,6 +212,58 @@ sub cpu_ticks { open my $st, '<', "/proc/$_[0]/stat" or return 0; my @f = split 
 my $ticks = cpu_ticks($janitor);
 sleep(3);
 cmp_ok(cpu_ticks($janitor) - $ticks, '<', 30, 'retention off: the janitor is idle (under 0.3 s of CPU in 3 s)');
+
+# Any role may take any advisory lock: holding the one writers of freight.events used to take
+# stalled the janitor, so the queue overflowed and later events were dropped.  Writers now queue on
+# a row no ordinary role may lock, and the lock holder changes nothing.
+sub within
+{
+	my ($seconds, $query) = @_;
+	for (1 .. $seconds * 4)
+	{
+		return 1 if sql($query) eq 't';
+		select(undef, undef, undef, 0.25);
+	}
+	return 0;
+}
+sub hold
+{
+	my ($role, $lock) = @_;	# role undef: the superuser
+	my ($out, $err) = ('', '');
+	return IPC::Run::start([ 'psql', '-XAtq', '-d', $node->connstr('freight') . ($role ? " user=$role" : ''),
+			'-c', 'BEGIN', '-c', $lock, '-c', 'SELECT pg_sleep(60)' ], '>', \$out, '2>', \$err);
+}
+sql('CREATE ROLE eve LOGIN; GRANT USAGE ON SCHEMA freight TO eve');
+my $holder = hold('eve', 'SELECT pg_advisory_xact_lock(7261554375061373300)');
+ok(within(10, "SELECT count(*) = 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"),
+	'an ordinary role holds the old event-log advisory lock');
+($ret) = $node->psql('freight', "SET statement_timeout = '10s'; "
+	  . "SELECT freight.log_security_event('auth_failure', NULL, 'during-advisory-lock', NULL, '{}')");
+is($ret, 0, 'recording a security event does not wait for that lock');
+($ret, $err) = as_role('eve', 'SELECT * FROM freight.invoices');
+like($err, qr/permission denied for table invoices/, 'reading freight.invoices is denied');
+ok(within(10, "SELECT count(*) = 1 FROM freight.events WHERE type = 'security.auth_failure' "
+	  . "AND data::text LIKE '%during-advisory-lock%'"),
+	'an advisory lock held by any role does not hold up the event log');
+ok(within(10, "SELECT count(*) = 1 FROM freight.security_events WHERE actor = 'eve' "
+	  . "AND detail ->> 'object' = 'invoices'"),
+	'nor the janitor recording queued security events');
+$holder->kill_kill;
+
+# A janitor waiting for a lock still stops when told to (pg_terminate_backend, shutdown).
+$holder = hold(undef, 'LOCK freight.rate_limit_saved IN ACCESS EXCLUSIVE MODE');
+sql("SELECT freight.rate_limit('k:blocked', 5)");
+my $janitor_waits = "SELECT pid FROM pg_stat_activity WHERE backend_type = 'freight janitor' AND wait_event_type = 'Lock'";
+ok($node->poll_query_until('freight', "SELECT EXISTS ($janitor_waits)"), 'the janitor waits for the locked table');
+my $blocked = sql($janitor_waits);
+sql("SELECT pg_terminate_backend($blocked)");
+# (its last save waits up to 5 s for the lock, then gives up)
+ok(within(15, "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $blocked)"),
+	'pg_terminate_backend stops a janitor that waits for a lock');
+$holder->kill_kill;
+ok($node->poll_query_until('freight',
+		"SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'freight janitor')"),
+	'the janitor comes back');
 
 $node->stop;
 done_testing();
